@@ -1,0 +1,53 @@
+import type { Clock } from './clock';
+
+/**
+ * Per-store circuit breaker (DESIGN 6). After a store failure it stays open for `cooldownMs`:
+ * calls fail at once with {@link BreakerOpenError} instead of waiting for a timeout each.
+ * Then one call probes the store; success closes the breaker, failure re-opens it.
+ */
+export class CircuitBreaker {
+  private openUntil = 0;
+  private probing = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly cooldownMs: number,
+  ) {}
+
+  /** `closed`, `open` (failing fast) or `half-open` (a probe may pass). */
+  get state(): 'closed' | 'open' | 'half-open' {
+    if (this.openUntil === 0) return 'closed';
+    return this.clock.now() < this.openUntil || this.probing ? 'open' : 'half-open';
+  }
+
+  /** Milliseconds until the next probe (0 when closed). */
+  get retryAfterMs(): number {
+    return Math.max(0, this.openUntil - this.clock.now());
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const probe = this.openUntil !== 0;
+    if (probe) {
+      if (this.probing || this.clock.now() < this.openUntil) throw new BreakerOpenError(this.retryAfterMs);
+      this.probing = true;
+    }
+    try {
+      const value = await fn();
+      this.openUntil = 0;
+      return value;
+    } catch (err) {
+      this.openUntil = this.clock.now() + this.cooldownMs;
+      throw err;
+    } finally {
+      if (probe) this.probing = false;
+    }
+  }
+}
+
+/** Thrown by {@link CircuitBreaker.run} while the breaker is open. */
+export class BreakerOpenError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('circuit breaker open after a recent store failure');
+    this.name = 'BreakerOpenError';
+  }
+}

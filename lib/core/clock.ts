@@ -1,0 +1,100 @@
+/**
+ * Time source of the memory engine and of every wait. Inject a {@link ManualClock} in tests
+ * instead of sleeping.
+ */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /**
+   * Resolves after `ms` milliseconds of this clock's time, or as soon as `signal` aborts
+   * (it resolves then too, it never rejects). An aborted sleep leaves no timer behind.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The real clock: `Date.now()` and `setTimeout`. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => {
+    if (ms <= 0 || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  },
+};
+
+interface Sleeper {
+  readonly until: number;
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+/**
+ * A clock that only moves when told to. Sleepers wake, in time order, when
+ * {@link ManualClock.advance} passes their deadline.
+ */
+export class ManualClock implements Clock {
+  private current: number;
+  private sleepers: Sleeper[] = [];
+  private seq = 0;
+
+  /** @param start epoch milliseconds to start at. @default 1_700_000_000_000 */
+  constructor(start = 1_700_000_000_000) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0 || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const sleeper: Sleeper = { until: this.current + ms, seq: this.seq++, resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Number of pending sleepers (useful to wait until a caller is parked). */
+  get pending(): number {
+    return this.sleepers.length;
+  }
+
+  /**
+   * Moves time forward by `ms`, waking every sleeper whose deadline is reached, one at a time
+   * in deadline order, letting promise callbacks run between wake-ups.
+   */
+  async advance(ms: number): Promise<void> {
+    const target = this.current + ms;
+    for (;;) {
+      await flushMicrotasks();
+      this.sleepers.sort((a, b) => a.until - b.until || a.seq - b.seq);
+      const next = this.sleepers[0];
+      if (!next || next.until > target) break;
+      this.sleepers.shift();
+      this.current = Math.max(this.current, next.until);
+      next.resolve();
+    }
+    this.current = target;
+    await flushMicrotasks();
+  }
+}
+
+/** Lets pending promise callbacks (several levels deep) run. */
+export async function flushMicrotasks(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+}

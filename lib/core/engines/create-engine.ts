@@ -1,0 +1,35 @@
+import { MissingDriverError } from '../errors';
+import type { Engine } from './engine';
+import type { EngineContext } from './engine-context';
+import { MemoryEngine } from './memory';
+
+/**
+ * Builds the engine of a store. The redis and postgres engines (and through them `ioredis`
+ * and `pg`) are loaded only when a store of that engine is configured.
+ */
+export function createEngine(ctx: EngineContext): Engine {
+  switch (ctx.options.engine) {
+    case 'memory':
+      return new MemoryEngine({ clock: ctx.clock, maxKeys: ctx.options.maxKeys });
+    case 'redis': {
+      requireDriver(ctx.storeId, 'ioredis');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { RedisEngine } = require('./redis') as typeof import('./redis');
+      return new RedisEngine(ctx);
+    }
+    case 'postgres': {
+      requireDriver(ctx.storeId, 'pg');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { PostgresEngine } = require('./postgres') as typeof import('./postgres');
+      return new PostgresEngine(ctx);
+    }
+  }
+}
+
+function requireDriver(storeId: string, pkg: string): void {
+  try {
+    require.resolve(pkg);
+  } catch (err) {
+    throw new MissingDriverError(storeId, pkg, err);
+  }
+}

@@ -1,0 +1,74 @@
+import type { LimiterPolicy } from '../policy';
+import type { EngineName } from '../options';
+
+/**
+ * One layer of an acquisition, as sent to an engine. An engine decides a list of layers
+ * all-or-nothing: either every layer is admitted and written, or nothing is written.
+ */
+export interface AcquireRequest {
+  readonly policy: LimiterPolicy;
+  /**
+   * The storage key of (limiter, identifier), made by `storageKey()`: safe for any engine
+   * (no spaces, braces, colons other than the one separator), bounded length.
+   */
+  readonly key: string;
+  /** Units to take (GCRA advances `cost * T`, the window records `cost` entries). >= 1. */
+  readonly cost: number;
+  /**
+   * Milliseconds the caller accepts to wait for a rate slot. If the wait `w` is within it the
+   * slot is reserved and `waitMs = w` is returned. `Infinity` allowed (no bound).
+   */
+  readonly maxWaitMs: number;
+  /** Id of the lease to create when the policy has concurrency. */
+  readonly leaseId?: string;
+  /** Decide without writing anything (check without consuming, state). */
+  readonly dryRun?: boolean;
+}
+
+/** An engine's decision for one layer. */
+export interface LayerDecision {
+  readonly allowed: boolean;
+  /** When allowed: milliseconds until the reserved slot (sleep this long first). */
+  readonly waitMs: number;
+  /** When rejected: milliseconds until a retry can succeed (for concurrency, the earliest lease expiry). */
+  readonly retryAfterMs: number;
+  readonly limit: number;
+  /** After this decision. Never negative. */
+  readonly remaining: number;
+  /** Epoch ms (store clock) when the key is back to full capacity. */
+  readonly resetAt: number;
+  /** Concurrency slots held after this decision, when the policy has concurrency. */
+  readonly inFlight?: number;
+  /** When rejected: which part rejected. */
+  readonly blockedBy?: 'rate' | 'concurrency';
+}
+
+/**
+ * A storage engine. Implementations: memory (the reference), redis, postgres. Every method
+ * is one atomic step on the store, using the store's clock.
+ */
+export interface Engine {
+  readonly kind: EngineName;
+  /** Connects (and for postgres, creates its schema objects). Rejects if unreachable. */
+  connect(): Promise<void>;
+  /** Closes every client, pool and timer. Idempotent. */
+  close(): Promise<void>;
+  /**
+   * Decides the layers all-or-nothing and returns one decision per layer, in order. When any
+   * layer rejects, nothing is written and every returned decision has `allowed: false` except
+   * those that would have passed (their `allowed` is true but nothing was consumed); callers
+   * must look at every layer.
+   */
+  acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]>;
+  /** Deletes a lease. Idempotent; an unknown lease is a no-op. */
+  release(policy: LimiterPolicy, key: string, leaseId: string): Promise<void>;
+  /** Extends the given held leases to now + leaseMs. Unknown ones are ignored. */
+  renew(policy: LimiterPolicy, key: string, leaseIds: readonly string[]): Promise<void>;
+  /** Deletes all state of one key, or of every key of the limiter when `key` is undefined. */
+  reset(policy: LimiterPolicy, key?: string): Promise<void>;
+  /**
+   * Calls `listener` when a lease of (policy, key) is released anywhere (this process or, for
+   * shared engines, another). Returns the unsubscribe function.
+   */
+  onRelease(policy: LimiterPolicy, key: string, listener: () => void): () => void;
+}

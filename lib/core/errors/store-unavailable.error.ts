@@ -1,0 +1,22 @@
+import { RateSyncError } from './rate-sync.error';
+
+/**
+ * The store could not be reached (or its circuit breaker is open) and the limiter is
+ * `fail_closed`, so the acquisition is rejected. Over HTTP this becomes a 503.
+ */
+export class StoreUnavailableError extends RateSyncError {
+  constructor(
+    readonly storeId: string,
+    readonly limiterId: string | undefined,
+    /** Suggested delay before retrying, in milliseconds. */
+    readonly retryAfterMs: number,
+    cause?: unknown,
+  ) {
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
+    super(
+      `Store '${storeId}' is unavailable${limiterId ? ` (limiter '${limiterId}' is fail_closed)` : ''}${why}`,
+      { cause },
+    );
+    this.name = 'StoreUnavailableError';
+  }
+}

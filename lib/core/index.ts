@@ -1,0 +1,12 @@
+export * from './errors';
+export * from './options';
+export type { RateLimitResult, CompositeResult, LimiterState } from './result';
+export { type Clock, systemClock, ManualClock } from './clock';
+export { Permit } from './permit';
+export { type RateSyncLogger, consoleLogger } from './logger';
+export { RateSync, type AcquireOptions, type RateSyncRuntimeOptions } from './rate-sync';
+export { Limiter } from './limiter';
+export type { LimiterInfo } from './limiter-info';
+export type { CompositeStrategy } from './composite';
+export { type LimiterMetrics, toPrometheus } from './metrics';
+export { storageKey, escapeKeyPart } from './keys';

@@ -1,0 +1,2 @@
+export { type LimiterMetrics, MetricsRecorder } from './limiter-metrics';
+export { toPrometheus } from './prometheus';

@@ -1,0 +1,55 @@
+/** Counters of one limiter in this process. Cumulative since start (or since `reset`). */
+export interface LimiterMetrics {
+  readonly limiterId: string;
+  /** Acquisition attempts (each call, whatever its outcome). */
+  readonly attempts: number;
+  /** Admitted (including fail-open admissions). */
+  readonly allowed: number;
+  /** Rejected because the limit was reached (HTTP 429). */
+  readonly rejected: number;
+  /** Of the rejections, those answered from process memory without a store call. */
+  readonly rejectedLocally: number;
+  /** Admissions that waited for a reserved slot or a released lease. */
+  readonly waited: number;
+  /** Total milliseconds spent waiting by admitted calls. */
+  readonly totalWaitMs: number;
+  /** Store calls that failed (errors, timeouts, open breaker). */
+  readonly storeErrors: number;
+  /** Admitted without counting because the store failed and the limiter is fail-open. */
+  readonly failedOpen: number;
+  /** Rejected because the store failed and the limiter is fail-closed (HTTP 503). */
+  readonly failedClosed: number;
+  /** Concurrency permits this process holds right now. */
+  readonly inFlight: number;
+  /** Permits released. */
+  readonly released: number;
+}
+
+type Counter = Exclude<keyof LimiterMetrics, 'limiterId' | 'inFlight'>;
+
+/** The mutable counters behind {@link LimiterMetrics}. */
+export class MetricsRecorder {
+  private readonly counts: Record<Counter, number> = {
+    attempts: 0,
+    allowed: 0,
+    rejected: 0,
+    rejectedLocally: 0,
+    waited: 0,
+    totalWaitMs: 0,
+    storeErrors: 0,
+    failedOpen: 0,
+    failedClosed: 0,
+    released: 0,
+  };
+  inFlight = 0;
+
+  constructor(readonly limiterId: string) {}
+
+  add(counter: Counter, n = 1): void {
+    this.counts[counter] += n;
+  }
+
+  snapshot(): LimiterMetrics {
+    return { limiterId: this.limiterId, ...this.counts, inFlight: this.inFlight };
+  }
+}

@@ -1,0 +1,27 @@
+import type { LimiterMetrics } from './limiter-metrics';
+
+const COUNTERS: [keyof LimiterMetrics, string, string][] = [
+  ['attempts', 'rate_sync_attempts_total', 'Acquisition attempts.'],
+  ['allowed', 'rate_sync_allowed_total', 'Admitted acquisitions (fail-open included).'],
+  ['rejected', 'rate_sync_rejected_total', 'Acquisitions rejected by the limit.'],
+  ['rejectedLocally', 'rate_sync_rejected_locally_total', 'Rejections answered without a store call.'],
+  ['waited', 'rate_sync_waited_total', 'Admissions that waited.'],
+  ['totalWaitMs', 'rate_sync_wait_milliseconds_total', 'Milliseconds waited by admitted calls.'],
+  ['storeErrors', 'rate_sync_store_errors_total', 'Store calls that failed.'],
+  ['failedOpen', 'rate_sync_failed_open_total', 'Admitted uncounted on store failure (fail-open).'],
+  ['failedClosed', 'rate_sync_failed_closed_total', 'Rejected on store failure (fail-closed).'],
+  ['released', 'rate_sync_released_total', 'Permits released.'],
+];
+
+/** Renders limiter metrics in the Prometheus text exposition format (version 0.0.4). */
+export function toPrometheus(metrics: readonly LimiterMetrics[]): string {
+  const out: string[] = [];
+  const label = (id: string): string => `{limiter="${id.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"}`;
+  for (const [field, name, help] of COUNTERS) {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+    for (const m of metrics) out.push(`${name}${label(m.limiterId)} ${m[field]}`);
+  }
+  out.push('# HELP rate_sync_in_flight Concurrency permits held by this process.', '# TYPE rate_sync_in_flight gauge');
+  for (const m of metrics) out.push(`rate_sync_in_flight${label(m.limiterId)} ${m.inFlight}`);
+  return `${out.join('\n')}\n`;
+}

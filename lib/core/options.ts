@@ -1,0 +1,91 @@
+/**
+ * The configuration model, after TOML parsing and env interpolation. TOML uses snake_case
+ * (`rate_per_second`), TypeScript the same names in camelCase (`ratePerSecond`); units are the
+ * same in both: seconds.
+ */
+
+/** The storage engines. */
+export type EngineName = 'memory' | 'redis' | 'postgres';
+
+/** The rate algorithms. Concurrency (`max_concurrent`) combines with either. */
+export type AlgorithmName = 'token_bucket' | 'sliding_window';
+
+/** One store: one connection (client or pool) shared by every limiter that names it. */
+export interface StoreOptions {
+  /** Which engine backs the store. */
+  engine: EngineName;
+
+  // --- memory ---
+  /** memory: cap on tracked keys; the oldest are evicted past it. @default 1_000_000 */
+  maxKeys?: number;
+
+  // --- redis and postgres ---
+  /** Connection URL (`redis://`, `rediss://`, `postgres://`). May carry credentials; never logged. */
+  url?: string;
+  /** Connection pool lower bound (postgres); accepted and documented for redis. */
+  poolMinSize?: number;
+  /** Connection pool upper bound (postgres); accepted and documented for redis. */
+  poolMaxSize?: number;
+  /** Per-command timeout in seconds: a slower store call counts as a store failure. @default 1 */
+  socketTimeout?: number;
+  /** Connect timeout in seconds. @default 5 */
+  socketConnectTimeout?: number;
+
+  // --- redis ---
+  /** redis: database index. */
+  db?: number;
+  /** redis: password (overrides one in the URL). Never logged. */
+  password?: string;
+  /** redis: prefix of every key. @default "rate_limit" */
+  keyPrefix?: string;
+  /** redis: `host:port` seeds of a Redis Cluster; when given, `url` is not used for the hosts. */
+  clusterNodes?: string[];
+
+  // --- postgres ---
+  /** postgres: state table name (validated identifier, always quoted). @default "rate_limiter_state" */
+  tableName?: string;
+  /** postgres: schema name (validated identifier, always quoted). @default "public" */
+  schemaName?: string;
+  /** postgres: create the schema objects at startup. @default true */
+  autoCreate?: boolean;
+  /** postgres: create UNLOGGED tables (faster; state lost on a server crash). @default false */
+  unlogged?: boolean;
+  /** postgres: `synchronous_commit` for decisions (`off` trades a crash's last writes for speed). @default "off" */
+  synchronousCommit?: 'on' | 'off' | 'local' | 'remote_write' | 'remote_apply';
+  /** postgres: seconds between expired-row cleanups. @default 60 */
+  cleanupInterval?: number;
+
+  // --- failure handling (all engines) ---
+  /** Seconds the circuit breaker stays open after a store failure before probing again. @default 1 */
+  breakerCooldown?: number;
+}
+
+/** One limiter: a named policy bound to a store. */
+export interface LimiterOptions {
+  /** The store id this limiter uses. */
+  store: string;
+  /** @default "token_bucket" */
+  algorithm?: AlgorithmName;
+  /** token_bucket: admissions per second. */
+  ratePerSecond?: number;
+  /** token_bucket: admissions allowed back to back after idle time. @default 1 */
+  burst?: number;
+  /** Concurrent holders allowed (leases). Combines with either algorithm. */
+  maxConcurrent?: number;
+  /** Seconds a concurrency lease lives unless renewed; a crashed holder's slot frees after it. @default 60 */
+  leaseSeconds?: number;
+  /** sliding_window: admissions per window. */
+  limit?: number;
+  /** sliding_window: window length in seconds. */
+  windowSeconds?: number;
+  /** Default seconds an acquisition may wait. Unset: service calls wait as long as it takes, HTTP requests do not wait. */
+  timeout?: number;
+  /** Reject (503 / StoreUnavailableError) instead of admitting when the store fails. @default false */
+  failClosed?: boolean;
+}
+
+/** A complete, validated configuration. */
+export interface RateSyncConfig {
+  stores: Record<string, StoreOptions>;
+  limiters: Record<string, LimiterOptions>;
+}

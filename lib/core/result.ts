@@ -1,0 +1,44 @@
+/**
+ * The one decision type every layer reads: headers, exceptions, metrics and the service.
+ */
+export interface RateLimitResult {
+  /** Whether the acquisition was admitted. */
+  readonly allowed: boolean;
+  /** The policy's capacity: `burst` (token bucket), `limit` (sliding window), else `max_concurrent`. */
+  readonly limit: number;
+  /** How many more acquisitions of cost 1 would be admitted right now. Never negative. */
+  readonly remaining: number;
+  /** Epoch milliseconds (store clock) at which the key is back to full capacity. */
+  readonly resetAt: number;
+  /** When rejected: milliseconds until a retry can succeed (0 when allowed). */
+  readonly retryAfterMs: number;
+  /** The limiter that decided. */
+  readonly limiterId: string;
+  /** The identifier that was counted (`''` for the limiter's single global bucket). */
+  readonly key: string;
+  /** When rejected: which part of the policy rejected. */
+  readonly blockedBy?: 'rate' | 'concurrency' | 'store';
+  /** True when the store failed and the limiter is fail-open: admitted without counting. */
+  readonly failedOpen?: boolean;
+  /** Milliseconds the caller waited for its reserved slot before being admitted. */
+  readonly waitedMs?: number;
+}
+
+/** The result of a composite (several limiters, all-or-nothing) decision. */
+export interface CompositeResult extends RateLimitResult {
+  /** One result per layer, in the order given. */
+  readonly layers: readonly RateLimitResult[];
+  /** The layer that blocked, when rejected. */
+  readonly blockingLimiterId?: string;
+}
+
+/** A read-only view of one key of a limiter. Reading it consumes nothing. */
+export interface LimiterState {
+  readonly limiterId: string;
+  readonly key: string;
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetAt: number;
+  /** Concurrency slots currently held, when the policy has `max_concurrent`. */
+  readonly inFlight?: number;
+}

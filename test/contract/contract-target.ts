@@ -1,0 +1,49 @@
+import { ManualClock, RateSync, type LimiterOptions, type StoreOptions } from '../../lib/core';
+
+/**
+ * One engine under the contract suite. To add an engine: write
+ * `test/contract/<engine>.contract.spec.ts` that calls `engineContract(target)` with a target
+ * whose `store()` returns fresh options (a unique key prefix / table per call) and whose
+ * `available()` says whether the server is reachable (skip loudly, or fail under CI=true).
+ */
+export interface ContractTarget {
+  readonly name: string;
+  /** Store options for one test: must not share state with any other test. */
+  store(): StoreOptions | Promise<StoreOptions>;
+  /** Simulated time (memory engine only); real engines use real time with tolerances. */
+  readonly manualClock?: boolean;
+  /** Called once after all tests (drop schemas...). */
+  cleanup?(): Promise<void>;
+}
+
+/** A RateSync built for one test, plus time control. */
+export interface Harness {
+  readonly rs: RateSync;
+  readonly clock?: ManualClock;
+  /** Lets `ms` of time pass: the manual clock advances, or the test really sleeps. */
+  advance(ms: number): Promise<void>;
+  /** Tolerance for time assertions in ms (0.5 simulated, wider for real servers). */
+  readonly tolMs: number;
+}
+
+export async function makeHarness(
+  target: ContractTarget,
+  limiters: Record<string, Omit<LimiterOptions, 'store'>>,
+): Promise<Harness> {
+  const clock = target.manualClock ? new ManualClock() : undefined;
+  const store = await target.store();
+  const rs = new RateSync(
+    {
+      stores: { s: store },
+      limiters: Object.fromEntries(Object.entries(limiters).map(([id, o]) => [id, { ...o, store: 's' }])),
+    },
+    { clock, logger: { log: () => undefined, warn: () => undefined, error: () => undefined } },
+  );
+  await rs.connect();
+  return {
+    rs,
+    clock,
+    tolMs: clock ? 0.5 : 80,
+    advance: (ms) => (clock ? clock.advance(ms) : new Promise((r) => setTimeout(r, ms))),
+  };
+}
