@@ -53,7 +53,9 @@ export async function acquireLayers(
     for (;;) {
       waiter?.w.rearm();
       const maxWaitMs = Math.max(0, deadline - clock.now());
-      const requests = layers.map((l, i) => l.limiter.request(keys[i], params.cost, maxWaitMs, params.dryRun));
+      const requests = layers.map((l, i) =>
+        l.limiter.request(keys[i], params.cost, maxWaitMs, params.dryRun),
+      );
       const decisions = await store.call((e) => e.acquire(requests));
       store.connectError = undefined;
       if (decisions.every((d) => d.allowed)) {
@@ -121,7 +123,10 @@ async function admitted(
       }
     }
   };
-  return { results, permit: new Permit(combinedForPermit(results), leases.length ? release : undefined) };
+  return {
+    results,
+    permit: new Permit(combinedForPermit(results), leases.length ? release : undefined),
+  };
 }
 
 function rejected(
@@ -141,7 +146,11 @@ function rejected(
 }
 
 /** Answers from process memory when a layer is certainly rejected beyond the timeout. */
-function rejectLocally(layers: readonly LayerSpec[], keys: string[], timeoutMs: number): Acquired | undefined {
+function rejectLocally(
+  layers: readonly LayerSpec[],
+  keys: string[],
+  timeoutMs: number,
+): Acquired | undefined {
   const waits = layers.map((l, i) => l.limiter.certainWaitMs(keys[i]));
   if (!waits.some((w) => w > timeoutMs)) return undefined;
   const results = layers.map((l, i) => {
@@ -164,7 +173,12 @@ function storeFailed(layers: readonly LayerSpec[], params: AcquireParams, err: u
   const closed = layers.find((l) => l.limiter.options.failClosed);
   if (closed) {
     layers.forEach((l) => l.limiter.metrics.add('failedClosed'));
-    throw new StoreUnavailableError(store.id, closed.limiter.id, store.breaker.retryAfterMs || 1000, err);
+    throw new StoreUnavailableError(
+      store.id,
+      closed.limiter.id,
+      store.breaker.retryAfterMs || 1000,
+      err,
+    );
   }
   store.log.warn(
     `fail-open:${store.id}`,

@@ -28,7 +28,8 @@ export class CircuitBreaker {
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const probe = this.openUntil !== 0;
     if (probe) {
-      if (this.probing || this.clock.now() < this.openUntil) throw new BreakerOpenError(this.retryAfterMs);
+      if (this.probing || this.clock.now() < this.openUntil)
+        throw new BreakerOpenError(this.retryAfterMs);
       this.probing = true;
     }
     try {

@@ -29,5 +29,7 @@ export function escapeKeyPart(part: string): string {
  */
 export function storageKey(limiterId: string, identifier: string | undefined): string {
   const lim = escapeKeyPart(limiterId);
-  return identifier === undefined || identifier === '' ? lim : `${lim}:${escapeKeyPart(identifier)}`;
+  return identifier === undefined || identifier === ''
+    ? lim
+    : `${lim}:${escapeKeyPart(identifier)}`;
 }

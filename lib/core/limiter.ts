@@ -5,7 +5,7 @@ import { storageKey } from './keys';
 import { MetricsRecorder } from './metrics/limiter-metrics';
 import type { LimiterOptions } from './options';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
-import type { LimiterState, RateLimitResult } from './result';
+import type { RateLimitResult } from './result';
 import type { StoreHandle } from './store-handle';
 
 /** Bound of the per-limiter cache of keys known to be rejected until a given time. */
@@ -72,7 +72,11 @@ export class Limiter {
   }
 
   /** A result for a decision the store could not make. */
-  storeFailureResult(identifier: string | undefined, allowed: boolean, retryAfterMs: number): RateLimitResult {
+  storeFailureResult(
+    identifier: string | undefined,
+    allowed: boolean,
+    retryAfterMs: number,
+  ): RateLimitResult {
     const limit = policyLimit(this.policy);
     return {
       allowed,
@@ -150,7 +154,10 @@ export class Limiter {
       try {
         await this.store.call((e) => e.renew(this.policy, key, leases));
       } catch (err) {
-        this.store.log.warn(`renew:${this.id}`, `rate-sync: renewing leases of '${this.id}' failed: ${errorText(err)}`);
+        this.store.log.warn(
+          `renew:${this.id}`,
+          `rate-sync: renewing leases of '${this.id}' failed: ${errorText(err)}`,
+        );
       }
     }
   }

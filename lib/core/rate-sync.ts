@@ -2,6 +2,8 @@ import { acquireLayers, type Acquired, type LayerSpec } from './acquisition';
 import { systemClock, type Clock } from './clock';
 import { combineResults, type CompositeStrategy } from './composite';
 import { createEngine } from './engines/create-engine';
+import type { Engine } from './engines/engine';
+import type { EngineContext } from './engines/engine-context';
 import {
   InvalidArgumentError,
   LimiterNotFoundError,
@@ -34,7 +36,13 @@ export interface RateSyncRuntimeOptions {
   clock?: Clock;
   logger?: RateSyncLogger;
   /** Validates (and normalises) the options of a clone. */
-  validateLimiter?: (id: string, options: LimiterOptions, stores: RateSyncConfig['stores']) => LimiterOptions;
+  validateLimiter?: (
+    id: string,
+    options: LimiterOptions,
+    stores: RateSyncConfig['stores'],
+  ) => LimiterOptions;
+  /** Builds the engine of a store (advanced: custom engines, fault injection in tests). */
+  createEngine?: (ctx: EngineContext) => Engine;
   /** Most limiters `getOrClone` keeps; the least recently used clone is dropped past it. @default 10_000 */
   maxClones?: number;
 }
@@ -58,7 +66,8 @@ export class RateSync {
     this.clock = runtime.clock ?? systemClock;
     this.logger = runtime.logger ?? consoleLogger;
     for (const [id, options] of Object.entries(config.stores)) {
-      const engine = createEngine({ storeId: id, options, clock: this.clock, logger: this.logger });
+      const ctx = { storeId: id, options, clock: this.clock, logger: this.logger };
+      const engine = (runtime.createEngine ?? createEngine)(ctx);
       this.stores.set(id, new StoreHandle(id, options, engine, this.clock, this.logger));
     }
     for (const [id, options] of Object.entries(config.limiters)) this.addLimiter(id, options);
@@ -76,7 +85,9 @@ export class RateSync {
           await store.engine.connect();
         } catch (err) {
           store.connectError = err;
-          const closed = [...this.limiters.values()].filter((l) => l.store === store && l.options.failClosed);
+          const closed = [...this.limiters.values()].filter(
+            (l) => l.store === store && l.options.failClosed,
+          );
           if (closed.length) {
             throw new StoreUnavailableError(store.id, closed[0].id, 0, err);
           }
@@ -131,12 +142,21 @@ export class RateSync {
 
   /** Like {@link acquire} with a default timeout of 0; resolves to null when rejected. */
   async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
-    const { permit } = await this.layers([limiterId], { ...options, timeout: options.timeout ?? 0 }, 0, false);
+    const { permit } = await this.layers(
+      [limiterId],
+      { ...options, timeout: options.timeout ?? 0 },
+      0,
+      false,
+    );
     return permit ?? null;
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws). */
-  async run<T>(limiterId: string, fn: () => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
+  async run<T>(
+    limiterId: string,
+    fn: () => Promise<T> | T,
+    options: AcquireOptions = {},
+  ): Promise<T> {
     const permit = await this.acquire(limiterId, options);
     try {
       return await fn();
@@ -149,9 +169,17 @@ export class RateSync {
    * One decision without waiting. `consume: false` decides without consuming anything.
    * A consumed concurrency slot of an allowed check is released at once (use acquire to hold one).
    */
-  async check(limiterId: string, options: AcquireOptions & { consume?: boolean } = {}): Promise<RateLimitResult> {
+  async check(
+    limiterId: string,
+    options: AcquireOptions & { consume?: boolean } = {},
+  ): Promise<RateLimitResult> {
     const consume = options.consume ?? true;
-    const { results, permit } = await this.layers([limiterId], { ...options, timeout: options.timeout ?? 0 }, 0, !consume);
+    const { results, permit } = await this.layers(
+      [limiterId],
+      { ...options, timeout: options.timeout ?? 0 },
+      0,
+      !consume,
+    );
     await permit?.release();
     return results[0];
   }
@@ -165,7 +193,10 @@ export class RateSync {
     limiterIds: readonly string[],
     options: AcquireOptions & { strategy?: CompositeStrategy; consume?: boolean } = {},
   ): Promise<CompositeResult> {
-    const { result, permit } = await this.acquireComposite(limiterIds, { ...options, timeout: options.timeout ?? 0 });
+    const { result, permit } = await this.acquireComposite(limiterIds, {
+      ...options,
+      timeout: options.timeout ?? 0,
+    });
     await permit?.release();
     return result;
   }
@@ -173,9 +204,14 @@ export class RateSync {
   /** Composite acquisition returning a permit when admitted (the guard holds it). */
   async acquireComposite(
     limiterIds: readonly string[],
-    options: AcquireOptions & { strategy?: CompositeStrategy; consume?: boolean; keys?: (string | undefined)[] } = {},
+    options: AcquireOptions & {
+      strategy?: CompositeStrategy;
+      consume?: boolean;
+      keys?: (string | undefined)[];
+    } = {},
   ): Promise<{ result: CompositeResult; permit?: Permit }> {
-    if (limiterIds.length === 0) throw new InvalidArgumentError('limiterIds', 'expected at least one limiter id');
+    if (limiterIds.length === 0)
+      throw new InvalidArgumentError('limiterIds', 'expected at least one limiter id');
     const strategy = options.strategy ?? 'most_restrictive';
     const dryRun = options.consume === false;
     if (strategy === 'any_must_pass') {
@@ -200,7 +236,12 @@ export class RateSync {
     try {
       [decision] = await limiter.store.call((e) => e.acquire([request]));
     } catch (err) {
-      throw new StoreUnavailableError(limiter.store.id, limiterId, limiter.store.breaker.retryAfterMs, err);
+      throw new StoreUnavailableError(
+        limiter.store.id,
+        limiterId,
+        limiter.store.breaker.retryAfterMs,
+        err,
+      );
     }
     return {
       limiterId,
@@ -220,7 +261,12 @@ export class RateSync {
     try {
       await limiter.store.call((e) => e.reset(limiter.policy, storageKey));
     } catch (err) {
-      throw new StoreUnavailableError(limiter.store.id, limiterId, limiter.store.breaker.retryAfterMs, err);
+      throw new StoreUnavailableError(
+        limiter.store.id,
+        limiterId,
+        limiter.store.breaker.retryAfterMs,
+        err,
+      );
     }
   }
 
@@ -316,8 +362,12 @@ export class RateSync {
 }
 
 function validTimeoutMs(timeout: number): number {
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
-    throw new InvalidArgumentError('timeout', `expected a finite number of seconds >= 0, got ${String(timeout)}`);
+  // Infinity is accepted and means no bound (a decorated service method's default wait).
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+    throw new InvalidArgumentError(
+      'timeout',
+      `expected a number of seconds >= 0 (Infinity: no bound), got ${String(timeout)}`,
+    );
   }
   return timeout * 1000;
 }

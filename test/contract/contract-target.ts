@@ -35,7 +35,9 @@ export async function makeHarness(
   const rs = new RateSync(
     {
       stores: { s: store },
-      limiters: Object.fromEntries(Object.entries(limiters).map(([id, o]) => [id, { ...o, store: 's' }])),
+      limiters: Object.fromEntries(
+        Object.entries(limiters).map(([id, o]) => [id, { ...o, store: 's' }]),
+      ),
     },
     { clock, logger: { log: () => undefined, warn: () => undefined, error: () => undefined } },
   );

@@ -1,4 +1,9 @@
-import { InvalidArgumentError, LimiterNotFoundError, RateLimitExceededError, type Permit } from '../../lib/core';
+import {
+  InvalidArgumentError,
+  LimiterNotFoundError,
+  RateLimitExceededError,
+  type Permit,
+} from '../../lib/core';
 import { makeHarness, type ContractTarget, type Harness } from './contract-target';
 
 /**
@@ -44,7 +49,13 @@ export function engineContract(target: ContractTarget): void {
       const h = await setup({ tb: { ratePerSecond: 2, burst: 3 } });
       const r = await h.rs.check('tb', { key: 'u1' });
       const now = h.clock?.now() ?? Date.now();
-      expect(r).toMatchObject({ allowed: true, limit: 3, remaining: 2, limiterId: 'tb', key: 'u1' });
+      expect(r).toMatchObject({
+        allowed: true,
+        limit: 3,
+        remaining: 2,
+        limiterId: 'tb',
+        key: 'u1',
+      });
       expect(Math.abs(r.resetAt - (now + 500))).toBeLessThanOrEqual(h.tolMs);
     });
 
@@ -71,7 +82,9 @@ export function engineContract(target: ContractTarget): void {
     it('rejects at once, reserving nothing, when the wait exceeds the timeout', async () => {
       const { rs } = await setup({ tb: { ratePerSecond: 1 } });
       await rs.acquire('tb');
-      await expect(rs.acquire('tb', { timeout: 0.2 })).rejects.toBeInstanceOf(RateLimitExceededError);
+      await expect(rs.acquire('tb', { timeout: 0.2 })).rejects.toBeInstanceOf(
+        RateLimitExceededError,
+      );
       const err = await rs.acquire('tb', { timeout: 0.2 }).catch((e: RateLimitExceededError) => e);
       expect((err as RateLimitExceededError).result.retryAfterMs).toBeGreaterThan(500);
       expect(await rs.tryAcquire('tb')).toBeNull();
@@ -127,7 +140,9 @@ export function engineContract(target: ContractTarget): void {
     });
 
     it('charges cost entries', async () => {
-      const { rs } = await setup({ sw: { algorithm: 'sliding_window', limit: 5, windowSeconds: 10 } });
+      const { rs } = await setup({
+        sw: { algorithm: 'sliding_window', limit: 5, windowSeconds: 10 },
+      });
       expect((await rs.check('sw', { cost: 4 })).remaining).toBe(1);
       expect((await rs.check('sw', { cost: 2 })).allowed).toBe(false);
       expect((await rs.check('sw', { cost: 1 })).allowed).toBe(true);
@@ -161,7 +176,12 @@ export function engineContract(target: ContractTarget): void {
         ),
       );
       expect(peak).toBe(5);
-      expect(rs.metrics('c')).toMatchObject({ allowed: 50, rejected: 0, inFlight: 0, released: 50 });
+      expect(rs.metrics('c')).toMatchObject({
+        allowed: 50,
+        rejected: 0,
+        inFlight: 0,
+        released: 50,
+      });
     });
 
     it('wakes waiters on release, in arrival order, without waiting for lease expiry', async () => {
@@ -223,7 +243,9 @@ export function engineContract(target: ContractTarget): void {
     });
 
     it('sliding window with max_concurrent', async () => {
-      const { rs } = await setup({ w: { algorithm: 'sliding_window', limit: 2, windowSeconds: 10, maxConcurrent: 1 } });
+      const { rs } = await setup({
+        w: { algorithm: 'sliding_window', limit: 2, windowSeconds: 10, maxConcurrent: 1 },
+      });
       const p = await rs.acquire('w');
       expect((await rs.check('w')).blockedBy).toBe('concurrency');
       await p.release();
@@ -235,7 +257,8 @@ export function engineContract(target: ContractTarget): void {
   describe('reading and resetting', () => {
     it('state consumes nothing', async () => {
       const { rs } = await setup({ tb: { ratePerSecond: 1, burst: 3 }, c: { maxConcurrent: 2 } });
-      for (let i = 0; i < 5; i++) expect(await rs.state('tb', 'k')).toMatchObject({ remaining: 3, limit: 3 });
+      for (let i = 0; i < 5; i++)
+        expect(await rs.state('tb', 'k')).toMatchObject({ remaining: 3, limit: 3 });
       const rs3 = await Promise.all([1, 2, 3].map(() => rs.check('tb', { key: 'k' })));
       expect(rs3.every((r) => r.allowed)).toBe(true);
       expect((await rs.state('tb', 'k')).remaining).toBe(0);
@@ -248,14 +271,19 @@ export function engineContract(target: ContractTarget): void {
     it('check with consume: false consumes nothing', async () => {
       const { rs } = await setup({ tb: { ratePerSecond: 1 } });
       for (let i = 0; i < 3; i++) {
-        expect(await rs.check('tb', { consume: false })).toMatchObject({ allowed: true, remaining: 1 });
+        expect(await rs.check('tb', { consume: false })).toMatchObject({
+          allowed: true,
+          remaining: 1,
+        });
       }
       expect((await rs.check('tb')).allowed).toBe(true);
       expect((await rs.check('tb', { consume: false })).allowed).toBe(false);
     });
 
     it('reset frees everything, for one key or the whole limiter', async () => {
-      const { rs } = await setup({ sw: { algorithm: 'sliding_window', limit: 1, windowSeconds: 60 } });
+      const { rs } = await setup({
+        sw: { algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
+      });
       for (const key of ['a', 'b', 'c']) await rs.check('sw', { key });
       await rs.reset('sw', 'a');
       expect((await rs.check('sw', { key: 'a' })).allowed).toBe(true);
@@ -296,7 +324,12 @@ export function engineContract(target: ContractTarget): void {
       await rs.check('tb');
       await rs.check('tb');
       await rs.tryAcquire('tb');
-      expect(rs.metrics('tb')).toMatchObject({ attempts: 3, allowed: 1, rejected: 2, storeErrors: 0 });
+      expect(rs.metrics('tb')).toMatchObject({
+        attempts: 3,
+        allowed: 1,
+        rejected: 2,
+        storeErrors: 0,
+      });
     });
 
     it('an unknown limiter is a typed error listing the known ids', async () => {

@@ -34,10 +34,14 @@ export function decideLayer(
   req: AcquireRequest,
 ): { decision: LayerDecision; write: LayerWrite } {
   const p = req.policy;
-  const conc = p.concurrency ? concurrency(state.leases?.values() ?? [], now, p.concurrency.max) : undefined;
+  const conc = p.concurrency
+    ? concurrency(state.leases?.values() ?? [], now, p.concurrency.max)
+    : undefined;
   const maxWait = conc && !conc.allowed ? -1 : req.maxWaitMs;
   const g = p.gcra ? gcra(state.tat, now, p.gcra, req.cost, maxWait) : undefined;
-  const w = p.window ? slidingWindow(state.entries ?? [], now, p.window, req.cost, maxWait) : undefined;
+  const w = p.window
+    ? slidingWindow(state.entries ?? [], now, p.window, req.cost, maxWait)
+    : undefined;
   const rate = g ?? w;
 
   const concOk = conc?.allowed ?? true;
@@ -46,7 +50,8 @@ export function decideLayer(
   // A dry run reports the state as it is: nothing consumed.
   const consumed = allowed && !req.dryRun;
   const active = conc ? conc.active + (consumed ? 1 : 0) : undefined;
-  const concRemaining = p.concurrency && active !== undefined ? p.concurrency.max - active : Infinity;
+  const concRemaining =
+    p.concurrency && active !== undefined ? p.concurrency.max - active : Infinity;
   const rateRemaining = !rate
     ? Infinity
     : consumed

@@ -13,13 +13,11 @@ export function createEngine(ctx: EngineContext): Engine {
       return new MemoryEngine({ clock: ctx.clock, maxKeys: ctx.options.maxKeys });
     case 'redis': {
       requireDriver(ctx.storeId, 'ioredis');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { RedisEngine } = require('./redis') as typeof import('./redis');
       return new RedisEngine(ctx);
     }
     case 'postgres': {
       requireDriver(ctx.storeId, 'pg');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { PostgresEngine } = require('./postgres') as typeof import('./postgres');
       return new PostgresEngine(ctx);
     }

@@ -4,7 +4,11 @@ const COUNTERS: [keyof LimiterMetrics, string, string][] = [
   ['attempts', 'rate_sync_attempts_total', 'Acquisition attempts.'],
   ['allowed', 'rate_sync_allowed_total', 'Admitted acquisitions (fail-open included).'],
   ['rejected', 'rate_sync_rejected_total', 'Acquisitions rejected by the limit.'],
-  ['rejectedLocally', 'rate_sync_rejected_locally_total', 'Rejections answered without a store call.'],
+  [
+    'rejectedLocally',
+    'rate_sync_rejected_locally_total',
+    'Rejections answered without a store call.',
+  ],
   ['waited', 'rate_sync_waited_total', 'Admissions that waited.'],
   ['totalWaitMs', 'rate_sync_wait_milliseconds_total', 'Milliseconds waited by admitted calls.'],
   ['storeErrors', 'rate_sync_store_errors_total', 'Store calls that failed.'],
@@ -16,12 +20,16 @@ const COUNTERS: [keyof LimiterMetrics, string, string][] = [
 /** Renders limiter metrics in the Prometheus text exposition format (version 0.0.4). */
 export function toPrometheus(metrics: readonly LimiterMetrics[]): string {
   const out: string[] = [];
-  const label = (id: string): string => `{limiter="${id.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"}`;
+  const label = (id: string): string =>
+    `{limiter="${id.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"}`;
   for (const [field, name, help] of COUNTERS) {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
     for (const m of metrics) out.push(`${name}${label(m.limiterId)} ${m[field]}`);
   }
-  out.push('# HELP rate_sync_in_flight Concurrency permits held by this process.', '# TYPE rate_sync_in_flight gauge');
+  out.push(
+    '# HELP rate_sync_in_flight Concurrency permits held by this process.',
+    '# TYPE rate_sync_in_flight gauge',
+  );
   for (const m of metrics) out.push(`rate_sync_in_flight${label(m.limiterId)} ${m.inFlight}`);
   return `${out.join('\n')}\n`;
 }

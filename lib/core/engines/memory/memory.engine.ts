@@ -65,7 +65,10 @@ export class MemoryEngine implements Engine {
         if (write.tat !== undefined) this.put(this.tats, key, write.tat);
         if (write.entries !== undefined) {
           this.put(this.logs, key, write.entries);
-          this.windowMs.set(escapeKeyPart(requests[i].policy.id), requests[i].policy.window!.windowMs);
+          this.windowMs.set(
+            escapeKeyPart(requests[i].policy.id),
+            requests[i].policy.window!.windowMs,
+          );
         }
         if (write.lease) {
           let held = this.leases.get(key);
@@ -146,4 +149,3 @@ export class MemoryEngine implements Engine {
     if (set) for (const listener of [...set]) listener();
   }
 }
-
