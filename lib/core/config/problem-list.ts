@@ -1,0 +1,33 @@
+import { ConfigValidationError, type ConfigProblem } from '../errors';
+import { formatPath } from './config-path';
+
+/** Where a problem is in a file, when it came from one. */
+export interface ProblemLocation {
+  readonly file?: string;
+  readonly line?: number;
+}
+
+/** Collects every problem found, so validation reports them all at once. */
+export class ProblemList {
+  private readonly items: ConfigProblem[] = [];
+
+  /** Number of problems so far; compare before and after a step to see if it found any. */
+  get count(): number {
+    return this.items.length;
+  }
+
+  /** Records a problem at `path` (keys as the user spelled them). */
+  add(path: readonly string[] | string, message: string, where: ProblemLocation = {}): void {
+    this.items.push({
+      path: typeof path === 'string' ? path : formatPath(path),
+      message,
+      ...(where.file !== undefined ? { file: where.file } : {}),
+      ...(where.file !== undefined && where.line !== undefined ? { line: where.line } : {}),
+    });
+  }
+
+  /** @throws ConfigValidationError listing every problem, when there is at least one. */
+  throwIfAny(): void {
+    if (this.items.length > 0) throw new ConfigValidationError([...this.items]);
+  }
+}

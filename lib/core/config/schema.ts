@@ -1,0 +1,128 @@
+import { MAX_IDENTIFIER_LENGTH, MAX_TABLE_NAME_LENGTH } from '../engines/postgres/identifiers';
+import type { AlgorithmName, EngineName } from '../options';
+
+/** The engines, in the order error messages list them. */
+export const ENGINES: readonly EngineName[] = ['memory', 'redis', 'postgres'];
+
+/** The algorithms, in the order error messages list them. */
+export const ALGORITHMS: readonly AlgorithmName[] = ['token_bucket', 'sliding_window'];
+
+/** Values of postgres `synchronous_commit`. */
+export const SYNCHRONOUS_COMMIT_VALUES = ['on', 'off', 'local', 'remote_write', 'remote_apply'];
+
+/** What a key's value must be. Numbers are finite; strings from env become numbers here only. */
+export type FieldType =
+  | { readonly kind: 'number'; readonly min: number; readonly inclusive: boolean }
+  | { readonly kind: 'integer'; readonly min: number }
+  | { readonly kind: 'boolean' }
+  | {
+      readonly kind: 'string';
+      /** Never shown in messages. */
+      readonly secret?: boolean;
+      /** Characters the value must not contain, and why. */
+      readonly forbidden?: { readonly chars: RegExp; readonly expected: string };
+    }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'identifier'; readonly maxLength: number }
+  | { readonly kind: 'url' }
+  | { readonly kind: 'host-port-list' }
+  | { readonly kind: 'cidr-list' };
+
+/** One key of a store or limiter table. */
+export interface FieldSpec {
+  /** The TOML spelling. */
+  readonly name: string;
+  /** The TypeScript spelling (`StoreOptions` / `LimiterOptions` property). */
+  readonly camel: string;
+  readonly type: FieldType;
+  /** The engines the key applies to (stores); all when absent. */
+  readonly engines?: readonly EngineName[];
+  /** The algorithms the key applies to (limiters); all when absent. */
+  readonly algorithms?: readonly AlgorithmName[];
+  /** Accepted for compatibility with the Python library and dropped: it has no effect here. */
+  readonly ignored?: boolean;
+}
+
+const positive = { kind: 'number', min: 0, inclusive: false } as const;
+const nonNegative = { kind: 'number', min: 0, inclusive: true } as const;
+const count = { kind: 'integer', min: 1 } as const;
+const flag = { kind: 'boolean' } as const;
+/** `{` and `}` in a Redis key prefix would change the Redis Cluster hash tag of every key. */
+const HASH_TAG_BRACES = {
+  chars: /[{}]/,
+  expected: 'a non-empty string without { or } (they would change the Redis Cluster hash tag)',
+};
+const NETWORKED: readonly EngineName[] = ['redis', 'postgres'];
+
+function field(name: string, type: FieldType, scope: Partial<FieldSpec> = {}): FieldSpec {
+  return {
+    name,
+    camel: name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+    type,
+    ...scope,
+  };
+}
+
+/** Every key of `[stores.<id>]`. */
+export const STORE_FIELDS: readonly FieldSpec[] = [
+  field('engine', { kind: 'enum', values: ENGINES }),
+  field('url', { kind: 'url' }, { engines: NETWORKED }),
+  field('pool_min_size', { kind: 'integer', min: 0 }, { engines: NETWORKED }),
+  field('pool_max_size', count, { engines: NETWORKED }),
+  field('socket_timeout', positive, { engines: NETWORKED }),
+  field('socket_connect_timeout', positive, { engines: NETWORKED }),
+  field('timing_margin_ms', nonNegative, { engines: NETWORKED, ignored: true }),
+  field('breaker_cooldown', positive),
+  field('max_keys', count, { engines: ['memory'] }),
+  field('db', { kind: 'integer', min: 0 }, { engines: ['redis'] }),
+  field('password', { kind: 'string', secret: true }, { engines: ['redis'] }),
+  field('key_prefix', { kind: 'string', forbidden: HASH_TAG_BRACES }, { engines: ['redis'] }),
+  field('cluster_nodes', { kind: 'host-port-list' }, { engines: ['redis'] }),
+  // The engine derives `<table>_acquire` and similar names, which must fit in 63 characters too.
+  field(
+    'table_name',
+    { kind: 'identifier', maxLength: MAX_TABLE_NAME_LENGTH },
+    {
+      engines: ['postgres'],
+    },
+  ),
+  field(
+    'schema_name',
+    { kind: 'identifier', maxLength: MAX_IDENTIFIER_LENGTH },
+    {
+      engines: ['postgres'],
+    },
+  ),
+  field('auto_create', flag, { engines: ['postgres'] }),
+  field('unlogged', flag, { engines: ['postgres'] }),
+  field(
+    'synchronous_commit',
+    { kind: 'enum', values: SYNCHRONOUS_COMMIT_VALUES },
+    {
+      engines: ['postgres'],
+    },
+  ),
+  field('cleanup_interval', positive, { engines: ['postgres'] }),
+];
+
+/** Every key of `[limiters.<id>]`. */
+export const LIMITER_FIELDS: readonly FieldSpec[] = [
+  field('store', { kind: 'string' }),
+  field('algorithm', { kind: 'enum', values: ALGORITHMS }),
+  field('rate_per_second', positive, { algorithms: ['token_bucket'] }),
+  field('burst', count, { algorithms: ['token_bucket'] }),
+  field('max_concurrent', count),
+  field('lease_seconds', positive),
+  field('limit', count, { algorithms: ['sliding_window'] }),
+  field('window_seconds', positive, { algorithms: ['sliding_window'] }),
+  field('timeout', nonNegative),
+  field('fail_closed', flag),
+];
+
+/** Every key of the Python library's `[fastapi]` table, accepted so its files load unchanged. */
+export const FASTAPI_FIELDS: readonly FieldSpec[] = [
+  field('trusted_proxy_networks', { kind: 'cidr-list' }),
+];
+
+/** The top-level tables. */
+export const TOP_LEVEL_KEYS: readonly string[] = ['stores', 'limiters', 'fastapi'];

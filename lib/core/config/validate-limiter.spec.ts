@@ -1,0 +1,165 @@
+import { ConfigValidationError } from '../errors';
+import type { ConfigLayer } from './config-layer';
+import { validateConfig } from './validate';
+
+const toml = (data: unknown): ConfigLayer => ({ data, spelling: 'snake' });
+const inline = (data: unknown): ConfigLayer => ({ data, spelling: 'camel' });
+const memory = { local: { engine: 'memory' } };
+
+/** The problems of an invalid configuration, as `path: message` lines. */
+function problemsOf(layers: ConfigLayer | ConfigLayer[]): string[] {
+  try {
+    validateConfig(layers);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    return (error as ConfigValidationError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error('expected a ConfigValidationError');
+}
+const limiterProblems = (limiter: Record<string, unknown>): string[] =>
+  problemsOf(toml({ stores: memory, limiters: { api: { store: 'local', ...limiter } } }));
+
+describe('validateConfig: limiters', () => {
+  it('reports a bad rate in the documented format', () => {
+    expect(limiterProblems({ rate_per_second: 'fast' })).toEqual([
+      'limiters.api.rate_per_second: expected a number > 0, got "fast"',
+    ]);
+  });
+
+  it.each([
+    [{ rate_per_second: 0 }, 'limiters.api.rate_per_second: expected a number > 0, got 0'],
+    [{ rate_per_second: -5 }, 'limiters.api.rate_per_second: expected a number > 0, got -5'],
+    [
+      { rate_per_second: Infinity },
+      'limiters.api.rate_per_second: expected a number > 0, got Infinity',
+    ],
+    [{ max_concurrent: 1.5 }, 'limiters.api.max_concurrent: expected an integer >= 1, got 1.5'],
+    [{ max_concurrent: 0 }, 'limiters.api.max_concurrent: expected an integer >= 1, got 0'],
+    [{ rate_per_second: 1, burst: 0 }, 'limiters.api.burst: expected an integer >= 1, got 0'],
+    [
+      { max_concurrent: 1, lease_seconds: 0 },
+      'limiters.api.lease_seconds: expected a number > 0, got 0',
+    ],
+    [{ rate_per_second: 1, timeout: -1 }, 'limiters.api.timeout: expected a number >= 0, got -1'],
+    [
+      { rate_per_second: 1, fail_closed: 'yes' },
+      'limiters.api.fail_closed: expected true or false, got "yes"',
+    ],
+  ])('rejects %j', (limiter, problem) => {
+    expect(limiterProblems(limiter)).toEqual([problem]);
+  });
+
+  it('rejects an unknown algorithm, listing the valid ones', () => {
+    expect(limiterProblems({ algorithm: 'leaky_bucket', rate_per_second: 1 })).toEqual([
+      'limiters.api.algorithm: expected one of "token_bucket", "sliding_window", got "leaky_bucket"',
+    ]);
+  });
+
+  it('requires store, as the Python library does, suggesting the only store', () => {
+    const one = problemsOf(toml({ stores: memory, limiters: { api: { rate_per_second: 1 } } }));
+    expect(one).toEqual(['limiters.api.store: required; add store = "local"']);
+    const two = problemsOf(
+      toml({
+        stores: { a: { engine: 'memory' }, b: { engine: 'memory' } },
+        limiters: { api: { rate_per_second: 1 } },
+      }),
+    );
+    expect(two).toEqual(['limiters.api.store: required: name one of the stores "a", "b"']);
+    const none = problemsOf(toml({ limiters: { api: { rate_per_second: 1 } } }));
+    expect(none).toEqual([
+      'limiters.api.store: required; no store is defined: declare one under [stores.<id>]',
+    ]);
+  });
+
+  it('rejects an undefined store with a hint', () => {
+    expect(limiterProblems({ store: 'locl', rate_per_second: 1 })).toEqual([
+      'limiters.api.store: unknown store "locl"; did you mean `local`?',
+    ]);
+    expect(limiterProblems({ store: 'redis', rate_per_second: 1 })).toEqual([
+      'limiters.api.store: unknown store "redis"; defined stores: "local"',
+    ]);
+  });
+
+  it('rejects parameters of the other algorithm', () => {
+    expect(limiterProblems({ rate_per_second: 1, limit: 5 })).toEqual([
+      'limiters.api.limit: applies only to sliding_window limiters, and this limiter\'s algorithm is "token_bucket" (the default)',
+    ]);
+    expect(
+      limiterProblems({
+        algorithm: 'sliding_window',
+        limit: 5,
+        window_seconds: 60,
+        rate_per_second: 1,
+        burst: 2,
+      }),
+    ).toEqual([
+      'limiters.api.rate_per_second: applies only to token_bucket limiters, and this limiter\'s algorithm is "sliding_window"',
+      'limiters.api.burst: applies only to token_bucket limiters, and this limiter\'s algorithm is "sliding_window"',
+    ]);
+  });
+
+  it('requires the parameters of each algorithm', () => {
+    expect(limiterProblems({})).toEqual([
+      'limiters.api: a token_bucket limiter needs rate_per_second, max_concurrent or both',
+    ]);
+    expect(limiterProblems({ max_concurrent: 2, burst: 3 })).toEqual([
+      "limiters.api.burst: burst needs rate_per_second: it sizes the rate's bucket",
+    ]);
+    expect(limiterProblems({ algorithm: 'sliding_window' })).toEqual([
+      'limiters.api.limit: required for a sliding_window limiter',
+      'limiters.api.window_seconds: required for a sliding_window limiter',
+    ]);
+    expect(limiterProblems({ rate_per_second: 1, lease_seconds: 5 })).toEqual([
+      'limiters.api.lease_seconds: lease_seconds applies only with max_concurrent',
+    ]);
+  });
+
+  it('combines max_concurrent with either algorithm', () => {
+    const config = validateConfig(
+      toml({
+        stores: memory,
+        limiters: {
+          upload: { store: 'local', max_concurrent: 10, timeout: 300.0 },
+          auth: {
+            store: 'local',
+            algorithm: 'sliding_window',
+            limit: 5,
+            window_seconds: 300,
+            max_concurrent: 1,
+          },
+        },
+      }),
+    );
+    expect(config.limiters.upload).toEqual({
+      store: 'local',
+      algorithm: 'token_bucket',
+      maxConcurrent: 10,
+      timeout: 300,
+    });
+    expect(config.limiters.auth.maxConcurrent).toBe(1);
+  });
+
+  it('honours fail_closed and timeout = 0', () => {
+    const config = validateConfig(
+      toml({
+        stores: memory,
+        limiters: { api: { store: 'local', max_concurrent: 1, timeout: 0, fail_closed: 'true' } },
+      }),
+    );
+    expect(config.limiters.api).toMatchObject({ timeout: 0, failClosed: true });
+  });
+
+  it('names missing keys in camelCase for camelCase inline options', () => {
+    expect(
+      problemsOf(
+        inline({
+          stores: memory,
+          limiters: { api: { store: 'local', maxConcurrent: 1, leaseSeconds: 1, burst: 2 } },
+        }),
+      ),
+    ).toEqual(["limiters.api.burst: burst needs ratePerSecond: it sizes the rate's bucket"]);
+    expect(problemsOf(inline({ stores: memory, limiters: { api: { store: 'local' } } }))).toEqual([
+      'limiters.api: a token_bucket limiter needs ratePerSecond, maxConcurrent or both',
+    ]);
+  });
+});
