@@ -1,6 +1,7 @@
 import { acquireLayers, type Acquired, type LayerSpec } from './acquisition';
 import { systemClock, type Clock } from './clock';
 import { combineResults, type CompositeStrategy } from './composite';
+import { validateConfig } from './config';
 import { createEngine } from './engines/create-engine';
 import type { Engine } from './engines/engine';
 import type { EngineContext } from './engines/engine-context';
@@ -35,12 +36,6 @@ export interface RateSyncRuntimeOptions {
   /** Time source of the memory engine and of waits. @default systemClock */
   clock?: Clock;
   logger?: RateSyncLogger;
-  /** Validates (and normalises) the options of a clone. */
-  validateLimiter?: (
-    id: string,
-    options: LimiterOptions,
-    stores: RateSyncConfig['stores'],
-  ) => LimiterOptions;
   /** Builds the engine of a store (advanced: custom engines, fault injection in tests). */
   createEngine?: (ctx: EngineContext) => Engine;
   /** Most limiters `getOrClone` keeps; the least recently used clone is dropped past it. @default 10_000 */
@@ -279,8 +274,11 @@ export class RateSync {
       throw new InvalidArgumentError('newId', `a limiter named '${newId}' already exists`);
     }
     const merged = { ...source.options, ...overrides };
-    const valid = this.runtime.validateLimiter?.(newId, merged, this.config.stores) ?? merged;
-    return this.addLimiter(newId, valid);
+    const valid = validateConfig({
+      data: { stores: this.config.stores, limiters: { [newId]: merged } },
+      spelling: 'camel',
+    });
+    return this.addLimiter(newId, valid.limiters[newId]);
   }
 
   /**

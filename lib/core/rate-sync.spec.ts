@@ -1,0 +1,73 @@
+import { ManualClock } from './clock';
+import { ConfigValidationError, InvalidArgumentError, StoreNotFoundError } from './errors';
+import { RateSync } from './rate-sync';
+
+describe('RateSync registry', () => {
+  const make = (maxClones?: number) =>
+    new RateSync(
+      {
+        stores: { s: { engine: 'memory' } },
+        limiters: { base: { store: 's', ratePerSecond: 1, burst: 2 } },
+      },
+      { clock: new ManualClock(), maxClones },
+    );
+
+  it('clones a limiter with overrides, validated like the configuration', async () => {
+    const rs = make();
+    rs.clone('base', 'bigger', { burst: 5 });
+    expect(rs.list().find((l) => l.id === 'bigger')).toMatchObject({ burst: 5, ratePerSecond: 1 });
+    expect((await rs.check('bigger', { cost: 5 })).allowed).toBe(true);
+    expect(() => rs.clone('base', 'bad', { ratePerSecond: -1 })).toThrow(ConfigValidationError);
+    expect(() => rs.clone('base', 'bigger')).toThrow(InvalidArgumentError);
+    expect(() => rs.clone('base', 'elsewhere', { store: 'nope' })).toThrow(/store/);
+  });
+
+  it('getOrClone returns one limiter per unique id and keeps at most maxClones', async () => {
+    const rs = make(3);
+    const a = await rs.getOrClone('base', 'tenant-a');
+    expect(await rs.getOrClone('base', 'tenant-a')).toBe(a);
+    await rs.check('base:tenant-a');
+    await rs.check('base:tenant-a');
+    for (const t of ['b', 'c', 'd', 'e']) await rs.getOrClone('base', `tenant-${t}`);
+    expect(rs.limiterIds()).toHaveLength(4);
+    // Evicted, then re-created: its counts live in the store, so nothing is forgotten.
+    await rs.getOrClone('base', 'tenant-a');
+    expect((await rs.check('base:tenant-a')).allowed).toBe(false);
+  });
+
+  it('list() shows settings and no secret', () => {
+    const rs = new RateSync({
+      stores: { r: { engine: 'memory' } },
+      limiters: {
+        x: {
+          store: 'r',
+          algorithm: 'sliding_window',
+          limit: 3,
+          windowSeconds: 9,
+          failClosed: true,
+        },
+      },
+    });
+    expect(rs.list()).toEqual([
+      expect.objectContaining({
+        id: 'x',
+        engine: 'memory',
+        algorithm: 'sliding_window',
+        limit: 3,
+        failClosed: true,
+      }),
+    ]);
+  });
+
+  it('a limiter naming an unknown store is a typed error', () => {
+    expect(
+      () => new RateSync({ stores: {}, limiters: { x: { store: 'gone', ratePerSecond: 1 } } }),
+    ).toThrow(StoreNotFoundError);
+  });
+
+  it('rejects NaN or negative timeouts with the argument name', async () => {
+    const rs = make();
+    await expect(rs.acquire('base', { timeout: -1 })).rejects.toThrow(/^timeout:/);
+    await expect(rs.acquire('base', { timeout: Number.NaN })).rejects.toThrow(/^timeout:/);
+  });
+});
