@@ -1,0 +1,63 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { CompositeStrategy } from '../../core';
+
+/**
+ * Computes the identifier counted for one call. On HTTP handlers `ctx` is the request's
+ * context; on provider methods `ctx.getArgs()` are the method's arguments. Return `''` or
+ * undefined for the limiter's single shared bucket.
+ */
+export type KeyFunction = (ctx: ExecutionContext) => string | undefined;
+
+/**
+ * How a call's key (the identifier counted) is chosen:
+ * - a template: `'{ip}'`, `'login:{body.email}'`, `'{user.id}'`, `'{headers.x-tenant-id}'`,
+ *   `'{params.id}'`, `'{query.x}'`; on provider methods `'{0}'`, `'{1.tenantId}'`;
+ * - a {@link KeyFunction};
+ * - `false`: one bucket shared by every caller.
+ */
+export type KeySpec = string | KeyFunction | false;
+
+/** `'wait'`: wait for a slot up to the timeout. `'try'`: never wait; reject at once. */
+export type RateLimitMode = 'wait' | 'try';
+
+/** Options of `@RateLimit(idOrIds, options)`. */
+export interface RateLimitOptions {
+  /**
+   * The identifier counted. Default: the client IP on HTTP handlers (and GraphQL over HTTP),
+   * one shared bucket elsewhere. With several limiters, either one spec for all of them or an
+   * object giving each limiter id its own (`{ auth_ip: '{ip}', auth_credential: '{body.email}' }`;
+   * ids not named there use the default).
+   */
+  key?: KeySpec | Readonly<Record<string, KeySpec>>;
+  /**
+   * Seconds a call may wait for its slot. Default: the limiter's `timeout`; when that is unset
+   * too, an HTTP request (or any other handler) does not wait, a provider method waits as long
+   * as it takes. `Infinity` means no bound.
+   */
+  timeout?: number;
+  /** Units one call takes (an integer >= 1). @default 1 */
+  cost?: number;
+  /**
+   * `'wait'` (default): wait up to the timeout above. `'try'`: do not wait unless `timeout` is
+   * given here (the limiter's `timeout` is ignored), and reject at once.
+   */
+  mode?: RateLimitMode;
+  /** How several limiters combine. @default 'most_restrictive' (all-or-nothing) */
+  strategy?: CompositeStrategy;
+}
+
+/** What `@RateLimit` stores under the `rate-sync:limit` metadata key. */
+export interface RateLimitDeclaration {
+  readonly skip?: false;
+  /** The limiter ids, in the order given. */
+  readonly limiterIds: readonly string[];
+  readonly options: Readonly<RateLimitOptions>;
+}
+
+/** What `@SkipRateLimit()` stores under the same key: it overrides a class-level `@RateLimit`. */
+export interface SkipRateLimitDeclaration {
+  readonly skip: true;
+}
+
+/** The `rate-sync:limit` metadata value. */
+export type RateLimitMetadata = RateLimitDeclaration | SkipRateLimitDeclaration;

@@ -1,0 +1,30 @@
+import { SetMetadata } from '@nestjs/common';
+import { RATE_LIMIT_METADATA } from '../rate-sync.constants';
+import type { RateLimitDeclaration, RateLimitOptions } from './rate-limit-options.interface';
+import { validateRateLimit } from './validate-rate-limit';
+
+/**
+ * Limits a controller (every handler), a handler, or a method of any provider.
+ *
+ * On HTTP handlers the guard acquires before the handler runs and answers 429 when rejected;
+ * the permit is released when the response finishes or the connection closes. On provider
+ * methods the call is wrapped at bootstrap (`mode: 'wait'` waits for its slot, `'try'` throws
+ * `RateLimitExceededError`). Several ids form one all-or-nothing composite limit.
+ *
+ * Unknown limiter ids make the application fail to boot; bad options throw here.
+ *
+ * @example
+ * ```ts
+ * @RateLimit('login', { key: 'login:{body.email}' })
+ * @RateLimit(['auth_ip', 'auth_credential'], { key: { auth_ip: '{ip}', auth_credential: '{body.email}' } })
+ * @RateLimit('partner_api')            // on a service method: waits for its turn
+ * ```
+ */
+export function RateLimit(
+  idOrIds: string | readonly string[],
+  options: RateLimitOptions = {},
+): ClassDecorator & MethodDecorator {
+  const limiterIds = validateRateLimit(idOrIds, options);
+  const declaration: RateLimitDeclaration = { limiterIds, options: { ...options } };
+  return SetMetadata(RATE_LIMIT_METADATA, declaration);
+}

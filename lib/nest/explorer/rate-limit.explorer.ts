@@ -1,0 +1,84 @@
+import { Injectable, type Type } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { RateSyncError } from '../../core';
+import { RateLimitRegistry } from '../limits/rate-limit.registry';
+import { RateLimitMetadataAccessor } from '../rate-limit-metadata.accessor';
+import { isEnhancedHandler } from './handler-metadata';
+import { limitMethod } from './limit-method';
+
+type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
+
+/**
+ * Runs at bootstrap, before the stores connect: validates every `@RateLimit` in the
+ * application (an unknown limiter id or a bad template fails the boot, not the first request)
+ * and wraps the decorated methods of providers that are not handlers.
+ */
+@Injectable()
+export class RateLimitExplorer {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: RateLimitMetadataAccessor,
+    private readonly registry: RateLimitRegistry,
+  ) {}
+
+  /**
+   * @throws LimiterNotFoundError naming an unknown limiter and listing the known ones
+   * @throws InvalidArgumentError / RateSyncError for a declaration that cannot work
+   */
+  explore(): void {
+    const seen = new Set<object>();
+    const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
+    for (const wrapper of wrappers) {
+      if (wrapper.isAlias) continue;
+      const instances = this.instancesOf(wrapper);
+      // Class providers by their class; factory and value providers by what they produced.
+      const cls = (!wrapper.isFactory && wrapper.metatype) || instances[0]?.constructor;
+      if (typeof cls !== 'function' || !cls.prototype || cls === Object) continue;
+      const fresh = instances.filter((i) => !seen.has(i) && i instanceof cls);
+      fresh.forEach((i) => seen.add(i));
+      if (instances.length === 0 || fresh.length > 0) this.exploreClass(cls as Type, fresh);
+    }
+  }
+
+  private exploreClass(cls: Type, instances: object[]): void {
+    let handlers = 0;
+    for (const name of this.scanner.getAllMethodNames(cls.prototype)) {
+      const method = (cls.prototype as Record<string, unknown>)[name];
+      if (typeof method !== 'function') continue;
+      if (isEnhancedHandler(method)) {
+        handlers++;
+        this.registry.forHandler(cls, method); // compiles, so validates, now
+        continue;
+      }
+      const limit = this.registry.forMethod(cls, method, name);
+      if (!limit) continue;
+      this.assertWrappable(cls, name, instances);
+      for (const instance of instances) limitMethod(instance, name, cls, limit);
+    }
+    if (handlers === 0 && this.accessor.onClass(cls)) {
+      throw new RateSyncError(
+        `@RateLimit on the class ${cls.name}, which has no route, resolver or message handler: ` +
+          `put @RateLimit on the methods to limit.`,
+      );
+    }
+  }
+
+  /** The instances to wrap: the singleton, or each static transient instance. */
+  private instancesOf(wrapper: InstanceWrapper): object[] {
+    if (!wrapper.isDependencyTreeStatic()) return [];
+    const all: unknown[] = wrapper.isTransient
+      ? wrapper.getStaticTransientInstances().map((i) => i?.instance)
+      : [wrapper.instance];
+    return all.filter((i): i is object => typeof i === 'object' && i !== null);
+  }
+
+  private assertWrappable(cls: Type, name: string, instances: object[]): void {
+    if (instances.length > 0) return;
+    throw new RateSyncError(
+      `@RateLimit on ${cls.name}.${name}: ${cls.name} is request-scoped (or depends on a ` +
+        `request-scoped provider), so it cannot be wrapped at bootstrap. Make it a singleton, ` +
+        `or call LimiterService.run() inside the method.`,
+    );
+  }
+}

@@ -1,0 +1,43 @@
+export { RateSyncModule } from './rate-sync.module';
+export type { RateSyncRootOptions, RateSyncAsyncOptions } from './rate-sync.module-definition';
+export type {
+  RateSyncModuleOptions,
+  RateSyncOptionsFactory,
+} from './rate-sync-module-options.interface';
+export type { RateSyncSettings } from './rate-sync-settings';
+export {
+  RATE_LIMIT_METADATA,
+  RATE_SYNC_MODULE_OPTIONS,
+  RATE_SYNC_SETTINGS,
+} from './rate-sync.constants';
+export { LimiterService, type CheckAllOptions, type StoreHealth } from './limiter.service';
+export { RateLimit } from './decorators/rate-limit.decorator';
+export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
+export type {
+  KeyFunction,
+  KeySpec,
+  RateLimitDeclaration,
+  RateLimitMetadata,
+  RateLimitMode,
+  RateLimitOptions,
+  SkipRateLimitDeclaration,
+} from './decorators/rate-limit-options.interface';
+export { RateLimitGuard } from './rate-limit.guard';
+export { RateLimitInterceptor } from './rate-limit.interceptor';
+export { RateLimitMetadataAccessor } from './rate-limit-metadata.accessor';
+export { RateLimitRegistry } from './limits/rate-limit.registry';
+export type { CompiledLimit, LimitOutcome } from './limits/compiled-limit';
+export type { KeySource, RequestLike } from './keys/key-source';
+export { MISSING_FIELD_PLACEHOLDER } from './keys/key-template';
+export { METHOD_CONTEXT_TYPE } from './explorer/method-execution-context';
+export {
+  RateLimitExceededException,
+  type RateLimitExceededBody,
+} from './http/rate-limit-exceeded.exception';
+export {
+  RateLimitUnavailableException,
+  type RateLimitUnavailableBody,
+} from './http/rate-limit-unavailable.exception';
+export type { RateLimitHeadersMode } from './http/rate-limit-headers';
+export { clientIp, requestClientIp } from './http/client-ip';
+export { TrustedProxies } from './http/trusted-proxies';

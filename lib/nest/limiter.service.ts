@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import {
+  RateSync,
+  toPrometheus,
+  type AcquireOptions,
+  type CompositeResult,
+  type CompositeStrategy,
+  type Limiter,
+  type LimiterInfo,
+  type LimiterMetrics,
+  type LimiterOptions,
+  type LimiterState,
+  type Permit,
+  type RateLimitResult,
+} from '../core';
+
+/** Options of {@link LimiterService.checkAll}. */
+export interface CheckAllOptions extends AcquireOptions {
+  /** How the layers combine. @default 'most_restrictive' */
+  strategy?: CompositeStrategy;
+  /** `false`: decide without consuming anything. @default true */
+  consume?: boolean;
+}
+
+/** One store's health as {@link LimiterService.health} reports it. */
+export interface StoreHealth {
+  readonly store: string;
+  readonly engine: string;
+  /** Reachable as far as this process knows. */
+  readonly up: boolean;
+  /** The store's circuit breaker: `closed`, `open` or `half-open`. */
+  readonly breaker: string;
+}
+
+/**
+ * The programmatic API, injectable anywhere once `RateSyncModule` is imported. Every method
+ * delegates to the application's {@link RateSync}. Timeouts are in seconds.
+ */
+@Injectable()
+export class LimiterService {
+  constructor(private readonly rateSync: RateSync) {}
+
+  /**
+   * Waits up to the timeout (the option, else the limiter's `timeout`, else without bound).
+   * @throws RateLimitExceededError (carrying the result) when the wait would exceed it
+   * @throws StoreUnavailableError when a fail_closed limiter's store cannot decide
+   */
+  acquire(limiterId: string, options?: AcquireOptions): Promise<Permit> {
+    return this.rateSync.acquire(limiterId, options);
+  }
+
+  /** Like {@link acquire}, but does not wait unless `timeout` is given; null when rejected. */
+  tryAcquire(limiterId: string, options?: AcquireOptions): Promise<Permit | null> {
+    return this.rateSync.tryAcquire(limiterId, options);
+  }
+
+  /** Acquires, runs `fn`, and releases (also when `fn` throws). */
+  run<T>(limiterId: string, fn: () => Promise<T> | T, options?: AcquireOptions): Promise<T> {
+    return this.rateSync.run(limiterId, fn, options);
+  }
+
+  /**
+   * One decision without waiting (unless `timeout` is given). `consume: false` decides without
+   * consuming; a concurrency slot taken by an allowed check is released at once.
+   */
+  check(
+    limiterId: string,
+    options?: AcquireOptions & { consume?: boolean },
+  ): Promise<RateLimitResult> {
+    return this.rateSync.check(limiterId, options);
+  }
+
+  /** A composite decision: nothing is consumed unless every layer allows (by default). */
+  checkAll(limiterIds: readonly string[], options?: CheckAllOptions): Promise<CompositeResult> {
+    return this.rateSync.checkAll(limiterIds, options);
+  }
+
+  /** Reads a key's state (omitted key: the shared bucket) without consuming anything. */
+  state(limiterId: string, key?: string): Promise<LimiterState> {
+    return this.rateSync.state(limiterId, key);
+  }
+
+  /** Frees one key (or every key) of a limiter; permits held on it become no-ops. */
+  reset(limiterId: string, key?: string): Promise<void> {
+    return this.rateSync.reset(limiterId, key);
+  }
+
+  /** Registers `newId` with the settings of `sourceId` and the given overrides (validated). */
+  clone(sourceId: string, newId: string, overrides?: Partial<LimiterOptions>): void {
+    this.rateSync.clone(sourceId, newId, overrides);
+  }
+
+  /** The limiter `${baseId}:${uniqueId}`, cloned from `baseId` on first use (bounded LRU). */
+  getOrClone(baseId: string, uniqueId: string): Promise<Limiter> {
+    return this.rateSync.getOrClone(baseId, uniqueId);
+  }
+
+  /** Whether a limiter id is configured. */
+  has(limiterId: string): boolean {
+    return this.rateSync.has(limiterId);
+  }
+
+  /** Every limiter's settings. Contains no secret. */
+  list(): LimiterInfo[] {
+    return this.rateSync.list();
+  }
+
+  /** One limiter's counters in this process. */
+  metrics(limiterId: string): LimiterMetrics {
+    return this.rateSync.metrics(limiterId);
+  }
+
+  /** Every limiter's counters in the Prometheus text format (serve it as `text/plain; version=0.0.4`). */
+  prometheus(): string {
+    return toPrometheus(this.rateSync.allMetrics());
+  }
+
+  /** Per store: reachable as far as this process knows, and its circuit breaker's state. */
+  health(): StoreHealth[] {
+    return this.rateSync.health();
+  }
+}

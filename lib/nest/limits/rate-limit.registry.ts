@@ -1,0 +1,59 @@
+import { Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { RateSync } from '../../core';
+import { RateLimitMetadataAccessor } from '../rate-limit-metadata.accessor';
+import type { CompiledLimit } from './compiled-limit';
+import { compileLimit } from './compile-limit';
+import type { FunctionLike } from '../function-like';
+
+type Handlers = WeakMap<FunctionLike, CompiledLimit | null>;
+
+/**
+ * The compiled `@RateLimit` of every handler, compiled once (at bootstrap by the explorer,
+ * which validates them all) and then looked up per call in a WeakMap: a handler without a
+ * declaration costs one lookup.
+ */
+@Injectable()
+export class RateLimitRegistry {
+  private readonly byClass = new WeakMap<FunctionLike, Handlers>();
+  private readonly logger = new Logger('RateSync');
+
+  constructor(
+    private readonly accessor: RateLimitMetadataAccessor,
+    private readonly rateSync: RateSync,
+  ) {}
+
+  /** The limit of the handler a context runs, or undefined when it is not limited. */
+  forContext(context: ExecutionContext): CompiledLimit | undefined {
+    return this.forHandler(context.getClass(), context.getHandler());
+  }
+
+  /**
+   * The limit of a route, resolver, gateway or message handler (its own `@RateLimit`, else its
+   * class's, unless `@SkipRateLimit()`).
+   * @throws LimiterNotFoundError / InvalidArgumentError when the declaration is invalid
+   */
+  forHandler(cls: FunctionLike, handler: FunctionLike): CompiledLimit | undefined {
+    let handlers = this.byClass.get(cls);
+    if (!handlers) this.byClass.set(cls, (handlers = new WeakMap()));
+    let compiled = handlers.get(handler);
+    if (compiled === undefined) {
+      const declaration = this.accessor.forHandler(cls, handler);
+      const where = `${cls.name}.${handler.name}`;
+      compiled = declaration
+        ? compileLimit(declaration, where, 'handler', this.rateSync, this.logger)
+        : null;
+      handlers.set(handler, compiled);
+    }
+    return compiled ?? undefined;
+  }
+
+  /**
+   * The limit of a provider method (its own `@RateLimit` only), compiled for argument keys.
+   * Not cached: the explorer compiles each method once, when it wraps it.
+   */
+  forMethod(cls: FunctionLike, method: FunctionLike, name: string): CompiledLimit | undefined {
+    const declaration = this.accessor.onMethod(method);
+    if (!declaration) return undefined;
+    return compileLimit(declaration, `${cls.name}.${name}`, 'method', this.rateSync, this.logger);
+  }
+}

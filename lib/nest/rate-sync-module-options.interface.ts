@@ -1,0 +1,43 @@
+import type { Type } from '@nestjs/common';
+import type { Clock, LimiterOptions, StoreOptions } from '../core';
+import type { RateLimitHeadersMode } from './http/rate-limit-headers';
+import type { RateLimitGuard } from './rate-limit.guard';
+
+/** Options of `RateSyncModule.forRoot()` (or what `forRootAsync`'s factory returns). */
+export interface RateSyncModuleOptions {
+  /**
+   * The TOML file to load (relative to the working directory), or `false` for none.
+   * @default discovery: `RATE_SYNC_CONFIG`, `./rate-sync.toml`, `./config/rate-sync.toml`
+   */
+  configFile?: string | false;
+  /** Stores declared in code (camelCase or snake_case keys), merged over the file's. */
+  stores?: Record<string, Partial<StoreOptions>>;
+  /** Limiters declared in code (camelCase or snake_case keys), merged over the file's. */
+  limiters?: Record<string, Partial<LimiterOptions>>;
+  /**
+   * CIDRs of the reverse proxies in front of the application (`['10.0.0.0/8', '::1']`). When
+   * the socket peer is one of them, the client IP is the right-most `X-Forwarded-For` address
+   * that is not. Default: the file's `[fastapi] trusted_proxy_networks`, else none (the socket
+   * address is the client).
+   */
+  trustedProxies?: string[];
+  /**
+   * Rate-limit header fields on responses of limited routes: `'legacy'` (`X-RateLimit-*`),
+   * `'ietf'` (`RateLimit-Policy` / `RateLimit`), `'both'`, or `false`. `Retry-After` is always
+   * sent on 429 and 503.
+   * @default 'legacy'
+   */
+  headers?: RateLimitHeadersMode;
+  /**
+   * A subclass of {@link RateLimitGuard} to register as the global guard instead of it (to
+   * override `getTracker`, `onRejected`...). It is instantiated in this module's scope.
+   */
+  guard?: Type<RateLimitGuard>;
+  /** Time source of the memory engine and of waits; inject a `ManualClock` in tests. */
+  clock?: Clock;
+}
+
+/** A class `forRootAsync({ useClass })` can use to build the options. */
+export interface RateSyncOptionsFactory {
+  createRateSyncOptions(): RateSyncModuleOptions | Promise<RateSyncModuleOptions>;
+}

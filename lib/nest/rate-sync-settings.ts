@@ -1,0 +1,72 @@
+import type { Type } from '@nestjs/common';
+import { InvalidArgumentError, systemClock, type Clock, type RateSyncConfig } from '../core';
+import { loadConfig } from '../core/config';
+import { didYouMean } from '../core/config/did-you-mean';
+import { HEADERS_MODES, type RateLimitHeadersMode } from './http/rate-limit-headers';
+import { TrustedProxies } from './http/trusted-proxies';
+import type { RateLimitGuard } from './rate-limit.guard';
+import type { RateSyncModuleOptions } from './rate-sync-module-options.interface';
+
+/** The module options with defaults applied and the configuration loaded and validated. */
+export interface RateSyncSettings {
+  readonly config: RateSyncConfig;
+  readonly trustedProxies: TrustedProxies;
+  readonly headers: RateLimitHeadersMode;
+  /** The guard class to register, when not the default. */
+  readonly guard?: Type<RateLimitGuard>;
+  readonly clock: Clock;
+}
+
+const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
+  'configFile',
+  'stores',
+  'limiters',
+  'trustedProxies',
+  'headers',
+  'guard',
+  'clock',
+];
+
+/**
+ * Applies the defaults and validates the module options: the one place that does.
+ *
+ * @throws ConfigValidationError listing every configuration problem (file and inline)
+ * @throws InvalidArgumentError for an unknown option, a bad `headers` value or CIDR
+ */
+export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', 'expected the rate-sync module options object');
+  }
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(name as keyof RateSyncModuleOptions)) {
+      throw new InvalidArgumentError(
+        name,
+        `unknown RateSyncModule option${didYouMean(name, OPTION_NAMES)} (known: ${OPTION_NAMES.join(', ')})`,
+      );
+    }
+  }
+  const headers = options.headers ?? 'legacy';
+  if (!HEADERS_MODES.includes(headers)) {
+    throw new InvalidArgumentError(
+      'headers',
+      `expected 'legacy', 'ietf', 'both' or false, got ${JSON.stringify(headers)}`,
+    );
+  }
+  if (options.guard !== undefined && typeof options.guard !== 'function') {
+    throw new InvalidArgumentError('guard', 'expected a class extending RateLimitGuard');
+  }
+  const config = loadConfig({
+    configFile: options.configFile,
+    stores: options.stores,
+    limiters: options.limiters,
+  });
+  const { trustedProxies, ...rest } = config;
+  const cidrs = options.trustedProxies ?? trustedProxies ?? [];
+  return {
+    config: rest,
+    trustedProxies: cidrs.length ? TrustedProxies.parse(cidrs) : TrustedProxies.none,
+    headers,
+    guard: options.guard,
+    clock: options.clock ?? systemClock,
+  };
+}

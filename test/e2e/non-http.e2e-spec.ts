@@ -1,0 +1,133 @@
+import { HttpException, type CallHandler, type INestApplicationContext } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { Test } from '@nestjs/testing';
+import { lastValueFrom, of, Subject } from 'rxjs';
+import { RateLimitExceededError, RateSync } from '../../lib/core';
+import {
+  LimiterService,
+  RATE_SYNC_SETTINGS,
+  RateLimit,
+  RateLimitGuard,
+  RateLimitInterceptor,
+  RateLimitRegistry,
+  RateSyncModule,
+} from '../../lib/nest';
+
+class EventsHandlers {
+  @RateLimit('per_user', { key: 'user:{0.userId}' })
+  onEvent(_data: { userId: string }): void {}
+
+  @RateLimit('per_user')
+  query(): void {}
+
+  @RateLimit('slot')
+  upload(): void {}
+}
+
+function contextOf(
+  type: string,
+  handler: keyof EventsHandlers,
+  args: unknown[],
+): ExecutionContextHost {
+  const ctx = new ExecutionContextHost(args, EventsHandlers, EventsHandlers.prototype[handler]);
+  ctx.setType(type);
+  return ctx;
+}
+
+describe('GraphQL, WebSocket and microservice handlers', () => {
+  let app: INestApplicationContext;
+  let interceptor: RateLimitInterceptor;
+  let limiters: LimiterService;
+  const done: CallHandler = { handle: () => new Subject<never>().asObservable() };
+
+  beforeEach(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RateSyncModule.forRoot({
+          configFile: false,
+          stores: { mem: { engine: 'memory' } },
+          limiters: {
+            per_user: { store: 'mem', algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
+            slot: { store: 'mem', maxConcurrent: 1 },
+          },
+        }),
+      ],
+    }).compile();
+    app = await moduleRef.init();
+    interceptor = new RateLimitInterceptor(app.get(RateLimitRegistry), app.get(RATE_SYNC_SETTINGS));
+    limiters = app.get(LimiterService);
+  });
+  afterEach(() => app.close());
+
+  it('the guard lets non-HTTP contexts through without touching them', async () => {
+    const guard = new RateLimitGuard(
+      app.get(RateLimitRegistry),
+      app.get(RateSync),
+      app.get(RATE_SYNC_SETTINGS),
+      app.get(HttpAdapterHost),
+    );
+    const ctx = contextOf('rpc', 'onEvent', [{ userId: 'u1' }, {}]);
+    await expect(guard.canActivate(ctx)).resolves.toBe(true);
+    await expect(guard.canActivate(ctx)).resolves.toBe(true);
+    expect(limiters.metrics('per_user').attempts).toBe(0);
+  });
+
+  it.each(['rpc', 'ws'])(
+    '%s: keyed by argument templates; rejection is a plain RateLimitExceededError',
+    async (type) => {
+      const run = (userId: string): Promise<string> =>
+        lastValueFrom(
+          interceptor.intercept(contextOf(type, 'onEvent', [{ userId }, {}]), {
+            handle: () => of('handled'),
+          }),
+        ) as Promise<string>;
+      await expect(run('u1')).resolves.toBe('handled');
+      const err = await run('u1').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RateLimitExceededError);
+      expect(err).not.toBeInstanceOf(HttpException);
+      await expect(run('u2')).resolves.toBe('handled');
+      expect((await limiters.state('per_user', 'user:u1')).remaining).toBe(0);
+    },
+  );
+
+  it('graphql: the default key is the client IP of the request in the GraphQL context', async () => {
+    const req = { headers: {}, socket: { remoteAddress: '::ffff:192.0.2.10' } };
+    const handler = { handle: () => new Subject<string>().asObservable() };
+    const result = new Subject<string>();
+    interceptor
+      .intercept(contextOf('graphql', 'query', [{}, {}, { req }, {}]), {
+        handle: () => result.asObservable(),
+      })
+      .subscribe();
+    await expect(
+      lastValueFrom(
+        interceptor.intercept(contextOf('graphql', 'query', [{}, {}, { req }, {}]), handler),
+      ),
+    ).rejects.toBeInstanceOf(RateLimitExceededError);
+    expect((await limiters.state('per_user', '192.0.2.10')).remaining).toBe(0);
+    result.complete();
+  });
+
+  it('holds a concurrency slot until the handler completes, errors or is unsubscribed', async () => {
+    const inFlight = async (): Promise<number | undefined> =>
+      (await limiters.state('slot')).inFlight;
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    for (const end of ['complete', 'error', 'unsubscribe'] as const) {
+      const body = new Subject<string>();
+      const sub = interceptor
+        .intercept(contextOf('rpc', 'upload', [{}]), { handle: () => body.asObservable() })
+        .subscribe({ error: () => undefined });
+      await settle();
+      expect(await inFlight()).toBe(1);
+      const second = interceptor.intercept(contextOf('rpc', 'upload', [{}]), done);
+      await expect(lastValueFrom(second)).rejects.toBeInstanceOf(RateLimitExceededError);
+      if (end === 'complete') body.complete();
+      else if (end === 'error') body.error(new Error('handler failed'));
+      else sub.unsubscribe();
+      await settle();
+      expect(await inFlight()).toBe(0);
+    }
+    expect(limiters.metrics('slot').released).toBe(3);
+  });
+});
