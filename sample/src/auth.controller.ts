@@ -1,0 +1,19 @@
+import { Body, Controller, HttpCode, Post, UnauthorizedException } from '@nestjs/common';
+import { RateLimit } from '@rate-sync/nestjs';
+
+interface LoginBody {
+  email?: string;
+  password?: string;
+}
+
+@Controller('auth')
+export class AuthController {
+  /** 5 attempts per 300 s per client IP + email, counted whether they succeed or not. */
+  @Post('login')
+  @HttpCode(200)
+  @RateLimit('login', { key: '{ip}:{body.email}' })
+  login(@Body() body: LoginBody): { token: string } {
+    if (body.password !== 'demo') throw new UnauthorizedException('wrong email or password');
+    return { token: `demo-token-for-${body.email ?? 'anonymous'}` };
+  }
+}
