@@ -49,6 +49,8 @@ export async function acquireLayers(
   if (local) return local;
 
   let waiter: { key: string; w: Waiter } | undefined;
+  /** Whether the call has slept waiting for a concurrency slot. */
+  let slept = false;
   try {
     for (;;) {
       waiter?.w.rearm();
@@ -59,7 +61,14 @@ export async function acquireLayers(
       const decisions = await store.call((e) => e.acquire(requests));
       store.connectError = undefined;
       if (decisions.every((d) => d.allowed)) {
-        return await admitted(layers, requests, decisions, params, clock, start);
+        return await admitted(
+          layers,
+          requests,
+          decisions,
+          params,
+          clock,
+          slept ? start : undefined,
+        );
       }
       const b = decisions.findIndex((d) => !d.allowed);
       const blocked = decisions[b];
@@ -73,6 +82,7 @@ export async function acquireLayers(
         continue; // subscribed now: re-check at once so no release slips between
       }
       const pause = Math.min(blocked.retryAfterMs, left, MAX_RECHECK_MS);
+      slept = true;
       await clock.sleep(Math.max(1, pause), waiter.w.signal);
     }
   } catch (err) {
@@ -88,15 +98,20 @@ async function admitted(
   decisions: LayerDecision[],
   params: AcquireParams,
   clock: Clock,
-  start: number,
+  /** When the call started, if it slept waiting for a released slot. */
+  waitStart: number | undefined,
 ): Promise<Acquired> {
   const leases = requests.flatMap((r, i) =>
     r.leaseId ? [{ limiter: layers[i].limiter, key: r.key, leaseId: r.leaseId }] : [],
   );
   for (const l of leases) l.limiter.hold(l.leaseId, l.key);
   const waitMs = Math.max(...decisions.map((d) => d.waitMs));
+  const reservedAt = clock.now();
   if (waitMs > 0) await clock.sleep(waitMs);
-  const waitedMs = clock.now() - start;
+  // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
+  // store's latency.
+  const waitedMs =
+    waitMs > 0 || waitStart !== undefined ? clock.now() - (waitStart ?? reservedAt) : 0;
   const results = decisions.map((d, i) => ({
     ...layers[i].limiter.toResult(d, layers[i].identifier),
     waitedMs,

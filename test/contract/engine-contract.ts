@@ -77,6 +77,7 @@ export function engineContract(target: ContractTarget): void {
       expect(waits[0]).toBeLessThanOrEqual(h.tolMs);
       expect(Math.abs(waits[1] - 200)).toBeLessThanOrEqual(h.tolMs);
       expect(Math.abs(waits[2] - 400)).toBeLessThanOrEqual(h.tolMs);
+      expect(h.rs.metrics('tb')).toMatchObject({ allowed: 3, waited: 2 });
     });
 
     it('rejects at once, reserving nothing, when the wait exceeds the timeout', async () => {
