@@ -70,4 +70,9 @@ describe('RateSync registry', () => {
     await expect(rs.acquire('base', { timeout: -1 })).rejects.toThrow(/^timeout:/);
     await expect(rs.acquire('base', { timeout: Number.NaN })).rejects.toThrow(/^timeout:/);
   });
+
+  it('rejects a composite naming the same limiter and key twice (it would be charged once)', async () => {
+    const rs = make();
+    await expect(rs.checkAll(['base', 'base'], { key: 'u' })).rejects.toThrow(/^limiterIds:/);
+  });
 });

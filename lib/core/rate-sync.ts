@@ -351,6 +351,13 @@ export class RateSync {
         `Composite limits must share one store; ${limiterIds.join(', ')} use ${[...stores].map((s) => `'${s.id}'`).join(', ')}`,
       );
     }
+    const keysSeen = new Set(layers.map((l) => l.limiter.keyOf(l.identifier)));
+    if (keysSeen.size < layers.length) {
+      throw new InvalidArgumentError(
+        'limiterIds',
+        `the same limiter and key appear twice in one composite (${limiterIds.join(', ')})`,
+      );
+    }
     const cost = options.cost ?? 1;
     layers.forEach((l) => l.limiter.validateCost(cost));
     const timeout = options.timeout ?? layers[0].limiter.options.timeout;

@@ -1,3 +1,4 @@
+import { flushMicrotasks } from '../../lib/core/clock';
 import { ManualClock, RateSync, type LimiterOptions, type StoreOptions } from '../../lib/core';
 
 /**
@@ -24,6 +25,12 @@ export interface Harness {
   advance(ms: number): Promise<void>;
   /** Tolerance for time assertions in ms (0.5 simulated, wider for real servers). */
   readonly tolMs: number;
+  /**
+   * Separates calls whose arrival order matters: concurrent calls may reach a pooled store in
+   * any order, so real engines space them by {@link staggerMs}.
+   */
+  stagger(): Promise<void>;
+  readonly staggerMs: number;
 }
 
 export async function makeHarness(
@@ -46,6 +53,8 @@ export async function makeHarness(
     rs,
     clock,
     tolMs: clock ? 0.5 : 80,
+    staggerMs: clock ? 0 : 30,
+    stagger: () => (clock ? flushMicrotasks() : new Promise((r) => setTimeout(r, 30))),
     advance: (ms) => (clock ? clock.advance(ms) : new Promise((r) => setTimeout(r, ms))),
   };
 }

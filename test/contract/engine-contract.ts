@@ -38,8 +38,9 @@ export function engineContract(target: ContractTarget): void {
     it('admits burst back to back after idle time, then the steady rate', async () => {
       const h = await setup({ tb: { ratePerSecond: 10, burst: 5 } });
       const first = await Promise.all([1, 2, 3, 4, 5, 6].map(() => h.rs.check('tb')));
-      expect(first.map((r) => r.allowed)).toEqual([true, true, true, true, true, false]);
-      expect(first[4].remaining).toBe(0);
+      // Concurrent calls may reach a pooled store in any order: count, don't index.
+      expect(first.filter((r) => r.allowed).length).toBe(5);
+      expect(first.filter((r) => r.remaining === 0).length).toBe(2);
       await h.advance(520);
       const again = await Promise.all([1, 2, 3, 4, 5, 6].map(() => h.rs.check('tb')));
       expect(again.filter((r) => r.allowed).length).toBe(5);
@@ -62,12 +63,16 @@ export function engineContract(target: ContractTarget): void {
     it('makes a waiting caller sleep exactly the reserved wait, in arrival order', async () => {
       const h = await setup({ tb: { ratePerSecond: 5 } });
       const order: number[] = [];
-      const calls = [0, 1, 2].map((i) =>
-        h.rs.acquire('tb', { timeout: 5 }).then((p) => {
-          order.push(i);
-          return p.result.waitedMs ?? 0;
-        }),
-      );
+      const calls: Promise<number>[] = [];
+      for (const i of [0, 1, 2]) {
+        calls.push(
+          h.rs.acquire('tb', { timeout: 5 }).then((p) => {
+            order.push(i);
+            return p.result.waitedMs ?? 0;
+          }),
+        );
+        await h.stagger();
+      }
       if (h.clock) {
         await h.clock.advance(200);
         await h.clock.advance(200);
@@ -75,8 +80,9 @@ export function engineContract(target: ContractTarget): void {
       const waits = await Promise.all(calls);
       expect(order).toEqual([0, 1, 2]);
       expect(waits[0]).toBeLessThanOrEqual(h.tolMs);
-      expect(Math.abs(waits[1] - 200)).toBeLessThanOrEqual(h.tolMs);
-      expect(Math.abs(waits[2] - 400)).toBeLessThanOrEqual(h.tolMs);
+      // Each waiter sleeps until its reserved slot: 200 and 400 ms after the first admission.
+      expect(Math.abs(waits[1] + h.staggerMs - 200)).toBeLessThanOrEqual(h.tolMs);
+      expect(Math.abs(waits[2] + 2 * h.staggerMs - 400)).toBeLessThanOrEqual(h.tolMs);
       expect(h.rs.metrics('tb')).toMatchObject({ allowed: 3, waited: 2 });
     });
 
@@ -112,7 +118,8 @@ export function engineContract(target: ContractTarget): void {
   describe('sliding window', () => {
     it('admits limit, rejects, and recovers after the window', async () => {
       const h = await setup({ sw: { algorithm: 'sliding_window', limit: 3, windowSeconds: 0.5 } });
-      const rs = await Promise.all([1, 2, 3, 4].map(() => h.rs.check('sw', { key: 'k' })));
+      const rs = [];
+      for (let i = 0; i < 4; i++) rs.push(await h.rs.check('sw', { key: 'k' }));
       expect(rs.map((r) => r.allowed)).toEqual([true, true, true, false]);
       expect(rs[3].retryAfterMs).toBeGreaterThan(500 - h.tolMs - 50);
       expect(rs[3].retryAfterMs).toBeLessThanOrEqual(500);
@@ -127,7 +134,7 @@ export function engineContract(target: ContractTarget): void {
       for (let i = 0; i < 5; i++) expect((await h.rs.check('sw')).allowed).toBe(false);
       await h.advance(520);
       const after = await Promise.all([1, 2, 3].map(() => h.rs.check('sw')));
-      expect(after.map((r) => r.allowed)).toEqual([true, true, false]);
+      expect(after.filter((r) => r.allowed).length).toBe(2);
     });
 
     it('reserves a future slot for a waiting caller: exact wait, no polling', async () => {
@@ -160,7 +167,8 @@ export function engineContract(target: ContractTarget): void {
     });
 
     it('never exceeds max_concurrent = 5 with 50 waiting tasks', async () => {
-      const { rs } = await setup({ c: { maxConcurrent: 5 } });
+      const h = await setup({ c: { maxConcurrent: 5 } });
+      const rs = h.rs;
       let inFlight = 0;
       let peak = 0;
       await Promise.all(
@@ -176,7 +184,8 @@ export function engineContract(target: ContractTarget): void {
           ),
         ),
       );
-      expect(peak).toBe(5);
+      expect(peak).toBeLessThanOrEqual(5);
+      if (h.clock) expect(peak).toBe(5); // deterministic in simulated time
       expect(rs.metrics('c')).toMatchObject({
         allowed: 50,
         rejected: 0,
@@ -189,12 +198,18 @@ export function engineContract(target: ContractTarget): void {
       const h = await setup({ c: { maxConcurrent: 1, leaseSeconds: 60 } });
       const holder = await h.rs.acquire('c');
       const order: string[] = [];
-      const waiters = ['a', 'b', 'c'].map(async (name) => {
-        const p = await h.rs.acquire('c', { timeout: 10 });
-        order.push(name);
-        await new Promise((r) => setTimeout(r, 5));
-        await p.release();
-      });
+      const waiters: Promise<void>[] = [];
+      for (const name of ['a', 'b', 'c']) {
+        waiters.push(
+          (async () => {
+            const p = await h.rs.acquire('c', { timeout: 10 });
+            order.push(name);
+            await new Promise((r) => setTimeout(r, 5));
+            await p.release();
+          })(),
+        );
+        await h.stagger();
+      }
       await new Promise((r) => setTimeout(r, 50));
       const t0 = Date.now();
       await holder.release();
@@ -205,8 +220,12 @@ export function engineContract(target: ContractTarget): void {
 
     it('frees a slot when its lease expires (a crashed holder)', async () => {
       const h = await setup({ c: { maxConcurrent: 1, leaseSeconds: 0.3 } });
-      const lost = await h.rs.acquire('c');
-      lost.release = () => Promise.resolve(); // the holder "crashes": never releases
+      // A holder that crashed: its lease is in the store, nobody renews or releases it.
+      const limiter = h.rs.limiter('c');
+      const [taken] = await limiter.store.engine.acquire([
+        { ...limiter.request(limiter.keyOf(undefined), 1, 0, false), leaseId: 'crashed' },
+      ]);
+      expect(taken.allowed).toBe(true);
       expect(await h.rs.tryAcquire('c')).toBeNull();
       await h.advance(350);
       expect(await h.rs.tryAcquire('c')).not.toBeNull();

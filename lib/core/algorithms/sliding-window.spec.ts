@@ -46,4 +46,9 @@ describe('slidingWindow', () => {
   it('counts only live entries as used', () => {
     expect(windowRemaining([0, 500, 900], 1200, p)).toBe(1);
   });
+
+  it('rejects a cost above the limit (it can never be admitted)', () => {
+    const o = slidingWindow([], 1000, { limit: 2, windowMs: 1000 }, 3, 5000);
+    expect(o).toMatchObject({ allowed: false, retryAfterMs: Infinity, entries: [] });
+  });
 });

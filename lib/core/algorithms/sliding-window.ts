@@ -31,6 +31,8 @@ export function slidingWindow(
   maxWaitMs: number,
 ): WindowOutcome {
   const live = entries.filter((e) => e > now - p.windowMs);
+  // A cost above the limit can never be admitted (callers validate it first).
+  if (cost > p.limit) return outcome(false, 0, Number.POSITIVE_INFINITY, live, now, p);
   const n = live.length;
   let at = now;
   if (n + cost > p.limit) {

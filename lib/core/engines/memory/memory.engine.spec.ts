@@ -81,4 +81,16 @@ describe('MemoryEngine', () => {
     await engine.close();
     expect(timers()).toBe(before);
   });
+
+  it('does not revive an expired lease on renewal (its slot may belong to someone else)', async () => {
+    const clock = new ManualClock();
+    const engine = new MemoryEngine({ clock });
+    const c = toPolicy('c', { store: 's', maxConcurrent: 1, leaseSeconds: 1 });
+    const take = (leaseId: string, dryRun = false) => ({ ...req(c, 'c'), leaseId, dryRun });
+    expect((await engine.acquire([take('a')]))[0].allowed).toBe(true);
+    await clock.advance(1500);
+    expect((await engine.acquire([take('b')]))[0].allowed).toBe(true);
+    await engine.renew(c, 'c', ['a']);
+    expect((await engine.acquire([take('probe', true)]))[0].inFlight).toBe(1);
+  });
 });

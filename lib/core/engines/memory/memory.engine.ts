@@ -90,8 +90,13 @@ export class MemoryEngine implements Engine {
   async renew(policy: LimiterPolicy, key: string, leaseIds: readonly string[]): Promise<void> {
     const held = this.leases.get(key);
     if (!held || !policy.concurrency) return;
-    const expiresAt = this.options.clock.now() + policy.concurrency.leaseMs;
-    for (const id of leaseIds) if (held.has(id)) held.set(id, expiresAt);
+    const now = this.options.clock.now();
+    const expiresAt = now + policy.concurrency.leaseMs;
+    for (const id of leaseIds) {
+      const current = held.get(id);
+      // An expired lease stays expired: its slot may already belong to someone else.
+      if (current !== undefined && current > now) held.set(id, expiresAt);
+    }
   }
 
   async reset(policy: LimiterPolicy, key?: string): Promise<void> {

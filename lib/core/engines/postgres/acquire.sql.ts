@@ -1,0 +1,271 @@
+/*
+ * Longer than the house's 150 lines: it is one PL/pgSQL function, kept whole so that it can
+ * be read side by side with decideLayer.
+ */
+/**
+ * The decision function `<table>_acquire`, installed by `auto_create` (or by the DDL of
+ * docs/engines/postgres.md). One call decides every layer of an acquisition all-or-nothing, in
+ * one transaction: the engine's single round trip per decision.
+ *
+ * It is the SQL twin of `decideLayer` (lib/core/algorithms/decide.ts), the reference model:
+ * same formulas, same order of floating-point operations, so both engines agree to the last
+ * bit given the same clock. Times are epoch milliseconds as double precision.
+ *
+ * Parameters (one array element per layer, NULL where the layer lacks that part):
+ * - p_keys      storage key of the layer (`storageKey(limiter, identifier)`)
+ * - p_cost      units the layer takes (>= 1)
+ * - p_max_wait  ms the caller accepts to wait for a rate slot ('Infinity' allowed)
+ * - p_interval  token bucket: GCRA emission interval T in ms      (NULL: no token bucket)
+ * - p_burst     token bucket: burst                               (NULL with p_interval)
+ * - p_limit     sliding window: admissions per window             (NULL: no sliding window)
+ * - p_window    sliding window: window length in ms               (NULL with p_limit)
+ * - p_max       concurrency: max live leases                      (NULL: no concurrency)
+ * - p_lease_ms  concurrency: lease lifetime in ms                 (NULL with p_max)
+ * - p_lease_id  concurrency: id of the lease to create when admitted (NULL: create none)
+ * - p_dry_run   per layer: decide only, report the state as it is; any dry layer makes the
+ *               whole call lock nothing and write nothing
+ * - p_sync      `synchronous_commit` of this transaction ('off', 'local', 'on', ...)
+ * - p_now       tests only: decide at this epoch ms instead of clock_timestamp()
+ *
+ * Returns a flat double precision[] of DECISION_WIDTH numbers per layer, in order (see
+ * DECISION_FIELDS): no set-returning function to materialise, so the call stays short; the
+ * row locks are held from the first SELECT ... FOR UPDATE to the commit, and that time bounds
+ * the throughput on a hot key.
+ *
+ * Locking: the keys' rows are locked (SELECT ... FOR UPDATE, or created by INSERT ... ON
+ * CONFLICT, which locks too) in one total order, bytewise (COLLATE "C"), so composite calls
+ * over shared keys cannot deadlock; `now` is read after the locks are held, so it grows in
+ * the order decisions commit. A row the call created but did not fill is deleted again.
+ */
+export const ACQUIRE_ARGS =
+  'text[], integer[], double precision[], double precision[], integer[], integer[], ' +
+  'double precision[], integer[], double precision[], text[], boolean[], text, double precision';
+
+/** What each layer's slice of the returned array holds, in order. */
+export const DECISION_FIELDS = [
+  'allowed', // 1 or 0
+  'waitMs',
+  'retryAfterMs',
+  'limit',
+  'remaining', // may be Infinity
+  'resetAt',
+  'inFlight', // NULL without concurrency
+  'blockedBy', // NULL, 1 = rate, 2 = concurrency
+] as const;
+export const DECISION_WIDTH = DECISION_FIELDS.length;
+
+/** The body (`prosrc`) of `<table>_acquire` for the table `qTable` (`"schema"."table"`). */
+export function acquireBody(qTable: string): string {
+  return `
+DECLARE
+  n          integer := cardinality(p_keys);
+  v_dry      boolean := true = ANY (p_dry_run);
+  v_commit   boolean := NOT (true = ANY (p_dry_run));
+  v_out      float8[] := '{}';
+  v_now      float8;
+  v_keys     text[];
+  v_key      text;
+  v_fresh    text[] := '{}';   -- keys whose row this call had to create
+  -- With several layers: each layer's state before any write, and what to write if all admit.
+  v_rows     ${qTable}[];
+  v_next     ${qTable}[];
+  r          ${qTable};
+  -- One layer's state (s_), what to write for it (w_), and its decision (o_).
+  s_tat float8; s_entries float8[]; s_exps float8[];
+  w_tat float8; w_entries float8[]; w_expires float8;
+  o_allowed boolean; o_consumed boolean; o_in_flight integer; o_remaining float8; o_reset float8;
+  v_cost integer; v_max_wait float8; v_last float8; v_lease_exp float8;
+  c_on boolean; c_ok boolean; c_active integer; c_earliest float8; c_latest float8; c_retry float8;
+  r_on boolean; r_ok boolean; r_wait float8; r_retry float8; r_remaining float8; r_rej_remaining float8; r_reset float8;
+  t float8; v_tau float8; v_base float8; v_w float8;
+  v_live float8[]; v_n integer; v_at float8; v_len integer;
+BEGIN
+  PERFORM set_config('synchronous_commit', p_sync, true);
+
+  -- 1. Read (and unless dry run, lock or create) each distinct key's row, in bytewise order.
+  --    DO UPDATE (not DO NOTHING) so that a row inserted concurrently is locked and returned.
+  IF n = 1 THEN
+    IF v_dry THEN
+      SELECT tat, entries, lease_exp INTO s_tat, s_entries, s_exps FROM ${qTable} WHERE key = p_keys[1];
+    ELSE
+      SELECT tat, entries, lease_exp INTO s_tat, s_entries, s_exps FROM ${qTable} WHERE key = p_keys[1] FOR UPDATE;
+      IF NOT FOUND THEN
+        INSERT INTO ${qTable} AS x (key, expires_at) VALUES (p_keys[1], 0)
+          ON CONFLICT (key) DO UPDATE SET expires_at = x.expires_at
+          RETURNING x.tat, x.entries, x.lease_exp INTO s_tat, s_entries, s_exps;
+        v_fresh := p_keys;
+      END IF;
+    END IF;
+  ELSE
+    v_keys := ARRAY(SELECT k FROM unnest(p_keys) AS k GROUP BY k ORDER BY k COLLATE "C");
+    FOREACH v_key IN ARRAY v_keys LOOP
+      IF v_dry THEN
+        SELECT * INTO r FROM ${qTable} WHERE key = v_key;
+      ELSE
+        SELECT * INTO r FROM ${qTable} WHERE key = v_key FOR UPDATE;
+        IF NOT FOUND THEN
+          INSERT INTO ${qTable} AS x (key, expires_at) VALUES (v_key, 0)
+            ON CONFLICT (key) DO UPDATE SET expires_at = x.expires_at
+            RETURNING x.* INTO r;
+          v_fresh := v_fresh || v_key;
+        END IF;
+      END IF;
+      FOR i IN 1 .. n LOOP
+        IF p_keys[i] = v_key THEN v_rows[i] := r; END IF;
+      END LOOP;
+    END LOOP;
+  END IF;
+  v_now := coalesce(p_now, (extract(epoch FROM clock_timestamp()) * 1000)::float8);
+
+  -- 2. Decide every layer on the state read above (decideLayer).
+  FOR i IN 1 .. n LOOP
+    IF n > 1 THEN
+      r := v_rows[i];
+      s_tat := r.tat; s_entries := r.entries; s_exps := r.lease_exp;
+    END IF;
+    v_cost := p_cost[i];
+    w_tat := NULL; w_entries := NULL;
+
+    -- Concurrency: leases expiring after now are live.
+    c_on := p_max[i] IS NOT NULL;
+    c_ok := true; c_active := 0; c_latest := v_now; c_retry := 0;
+    IF c_on THEN
+      SELECT count(*)::integer, min(e), greatest(v_now, max(e))
+        INTO c_active, c_earliest, c_latest
+        FROM unnest(s_exps) AS e WHERE e > v_now;
+      c_ok := c_active < p_max[i];
+      IF NOT c_ok THEN c_retry := coalesce(c_earliest, 'Infinity') - v_now; END IF;
+    END IF;
+    -- A concurrency rejection must not consume rate: allow no wait at all then.
+    v_max_wait := CASE WHEN c_ok THEN p_max_wait[i] ELSE -1 END;
+
+    r_on := true; r_ok := true; r_wait := 0; r_retry := 0;
+    IF p_interval[i] IS NOT NULL THEN
+      -- Token bucket (gcra): tau = (burst - 1) * T; due at max(tat, now) + (cost - 1) * T - tau.
+      t := p_interval[i];
+      v_tau := (p_burst[i] - 1) * t;
+      v_base := greatest(coalesce(s_tat, v_now), v_now);
+      v_w := v_base + (v_cost - 1) * t - v_tau - v_now;
+      r_ok := v_w <= 0 OR v_w <= v_max_wait;
+      w_tat := CASE WHEN r_ok THEN v_base + v_cost * t ELSE v_base END;
+      IF r_ok THEN r_wait := greatest(0, v_w); ELSE r_retry := v_w; END IF;
+      -- gcraRemaining(tat) = min(burst, max(0, floor((now + burst * T - max(tat, now)) / T + 1e-9)))
+      r_remaining := least(p_burst[i], greatest(0,
+        floor((v_now + p_burst[i] * t - greatest(w_tat, v_now)) / t + 1e-9::float8)));
+      r_rej_remaining := least(p_burst[i], greatest(0,
+        floor((v_now + p_burst[i] * t - greatest(coalesce(s_tat, v_now), v_now)) / t + 1e-9::float8)));
+      r_reset := w_tat;
+      w_expires := w_tat;
+    ELSIF p_limit[i] IS NOT NULL THEN
+      -- Sliding window log (slidingWindow): entries newer than now - window, ascending.
+      v_live := ARRAY(SELECT e FROM unnest(s_entries) WITH ORDINALITY AS u(e, o)
+                       WHERE e > v_now - p_window[i] ORDER BY o);
+      v_n := cardinality(v_live);
+      v_at := v_now;
+      IF v_n + v_cost > p_limit[i] THEN
+        -- Earliest instant keeping every window within the limit (NULL when cost > limit).
+        v_at := v_live[v_n - p_limit[i] + v_cost] + p_window[i];
+        r_ok := coalesce(v_at - v_now <= v_max_wait, false);
+      END IF;
+      IF r_ok THEN
+        w_entries := ARRAY(SELECT e FROM unnest(v_live || array_fill(v_at, ARRAY[v_cost])) AS e ORDER BY e);
+        r_wait := v_at - v_now;
+      ELSE
+        w_entries := v_live;
+        r_retry := coalesce(v_at - v_now, 'Infinity');
+      END IF;
+      v_len := cardinality(w_entries);
+      r_remaining := greatest(0, p_limit[i] - v_len);
+      r_rej_remaining := greatest(0, p_limit[i] - v_n);
+      r_reset := CASE WHEN v_len > 0 THEN w_entries[v_len] + p_window[i] ELSE v_now END;
+      w_expires := r_reset;
+    ELSE
+      r_on := false;
+      w_expires := v_now;
+    END IF;
+
+    -- Combine (decideLayer): rate is taken only with a concurrency slot. A rejected or dry-run
+    -- layer reports the state as it is; an admitted one the state after its write.
+    o_allowed := c_ok AND r_ok;
+    o_consumed := o_allowed AND NOT p_dry_run[i];
+    o_in_flight := CASE WHEN c_on THEN c_active + CASE WHEN o_consumed THEN 1 ELSE 0 END END;
+    o_remaining := greatest(0, least(
+      CASE WHEN NOT r_on THEN 'Infinity'::float8 WHEN o_consumed THEN r_remaining ELSE r_rej_remaining END,
+      CASE WHEN c_on THEN (p_max[i] - o_in_flight)::float8 ELSE 'Infinity'::float8 END));
+    v_lease_exp := v_now + p_lease_ms[i];
+    -- unconsumedReset: the untouched state's own reset (last entry as stored, live or not).
+    v_last := s_entries[cardinality(s_entries)];
+    o_reset := greatest(
+      CASE WHEN o_consumed THEN CASE WHEN r_on THEN r_reset ELSE v_now END
+           WHEN p_interval[i] IS NOT NULL THEN greatest(coalesce(s_tat, v_now), v_now)
+           WHEN p_limit[i] IS NOT NULL AND v_last > v_now - p_window[i] THEN v_last + p_window[i]
+           ELSE v_now END,
+      CASE WHEN NOT c_on THEN v_now WHEN o_consumed THEN greatest(c_latest, v_lease_exp) ELSE c_latest END);
+    v_out := v_out || ARRAY[
+      CASE WHEN o_allowed THEN 1 ELSE 0 END,                                   -- allowed
+      CASE WHEN o_allowed THEN r_wait ELSE 0 END,                              -- waitMs
+      CASE WHEN NOT c_ok THEN c_retry WHEN NOT r_ok THEN r_retry ELSE 0 END,   -- retryAfterMs
+      coalesce(p_burst[i], p_limit[i], p_max[i], 0),                           -- limit
+      o_remaining,                                                             -- remaining
+      o_reset,                                                                 -- resetAt
+      o_in_flight,                                                             -- inFlight
+      CASE WHEN NOT c_ok THEN 2 WHEN NOT r_ok THEN 1 END                       -- blockedBy
+    ]::float8[];
+
+    -- The row holds nothing live after expires_at; the periodic cleanup deletes it then.
+    IF c_on THEN w_expires := greatest(w_expires, c_latest, v_lease_exp); END IF;
+    w_expires := greatest(w_expires, v_now);
+    IF n > 1 THEN
+      r.tat := w_tat; r.entries := w_entries; r.expires_at := w_expires;
+      v_next[i] := r;
+    END IF;
+    v_commit := v_commit AND o_allowed;
+  END LOOP;
+
+  -- 3. All layers admitted: write each, in layer order (a new lease replaces expired ones).
+  IF v_commit THEN
+    FOR i IN 1 .. n LOOP
+      IF n > 1 THEN
+        r := v_next[i];
+        w_tat := r.tat; w_entries := r.entries; w_expires := r.expires_at;
+      END IF;
+      IF p_max[i] IS NOT NULL AND p_lease_id[i] IS NOT NULL THEN
+        UPDATE ${qTable} AS x SET
+          tat = CASE WHEN p_interval[i] IS NULL THEN x.tat ELSE w_tat END,
+          entries = CASE WHEN p_limit[i] IS NULL THEN x.entries ELSE w_entries END,
+          (lease_ids, lease_exp) = (
+            SELECT coalesce(array_agg(l.id ORDER BY l.o), '{}') || p_lease_id[i],
+                   coalesce(array_agg(l.e ORDER BY l.o), '{}') || (v_now + p_lease_ms[i])
+              FROM unnest(x.lease_ids, x.lease_exp) WITH ORDINALITY AS l(id, e, o)
+             WHERE l.e > v_now AND l.id <> p_lease_id[i]),
+          expires_at = w_expires
+        WHERE x.key = p_keys[i];
+      ELSE
+        UPDATE ${qTable} AS x SET
+          tat = CASE WHEN p_interval[i] IS NULL THEN x.tat ELSE w_tat END,
+          entries = CASE WHEN p_limit[i] IS NULL THEN x.entries ELSE w_entries END,
+          expires_at = w_expires
+        WHERE x.key = p_keys[i];
+      END IF;
+    END LOOP;
+  ELSIF cardinality(v_fresh) > 0 THEN
+    -- Rejected: nothing is consumed, and rows created only to be locked go away again.
+    DELETE FROM ${qTable} WHERE key = ANY (v_fresh) AND expires_at <= v_now;
+  END IF;
+  RETURN v_out;
+END
+`;
+}
+
+/** `CREATE FUNCTION` statement of `<table>_acquire` (`OR REPLACE` unless the return type changed). */
+export function acquireFunction(qTable: string, qAcquire: string): string {
+  return `CREATE OR REPLACE FUNCTION ${qAcquire}(
+  p_keys text[], p_cost integer[], p_max_wait double precision[],
+  p_interval double precision[], p_burst integer[],
+  p_limit integer[], p_window double precision[],
+  p_max integer[], p_lease_ms double precision[], p_lease_id text[],
+  p_dry_run boolean[], p_sync text, p_now double precision DEFAULT NULL)
+RETURNS double precision[]
+LANGUAGE plpgsql VOLATILE
+AS $rate_sync$${acquireBody(qTable)}$rate_sync$`;
+}

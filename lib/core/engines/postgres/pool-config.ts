@@ -1,0 +1,94 @@
+import type { ClientConfig, PoolConfig } from 'pg';
+import { redactUrl } from '../../config/redact';
+import { InvalidArgumentError } from '../../errors';
+import type { StoreOptions } from '../../options';
+
+/** Defaults of the timing options, in seconds (StoreOptions' documented defaults). */
+export const DEFAULT_SOCKET_TIMEOUT = 1;
+export const DEFAULT_CONNECT_TIMEOUT = 5;
+export const DEFAULT_POOL_MAX = 10;
+export const DEFAULT_CLEANUP_INTERVAL = 60;
+
+/** The accepted values of `synchronous_commit`. */
+const SYNC_VALUES = ['on', 'off', 'local', 'remote_write', 'remote_apply'] as const;
+
+/** Timeouts derived from the store options, in milliseconds. */
+export interface Timeouts {
+  /** Server-side `statement_timeout` of every decision. */
+  readonly statementMs: number;
+  /** Client-side limit of every query: the statement timeout plus a grace, for a silent network. */
+  readonly queryMs: number;
+  /** Connecting, and waiting for a free pooled connection. */
+  readonly connectMs: number;
+}
+
+export function timeouts(o: StoreOptions): Timeouts {
+  const statementMs = Math.round((o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT) * 1000);
+  return {
+    statementMs,
+    queryMs: statementMs + 250,
+    connectMs: Math.round((o.socketConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT) * 1000),
+  };
+}
+
+/** `synchronous_commit` for decisions, validated. @default "off" */
+export function synchronousCommit(o: StoreOptions): string {
+  const value = o.synchronousCommit ?? 'off';
+  if (!(SYNC_VALUES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(
+      'synchronousCommit',
+      `expected one of ${SYNC_VALUES.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Connection settings shared by the pool and the LISTEN client: the URL (or libpq's PG*
+ * environment variables when there is none), timeouts, TCP keep-alive, and an
+ * `application_name` of `rate-sync:<store>` unless the URL sets one.
+ */
+export function clientConfig(storeId: string, o: StoreOptions): ClientConfig {
+  const t = timeouts(o);
+  return {
+    connectionString: o.url,
+    connectionTimeoutMillis: t.connectMs,
+    statement_timeout: t.statementMs,
+    query_timeout: t.queryMs,
+    keepAlive: true,
+    fallback_application_name: `rate-sync:${storeId}`,
+  };
+}
+
+/** The store's one pool. */
+export function poolConfig(storeId: string, o: StoreOptions): PoolConfig {
+  return {
+    ...clientConfig(storeId, o),
+    min: o.poolMinSize ?? 0,
+    max: o.poolMaxSize ?? DEFAULT_POOL_MAX,
+    // Idle connections do not keep the process alive: close() is still the way to end.
+    allowExitOnIdle: true,
+  };
+}
+
+/** Where the store connects, for messages: the URL with credentials hidden. */
+export function describeTarget(o: StoreOptions): string {
+  return o.url ? redactUrl(o.url) : 'the server of the PG* environment variables';
+}
+
+/**
+ * Removes the URL's password from a message, in case a driver error quotes it. Messages are
+ * built without it; this is the second line of defence.
+ */
+export function scrubSecrets(message: string, o: StoreOptions): string {
+  const match = o.url ? /^[^:]+:\/\/[^:/@]*:([^@/]+)@/.exec(o.url) : null;
+  if (!match) return message;
+  let out = message.split(match[1]).join('***');
+  try {
+    const decoded = decodeURIComponent(match[1]);
+    if (decoded) out = out.split(decoded).join('***');
+  } catch {
+    // A malformed %-escape: the raw form is already hidden.
+  }
+  return out;
+}

@@ -1,0 +1,354 @@
+/*
+ * The PostgreSQL engine. Longer than the house's 150 lines because it owns a lifecycle (pool,
+ * schema check, cleanup timer, LISTEN client) and maps each Engine method onto its one
+ * statement; the SQL itself lives in acquire.sql.ts, lease.sql.ts and statements.ts.
+ */
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
+import { decideLayer } from '../../algorithms/decide';
+import type { Clock } from '../../clock';
+import { RateSyncError } from '../../errors';
+import { escapeKeyPart } from '../../keys';
+import { RateLimitedLog } from '../../logger';
+import type { LimiterPolicy } from '../../policy';
+import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { EngineContext } from '../engine-context';
+import { DECISION_WIDTH } from './acquire.sql';
+import { postgresNames, type PostgresNames } from './identifiers';
+import {
+  DEFAULT_CLEANUP_INTERVAL,
+  clientConfig,
+  describeTarget,
+  poolConfig,
+  scrubSecrets,
+  synchronousCommit,
+  timeouts,
+} from './pool-config';
+import { ReleaseListener } from './release-listener';
+import { ensureSchema } from './schema-installer';
+import { statements, type Statements } from './statements';
+
+/** Rows per cleanup statement, and statements per cleanup run: at most 100,000 rows a run. */
+export const CLEANUP_BATCH = 5_000;
+export const CLEANUP_MAX_BATCHES = 20;
+
+/**
+ * Shared limits on PostgreSQL (DESIGN 4): one `pg` Pool per store; every decision is one call
+ * of the `<table>_acquire` function (one round trip, one transaction, row locks held only
+ * inside it), with time from the server's `clock_timestamp()`. Lease releases wake waiters in
+ * every process through LISTEN/NOTIFY. Expired rows are deleted by a periodic, bounded
+ * cleanup. See docs/engines/postgres.md.
+ */
+export class PostgresEngine implements Engine {
+  readonly kind = 'postgres' as const;
+  /** The validated names this store uses. */
+  readonly names: PostgresNames;
+  private readonly sql: Statements;
+  private readonly sync: string;
+  private readonly log: RateLimitedLog;
+  private pool?: Pool;
+  private opening?: Promise<void>;
+  private listener?: ReleaseListener;
+  private cleanupTimer?: NodeJS.Timeout;
+  private cleaning = false;
+  private testClock?: Clock;
+
+  /** @throws InvalidArgumentError when `tableName`, `schemaName` or `synchronousCommit` is invalid. */
+  constructor(private readonly ctx: EngineContext) {
+    this.names = postgresNames(ctx.options.schemaName, ctx.options.tableName);
+    this.sql = statements(this.names);
+    this.sync = synchronousCommit(ctx.options);
+    this.log = new RateLimitedLog(ctx.logger);
+  }
+
+  /**
+   * Opens the pool, checks the table and functions (creating them with `autoCreate`, the
+   * default) and starts the cleanup timer. Idempotent. Rejects with a message naming the
+   * target (without credentials) when the server is unreachable.
+   */
+  connect(): Promise<void> {
+    if (this.pool) return Promise.resolve();
+    this.opening ??= this.open().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** Closes the pool, the LISTEN client and the cleanup timer. Idempotent. */
+  async close(): Promise<void> {
+    await this.opening?.catch(() => undefined);
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    this.cleanupTimer = undefined;
+    const listener = this.listener;
+    const pool = this.pool;
+    this.listener = undefined;
+    this.pool = undefined;
+    await listener?.close();
+    await pool?.end();
+  }
+
+  async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
+    if (requests.length === 0) return [];
+    if (requests.length === 1 && isPlainTokenBucket(requests[0]))
+      return [await this.acquireTokenBucket(requests[0])];
+    const values = [
+      requests.map((r) => r.key),
+      requests.map((r) => r.cost),
+      requests.map((r) => r.maxWaitMs),
+      requests.map((r) => r.policy.gcra?.intervalMs ?? null),
+      requests.map((r) => r.policy.gcra?.burst ?? null),
+      requests.map((r) => r.policy.window?.limit ?? null),
+      requests.map((r) => r.policy.window?.windowMs ?? null),
+      requests.map((r) => r.policy.concurrency?.max ?? null),
+      requests.map((r) => r.policy.concurrency?.leaseMs ?? null),
+      requests.map((r) => r.leaseId ?? null),
+      requests.map((r) => r.dryRun === true),
+      this.sync,
+      this.testNow(),
+    ];
+    const { rows } = await this.query<{ d: (number | null)[] }>(
+      'acquire',
+      this.sql.acquire,
+      values,
+    );
+    return requests.map((_, i) => toDecision(rows[0].d, i * DECISION_WIDTH));
+  }
+
+  /** The one-statement path of a lone token bucket (see Statements.acquireTokenBucket). */
+  private async acquireTokenBucket(r: AcquireRequest): Promise<LayerDecision> {
+    const g = r.policy.gcra!;
+    const values = [r.key, r.cost, g.intervalMs, g.burst, r.maxWaitMs, this.testNow(), this.sync];
+    const { rows } = await this.query<TokenBucketRow>(
+      'acquire_tb',
+      this.sql.acquireTokenBucket,
+      values,
+    );
+    return decideLayer({ tat: rows[0].prev_tat ?? undefined }, rows[0].decided_at, r).decision;
+  }
+
+  async release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
+    const values = [key, leaseId, this.names.channel, this.sync, this.testNow()];
+    await this.query('release', this.sql.release, values);
+  }
+
+  async renew(policy: LimiterPolicy, key: string, leaseIds: readonly string[]): Promise<void> {
+    if (!policy.concurrency || leaseIds.length === 0) return;
+    const values = [key, [...leaseIds], policy.concurrency.leaseMs, this.sync, this.testNow()];
+    await this.query('renew', this.sql.renew, values);
+  }
+
+  async reset(policy: LimiterPolicy, key?: string): Promise<void> {
+    if (key !== undefined) {
+      await this.query('reset', this.sql.resetKey, [key, this.names.channel], false);
+    } else {
+      await this.query(
+        'reset',
+        this.sql.resetLimiter,
+        [escapeKeyPart(policy.id), this.names.channel],
+        false,
+      );
+    }
+  }
+
+  onRelease(_policy: LimiterPolicy, key: string, listener: () => void): () => void {
+    this.listener ??= new ReleaseListener({
+      storeId: this.ctx.storeId,
+      channel: this.names.channel,
+      createClient: () => new (loadPg().Client)(clientConfig(this.ctx.storeId, this.ctx.options)),
+      warn: (topic, message) => this.log.warn(topic, scrubSecrets(message, this.ctx.options)),
+    });
+    return this.listener.subscribe(key, listener);
+  }
+
+  /**
+   * Deletes rows whose state has expired: at most {@link CLEANUP_BATCH} per statement and
+   * {@link CLEANUP_MAX_BATCHES} statements, each in its own short transaction. Runs every
+   * `cleanupInterval` seconds; public for tests and for operators who want to run it now.
+   * @returns the number of rows deleted.
+   */
+  async cleanup(batch = CLEANUP_BATCH, maxBatches = CLEANUP_MAX_BATCHES): Promise<number> {
+    const client = await this.connectClient('cleanup');
+    let failure: unknown;
+    try {
+      let total = 0;
+      for (let i = 0; i < maxBatches; i++) {
+        await client.query('BEGIN');
+        // A scan may be long on a big table with few expired rows: give it time, not to decisions.
+        await client.query(`SET LOCAL statement_timeout = ${CLEANUP_STATEMENT_TIMEOUT_MS}`);
+        await client.query(`SET LOCAL synchronous_commit = ${this.sync}`);
+        const res = await client.query({
+          text: this.sql.cleanup,
+          values: [batch],
+          query_timeout: CLEANUP_STATEMENT_TIMEOUT_MS + 1000,
+        } as QueryConfig);
+        await client.query('COMMIT');
+        total += res.rowCount ?? 0;
+        if ((res.rowCount ?? 0) < batch) break;
+      }
+      return total;
+    } catch (err) {
+      failure = err;
+      throw this.failure('cleanup', err);
+    } finally {
+      client.release(failure ? true : undefined);
+    }
+  }
+
+  /**
+   * @internal Tests only: decide at `clock.now()` instead of the server's `clock_timestamp()`,
+   * so decisions can be compared with the memory engine's exactly. Never use it in production:
+   * a distributed decision must use the store's clock.
+   */
+  useTestClock(clock: Clock | undefined): void {
+    this.testClock = clock;
+  }
+
+  private testNow(): number | null {
+    return this.testClock ? this.testClock.now() : null;
+  }
+
+  private async open(): Promise<void> {
+    const pool = new (loadPg().Pool)(poolConfig(this.ctx.storeId, this.ctx.options));
+    pool.on('error', (err) =>
+      this.warn(
+        'pool',
+        `an idle PostgreSQL connection failed (${err.message}); it is replaced on next use`,
+      ),
+    );
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new RateSyncError(
+        this.scrub(
+          `Store '${this.ctx.storeId}': cannot connect to PostgreSQL at ${describeTarget(this.ctx.options)}: ${message(err)}`,
+        ),
+        { cause: err },
+      );
+    }
+    try {
+      await ensureSchema(client, {
+        storeId: this.ctx.storeId,
+        names: this.names,
+        autoCreate: this.ctx.options.autoCreate ?? true,
+        unlogged: this.ctx.options.unlogged ?? false,
+        ddlTimeoutMs: Math.max(timeouts(this.ctx.options).connectMs, 10_000),
+        warn: (m) => this.ctx.logger.warn(m),
+      });
+      client.release();
+    } catch (err) {
+      client.release(true);
+      await pool.end().catch(() => undefined);
+      if (err instanceof RateSyncError) throw err;
+      throw new RateSyncError(
+        this.scrub(
+          `Store '${this.ctx.storeId}': cannot prepare ${this.names.qTable}: ${message(err)}`,
+        ),
+        {
+          cause: err,
+        },
+      );
+    }
+    this.pool = pool;
+    this.startCleanup();
+  }
+
+  private startCleanup(): void {
+    const seconds = this.ctx.options.cleanupInterval ?? DEFAULT_CLEANUP_INTERVAL;
+    if (!(seconds > 0)) return;
+    this.cleanupTimer = setInterval(() => {
+      if (this.cleaning || !this.pool) return;
+      this.cleaning = true;
+      this.cleanup()
+        .catch((err: Error) => this.warn('cleanup', `expired-row cleanup failed: ${err.message}`))
+        .finally(() => (this.cleaning = false));
+    }, seconds * 1000);
+    this.cleanupTimer.unref();
+  }
+
+  private async connectClient(op: string): Promise<PoolClient> {
+    const pool = this.requirePool(op);
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw this.failure(op, err);
+    }
+  }
+
+  /** One round trip on the pool; `prepared` statements are parsed once per connection. */
+  private async query<R extends object = Record<string, unknown>>(
+    op: string,
+    text: string,
+    values: unknown[],
+    prepared = true,
+  ): Promise<QueryResult<R>> {
+    const pool = this.requirePool(op);
+    try {
+      return await pool.query<R>(
+        prepared ? { name: `${this.names.statementPrefix}_${op}`, text, values } : { text, values },
+      );
+    } catch (err) {
+      throw this.failure(op, err);
+    }
+  }
+
+  private requirePool(op: string): Pool {
+    if (this.pool) return this.pool;
+    throw new RateSyncError(
+      `Store '${this.ctx.storeId}': ${op} called while the postgres engine is not connected (call connect() first).`,
+    );
+  }
+
+  private failure(op: string, err: unknown): RateSyncError {
+    return new RateSyncError(
+      this.scrub(`Store '${this.ctx.storeId}' (postgres): ${op} failed: ${message(err)}`),
+      { cause: err },
+    );
+  }
+
+  private warn(topic: string, text: string): void {
+    this.log.warn(topic, this.scrub(`Store '${this.ctx.storeId}': ${text}`));
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.ctx.options);
+  }
+}
+
+/** Statement timeout of each cleanup batch, in ms. */
+const CLEANUP_STATEMENT_TIMEOUT_MS = 30_000;
+
+/** One row of the token bucket's upsert: the state it replaced, and when. */
+interface TokenBucketRow {
+  prev_tat: number | null;
+  decided_at: number;
+}
+
+/** A lone token bucket that the one-statement path can decide (it always admits an empty bucket). */
+function isPlainTokenBucket(r: AcquireRequest): boolean {
+  const p = r.policy;
+  return !!p.gcra && !p.window && !p.concurrency && !r.dryRun && r.cost <= p.gcra.burst;
+}
+
+/** One layer's slice of `<table>_acquire`'s array, at `at` (see DECISION_FIELDS). */
+function toDecision(d: (number | null)[], at: number): LayerDecision {
+  const blocked = d[at + 7];
+  return {
+    allowed: d[at] === 1,
+    waitMs: d[at + 1] as number,
+    retryAfterMs: d[at + 2] as number,
+    limit: d[at + 3] as number,
+    remaining: d[at + 4] as number,
+    resetAt: d[at + 5] as number,
+    inFlight: d[at + 6] ?? undefined,
+    blockedBy: blocked === 2 ? 'concurrency' : blocked === 1 ? 'rate' : undefined,
+  };
+}
+
+function message(err: unknown): string {
+  if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
+  return String(err);
+}
+
+/** `pg`, required on first use so that importing the package never loads it. */
+function loadPg(): typeof import('pg') {
+  return require('pg') as typeof import('pg');
+}

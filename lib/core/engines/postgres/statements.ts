@@ -1,0 +1,84 @@
+import type { PostgresNames } from './identifiers';
+
+/** Current time as epoch ms, from the server's clock (`clock_timestamp()`, not `now()`). */
+const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::float8';
+
+/** GCRA on the conflicting row `x`, at `excluded.decided_at`: base = max(tat, now). */
+const BASE = 'greatest(coalesce(x.tat, excluded.decided_at), excluded.decided_at)';
+/** wait = base + (cost - 1) * T - (burst - 1) * T - now; admitted when <= 0 or <= max wait. */
+const WAIT = `(${BASE} + ($2::integer - 1) * $3::float8 - ($4::integer - 1) * $3::float8 - excluded.decided_at)`;
+const ADMIT = `(${WAIT} <= 0 OR ${WAIT} <= $5::float8)`;
+
+/** The statements the engine sends, for one schema.table. Each is one round trip. */
+export interface Statements {
+  /** Params: the 13 arguments of `<table>_acquire` (see acquire.sql.ts). */
+  readonly acquire: string;
+  /**
+   * The token bucket alone (one layer, no concurrency, not a dry run, cost <= burst) in one
+   * upsert: the row lock is held only for this statement's update and its commit, which is
+   * what bounds throughput on a hot key. GCRA as in gcra.ts; the caller recomputes the
+   * decision's fields with the reference model from the returned (prev_tat, decided_at), so
+   * both always agree. A rejection rewrites the row with tat unchanged (nothing consumed).
+   * `now` is read before the row lock is granted; for GCRA an earlier `now` can only delay an
+   * admission, never allow an extra one.
+   * $1 key, $2 cost, $3 emission interval T (ms), $4 burst, $5 max wait (ms),
+   * $6 tests only: epoch ms instead of clock_timestamp(), $7 `synchronous_commit` of this
+   * statement's transaction (set_config(..., true) inside the statement, before its commit).
+   */
+  readonly acquireTokenBucket: string;
+  /** Params: the 5 arguments of `<table>_release` (see lease.sql.ts). */
+  readonly release: string;
+  /** Params: the 5 arguments of `<table>_renew` (see lease.sql.ts). */
+  readonly renew: string;
+  /**
+   * Deletes one key's row; notifies waiters when it held leases.
+   * $1 storage key, $2 channel.
+   */
+  readonly resetKey: string;
+  /**
+   * Deletes every key of a limiter: the key `$1` (its global bucket) and `$1:<identifier>`,
+   * found by a range scan on the primary key (`:` < `;` bytewise), locked in key order like
+   * decisions lock them so a concurrent composite decision cannot deadlock with it; one
+   * notification `*<limiter>` wakes the waiters of all of them.
+   * $1 escaped limiter id, $2 channel.
+   */
+  readonly resetLimiter: string;
+  /**
+   * Deletes up to $1 rows whose state has all expired, skipping rows a decision holds (SKIP
+   * LOCKED: the cleanup never waits for, nor blocks on, a decision's lock for long). A row
+   * found expired is dead whatever its policy: tat, window entries and leases all lie in the
+   * past. $1 batch size.
+   */
+  readonly cleanup: string;
+}
+
+export function statements(n: PostgresNames): Statements {
+  return {
+    acquire:
+      `SELECT ${n.qAcquire}($1::text[], $2::integer[], $3::float8[], $4::float8[], $5::integer[], ` +
+      `$6::integer[], $7::float8[], $8::integer[], $9::float8[], $10::text[], $11::boolean[], $12::text, $13::float8) AS d`,
+    acquireTokenBucket: `INSERT INTO ${n.qTable} AS x (key, tat, expires_at, prev_tat, decided_at)
+SELECT $1::text, c.now + $2::integer * $3::float8, c.now + $2::integer * $3::float8, NULL, c.now
+  FROM (SELECT coalesce($6::float8, ${NOW_MS}) AS now, set_config('synchronous_commit', $7::text, true)) AS c
+ON CONFLICT (key) DO UPDATE SET
+  tat = CASE WHEN ${ADMIT} THEN ${BASE} + $2::integer * $3::float8 ELSE x.tat END,
+  expires_at = CASE WHEN ${ADMIT} THEN ${BASE} + $2::integer * $3::float8 ELSE x.expires_at END,
+  prev_tat = x.tat,
+  decided_at = excluded.decided_at
+RETURNING prev_tat, decided_at`,
+    release: `SELECT ${n.qRelease}($1::text, $2::text, $3::text, $4::text, $5::float8) AS released`,
+    renew: `SELECT ${n.qRenew}($1::text, $2::text[], $3::float8, $4::text, $5::float8) AS renewed`,
+    resetKey: `WITH d AS (DELETE FROM ${n.qTable} WHERE key = $1::text RETURNING cardinality(lease_ids) AS leases)
+SELECT pg_notify($2::text, $1::text) FROM d WHERE d.leases > 0`,
+    resetLimiter: `WITH d AS (
+  DELETE FROM ${n.qTable} WHERE key IN (
+    SELECT key FROM ${n.qTable}
+     WHERE key = $1::text OR (key > ($1::text || ':') AND key < ($1::text || ';'))
+     ORDER BY key FOR UPDATE)
+  RETURNING cardinality(lease_ids) AS leases)
+SELECT pg_notify($2::text, '*' || $1::text) FROM (SELECT 1 FROM d WHERE d.leases > 0 LIMIT 1) AS any_leases`,
+    cleanup: `DELETE FROM ${n.qTable} WHERE ctid = ANY (ARRAY(
+  SELECT ctid FROM ${n.qTable} WHERE expires_at <= ${NOW_MS}
+   LIMIT $1::integer FOR UPDATE SKIP LOCKED))`,
+  };
+}

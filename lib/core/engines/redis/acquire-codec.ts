@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { policyLimit, type LimiterPolicy } from '../../policy';
+import type { AcquireRequest, LayerDecision } from '../engine';
+import { layerKeys } from './redis-keys';
+
+/** KEYS and ARGV of one acquire script call (layout documented in `scripts/acquire.lua.ts`). */
+export interface AcquireCall {
+  readonly keys: string[];
+  readonly args: string[];
+}
+
+/** One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy. */
+export type LayerReply = [string, string, string, string, string, string, string];
+
+/** Per-process random part of the window entry tokens, plus a counter: unique and short. */
+const PROCESS_TAG = randomBytes(6).toString('base64url');
+let counter = 0;
+
+/** A token unique to one call (names the window entries it records). ~12 characters. */
+export function callToken(): string {
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
+  return PROCESS_TAG + counter.toString(36);
+}
+
+/**
+ * Encodes layers as KEYS/ARGV. `now` is a test-only override of the server clock. One dry
+ * layer makes the whole call write nothing (as in the memory engine); `writeNothing` does the
+ * same while every layer still reports as if it were consumed.
+ */
+export function encodeAcquire(
+  prefix: string,
+  requests: readonly AcquireRequest[],
+  now: number | undefined,
+  token: string,
+  writeNothing = false,
+): AcquireCall {
+  const keys: string[] = [];
+  const args: string[] = [now === undefined ? '' : String(now), '0', token];
+  let dry = writeNothing;
+  for (const r of requests) {
+    const k = layerKeys(prefix, r.key);
+    keys.push(k.tat, k.window, k.leases);
+    const { gcra, window, concurrency } = r.policy;
+    args.push(
+      gcra ? String(gcra.intervalMs) : '',
+      gcra ? String(gcra.burst) : '',
+      window ? String(window.limit) : '',
+      window ? String(window.windowMs) : '',
+      concurrency ? String(concurrency.max) : '',
+      concurrency ? String(concurrency.leaseMs) : '',
+      String(r.cost),
+      r.maxWaitMs === Number.POSITIVE_INFINITY ? 'inf' : String(r.maxWaitMs),
+      r.leaseId ?? '',
+      r.dryRun ? '1' : '',
+    );
+    if (r.dryRun) dry = true;
+  }
+  if (dry) args[1] = '1';
+  return { keys, args };
+}
+
+/** Decodes the script's reply into one decision per layer. */
+export function decodeAcquire(
+  requests: readonly AcquireRequest[],
+  reply: readonly LayerReply[],
+): LayerDecision[] {
+  const out = new Array<LayerDecision>(reply.length);
+  for (let i = 0; i < reply.length; i++) {
+    const r = reply[i];
+    out[i] = {
+      allowed: r[0] === '1',
+      waitMs: toNumber(r[1]),
+      retryAfterMs: toNumber(r[2]),
+      limit: policyLimit(requests[i].policy),
+      remaining: toNumber(r[3]),
+      resetAt: toNumber(r[4]),
+      inFlight: r[5] === '' ? undefined : Number(r[5]),
+      blockedBy: r[6] === '' ? undefined : (r[6] as 'rate' | 'concurrency'),
+    };
+  }
+  return out;
+}
+
+/** True when the policy is a token bucket and nothing else (the GCRA script's case). */
+export function isBucketOnly(p: LimiterPolicy): boolean {
+  return p.gcra !== undefined && p.window === undefined && p.concurrency === undefined;
+}
+
+/** Decodes the token-bucket script's reply, `"<allowed> <wait> <remaining> <resetAt>"`. */
+export function decodeBucket(burst: number, reply: string): LayerDecision {
+  const [a, w, remaining, resetAt] = reply.split(' ');
+  const allowed = a === '1';
+  const wait = Number(w);
+  return {
+    allowed,
+    waitMs: allowed ? wait : 0,
+    retryAfterMs: allowed ? 0 : wait,
+    limit: burst,
+    remaining: Number(remaining),
+    resetAt: Number(resetAt),
+    inFlight: undefined,
+    blockedBy: allowed ? undefined : 'rate',
+  };
+}
+
+/** Parses a `%.17g` number; Lua prints infinity as `inf`. */
+function toNumber(s: string): number {
+  return s === 'inf' ? Number.POSITIVE_INFINITY : Number(s);
+}

@@ -1,0 +1,46 @@
+import type { RedisClient } from './redis-connection';
+
+/**
+ * Milliseconds ioredis waits for a closing socket before destroying it. Short, because close()
+ * outwaits the timer it leaves when the socket was already dead.
+ */
+export const DISCONNECT_TIMEOUT_MS = 100;
+
+/**
+ * QUITs a ready client (graceful: the server answers, the socket closes, no timer remains),
+ * else disconnects it (stops reconnecting). Resolves to false when ioredis may have left its
+ * {@link DISCONNECT_TIMEOUT_MS} timer behind.
+ */
+export async function quitOrDisconnect(client: RedisClient): Promise<boolean> {
+  if (client.status === 'end') return true;
+  if (client.status === 'ready') {
+    const quit = await client.quit().then(
+      () => true,
+      () => false,
+    );
+    if (quit) return true;
+  }
+  client.disconnect();
+  return false;
+}
+
+/**
+ * Resolves when a client that is already connecting or reconnecting is ready; rejects with its
+ * next 'error', or after `timeoutMs`.
+ */
+export function waitReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = (): void => done();
+    const onError = (err: Error): void => done(err);
+    const timer = setTimeout(() => done(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
+    client.once('ready', onReady);
+    client.once('error', onError);
+  });
+}

@@ -1,0 +1,156 @@
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { redactUrl } from '../../config/redact';
+import { InvalidArgumentError } from '../../errors';
+import type { StoreOptions } from '../../options';
+import { DISCONNECT_TIMEOUT_MS } from './client-lifecycle';
+
+/** The one client of a store: a plain connection, or a Redis Cluster client. */
+export type RedisClient = Redis | Cluster;
+
+/** URL used when a store names neither `url` nor `cluster_nodes`. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Seconds, from the store options' defaults (DESIGN 6: an outage fails fast). */
+const DEFAULT_SOCKET_TIMEOUT = 1;
+const DEFAULT_CONNECT_TIMEOUT = 5;
+
+/**
+ * Reconnection back-off: 50 ms doubling to 1 s, with jitter (half to all of it) so that a fleet
+ * does not reconnect in lockstep. Capped low because decisions resume only once reconnected.
+ */
+export function retryDelay(times: number): number {
+  const base = Math.min(1000, 50 * 2 ** Math.min(times, 5));
+  return Math.round(base / 2 + (Math.random() * base) / 2);
+}
+
+/**
+ * Creates (without connecting) the client of a store: a `Cluster` when `clusterNodes` is set,
+ * else a plain `Redis` from `url` (`redis://` or `rediss://` for TLS; password and db may be in
+ * the URL; `password` and `db` override them). Commands never queue while disconnected, are
+ * never replayed after a reconnect, and time out after `socketTimeout`.
+ */
+export function createClient(storeId: string, o: StoreOptions): RedisClient {
+  // Required here, not imported: ioredis is an optional peer, loaded only for redis stores.
+  const ioredis = require('ioredis') as typeof import('ioredis');
+  const common: RedisOptions = {
+    lazyConnect: true,
+    commandTimeout: Math.round((o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT) * 1000),
+    connectTimeout: Math.round((o.socketConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT) * 1000),
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectionName: `rate-sync:${storeId}`,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    ...(o.password !== undefined ? { password: o.password } : {}),
+  };
+  if (o.clusterNodes && o.clusterNodes.length > 0) {
+    if (o.db) {
+      throw new InvalidArgumentError(
+        `stores.${storeId}.db`,
+        `Redis Cluster has only database 0; remove db (got ${o.db}) or cluster_nodes`,
+      );
+    }
+    const tls = o.url?.toLowerCase().startsWith('rediss://') ? { tls: {} } : {};
+    const options: ClusterOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retryDelay,
+      slotsRefreshTimeout: common.connectTimeout,
+      redisOptions: { ...common, ...tls, ...passwordFromUrl(o) },
+    };
+    return new ioredis.Cluster(o.clusterNodes.map(parseNode), options);
+  }
+  return new ioredis.Redis({
+    ...fromUrl(storeId, o.url ?? DEFAULT_REDIS_URL),
+    ...common,
+    enableOfflineQueue: false,
+    retryStrategy: retryDelay,
+    ...(o.db !== undefined ? { db: o.db } : {}),
+  });
+}
+
+/**
+ * The connection options a `redis://[user[:password]@]host[:port][/db]` URL names (`rediss://`
+ * adds TLS). Parsed here rather than by ioredis because ioredis lets the URL win over explicit
+ * options, and `password` / `db` must override the URL.
+ */
+function fromUrl(storeId: string, url: string): RedisOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    // The TypeError of URL carries the input, credentials included: never rethrow it.
+    throw new InvalidArgumentError(`stores.${storeId}.url`, `not a valid URL: ${redactUrl(url)}`);
+  }
+  const db = Number(u.pathname.replace(/^\//, '') || u.searchParams.get('db') || 0);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** Where a store points, safe to print: the URL without credentials, or the cluster seeds. */
+export function describeTarget(o: StoreOptions): string {
+  if (o.clusterNodes && o.clusterNodes.length > 0) return `cluster ${o.clusterNodes.join(',')}`;
+  return redactUrl(o.url ?? DEFAULT_REDIS_URL);
+}
+
+/** ioredis messages that name its options rather than what happened, in the store's terms. */
+const EXPLAINED: readonly [RegExp, (o: StoreOptions) => string][] = [
+  [/^Stream isn't writeable/, () => 'not connected to Redis (reconnecting); nothing was sent'],
+  [
+    /^Reached the max retries per request/,
+    () => 'the connection was lost with the command in flight (it may or may not have run)',
+  ],
+  [
+    /^Command timed out/,
+    (o) => `no reply within socket_timeout (${o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT} s)`,
+  ],
+];
+
+/** Rewrites the driver's option-speak (see {@link EXPLAINED}); other messages pass unchanged. */
+export function explain(message: string, o: StoreOptions): string {
+  const hit = EXPLAINED.find(([re]) => re.test(message));
+  return hit ? hit[1](o) : message;
+}
+
+/**
+ * Returns `message` with every secret of the store (the password, the URL's credentials)
+ * replaced by `***`. Driver messages do not normally carry them; this makes sure.
+ */
+export function scrubSecrets(o: StoreOptions, message: string): string {
+  let out = message;
+  for (const secret of secretsOf(o)) out = out.split(secret).join('***');
+  return o.url ? out.split(o.url).join(redactUrl(o.url)) : out;
+}
+
+function secretsOf(o: StoreOptions): string[] {
+  const secrets: string[] = [];
+  if (o.password) secrets.push(o.password);
+  const fromUrl = passwordFromUrl(o).password;
+  if (fromUrl) secrets.push(fromUrl, encodeURIComponent(fromUrl));
+  return secrets.filter((s) => s.length >= 3);
+}
+
+/** A cluster has no URL to connect to, but its password may still be written in `url`. */
+function passwordFromUrl(o: StoreOptions): { password?: string } {
+  if (!o.url || o.password !== undefined) return {};
+  try {
+    const u = new URL(o.url);
+    return u.password ? { password: decodeURIComponent(u.password) } : {};
+  } catch {
+    return {}; // not a parseable URL: then ioredis cannot use it either, and it names no secret
+  }
+}
+
+/** `host:port` or `redis://host:port` to ioredis' node form. */
+function parseNode(node: string): { host: string; port: number } {
+  const bare = node.replace(/^rediss?:\/\//i, '').replace(/\/.*$/, '');
+  const at = bare.lastIndexOf(':');
+  const host = at > 0 ? bare.slice(0, at) : bare;
+  const port = at > 0 ? Number(bare.slice(at + 1)) : 6379;
+  return { host: host.replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,115 @@
+import type { Redis } from 'ioredis';
+import { quitOrDisconnect } from './client-lifecycle';
+import type { RedisClient } from './redis-connection';
+
+/** How the hub reports problems (rate limited and scrubbed by the engine). */
+export type HubWarn = (topic: string, message: string) => void;
+
+/**
+ * Release notifications of one store: one subscriber connection, created on the first
+ * {@link ReleaseHub.listen}, subscribed to a key's channel while at least one listener wants it
+ * (reference counted), unsubscribed when the last one leaves.
+ *
+ * Listeners may be called spuriously, and are, on purpose, in two cases where a release could
+ * otherwise be missed: once when their channel's subscription becomes active (a release may
+ * have happened between the waiter's rejection and the SUBSCRIBE), and once when the
+ * subscriber reconnects after an outage (messages published meanwhile are lost). A spurious
+ * call costs the waiter one re-check; a missed one would cost it a wait until the earliest
+ * lease expiry.
+ *
+ * On a plain Redis the subscriber is a duplicate of the store's client; it does its own
+ * resubscription on reconnect. On a Cluster, ioredis already keeps a dedicated subscriber
+ * connection per Cluster client (re-selected and resubscribed when its node fails), so the
+ * store's client is used directly.
+ */
+export class ReleaseHub {
+  private sub?: RedisClient;
+  private readonly channels = new Map<string, Set<() => void>>();
+  private closed = false;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly isCluster: boolean,
+    private readonly warn: HubWarn,
+  ) {}
+
+  /** Calls `listener` on every release published on `channel`. Returns the unsubscribe. */
+  listen(channel: string, listener: () => void): () => void {
+    let set = this.channels.get(channel);
+    if (!set) {
+      this.channels.set(channel, (set = new Set()));
+      this.subscribe([channel]);
+    }
+    set.add(listener);
+    const own = set;
+    return () => {
+      if (!own.delete(listener) || own.size > 0 || this.channels.get(channel) !== own) return;
+      this.channels.delete(channel);
+      const sub = this.sub;
+      if (sub && !this.closed && (this.isCluster || sub.status === 'ready')) {
+        sub.unsubscribe(channel).catch((err: Error) => this.warn('unsubscribe', err.message));
+      }
+    };
+  }
+
+  /** Number of channels currently subscribed (for tests and introspection). */
+  get size(): number {
+    return this.channels.size;
+  }
+
+  /**
+   * Closes the subscriber connection (not the store's client). Idempotent. Resolves to false
+   * when ioredis may have left a disconnect timer behind (see `quitOrDisconnect`).
+   */
+  async close(): Promise<boolean> {
+    this.closed = true;
+    this.channels.clear();
+    const sub = this.sub;
+    this.sub = undefined;
+    return sub && !this.isCluster ? quitOrDisconnect(sub) : true;
+  }
+
+  private subscribe(channels: string[]): void {
+    if (this.closed || channels.length === 0) return;
+    const sub = this.subscriber();
+    // A plain subscriber that is not ready yet subscribes everything on its 'ready' event.
+    if (!this.isCluster && sub.status !== 'ready') return;
+    sub.subscribe(...channels).then(
+      () => channels.forEach((c) => this.wake(c)),
+      (err: Error) =>
+        this.warn('subscribe', `cannot subscribe to release channels: ${err.message}`),
+    );
+  }
+
+  private subscriber(): RedisClient {
+    if (this.sub) return this.sub;
+    if (this.isCluster) {
+      this.sub = this.client;
+    } else {
+      const sub = (this.client as Redis).duplicate({
+        lazyConnect: false,
+        autoResubscribe: false,
+        connectionName: `${(this.client as Redis).options.connectionName ?? 'rate-sync'}:sub`,
+      });
+      sub.on('error', (err: Error) =>
+        this.warn('subscriber', `release subscriber: ${err.message}`),
+      );
+      sub.on('ready', () => this.subscribe([...this.channels.keys()]));
+      this.sub = sub;
+    }
+    this.sub.on('message', (channel: string) => this.wake(channel));
+    return this.sub;
+  }
+
+  private wake(channel: string): void {
+    const set = this.channels.get(channel);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener();
+      } catch (err) {
+        this.warn('listener', `a release listener threw: ${(err as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import type { AcquireRequest } from '../../lib/core/engines/engine';
+import type { RedisEngine } from '../../lib/core/engines/redis';
+import { slotOf } from '../../lib/core/engines/redis/cluster-slot';
+import { storageKey } from '../../lib/core/keys';
+import { toPolicy, type LimiterPolicy } from '../../lib/core/policy';
+import { engineContract } from '../contract/engine-contract';
+import { describeRedisBinaries, uniquePrefix } from '../support/redis';
+import { openEngine } from './engine-fixture';
+import { RedisCluster } from './redis-cluster';
+
+/**
+ * The Redis engine on a real 3-master Redis Cluster started by the test: the engine contract,
+ * many keys over every master, composites whose layers live in different slots (decided slot
+ * by slot, undone when a later slot rejects), a limiter-wide reset that scans every master,
+ * and release notifications across clients.
+ */
+describeRedisBinaries('redis cluster (3 masters)', () => {
+  let cluster: RedisCluster;
+  const engines: RedisEngine[] = [];
+  const open = async (prefix = uniquePrefix('cl')): Promise<RedisEngine> => {
+    const { engine } = await openEngine({
+      url: undefined,
+      clusterNodes: cluster.nodes,
+      keyPrefix: prefix,
+    });
+    engines.push(engine);
+    return engine;
+  };
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start();
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((e) => e.close()));
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  describe('engine contract', () => {
+    engineContract({
+      name: 'redis-cluster',
+      store: () => ({
+        engine: 'redis',
+        clusterNodes: cluster.nodes,
+        keyPrefix: uniquePrefix('clc'),
+      }),
+    });
+  });
+
+  const req = (
+    policy: LimiterPolicy,
+    key: string,
+    extra: Partial<AcquireRequest> = {},
+  ): AcquireRequest => ({
+    policy,
+    key,
+    cost: 1,
+    maxWaitMs: 0,
+    ...extra,
+  });
+
+  it('counts 300 keys exactly, spread over every master', async () => {
+    const engine = await open();
+    const sw = toPolicy('sw', {
+      store: 's',
+      algorithm: 'sliding_window',
+      limit: 3,
+      windowSeconds: 10,
+    });
+    const keys = Array.from({ length: 300 }, (_, i) => storageKey('sw', `user-${i}`));
+    const admitted = await Promise.all(
+      keys.map(async (k) => {
+        const ds = await Promise.all([1, 2, 3, 4, 5].map(() => engine.acquire([req(sw, k)])));
+        return ds.filter(([d]) => d.allowed).length;
+      }),
+    );
+    expect(new Set(admitted)).toEqual(new Set([3]));
+    const perNode = cluster.servers.map((s) => Number(s.cli('dbsize').trim()));
+    console.log(`cluster: keys per master ${perNode.join(' / ')}`);
+    for (const n of perNode) expect(n).toBeGreaterThan(50);
+  });
+
+  /** Two storage keys of the limiters, the first in a lower slot than the second. */
+  function ordered(a: string, b: string): [string, string] {
+    for (let i = 0; ; i++) {
+      const ka = storageKey(a, `${a}${i}`);
+      const kb = storageKey(b, `${a}${i}`);
+      if (slotOf(ka) < slotOf(kb)) return [ka, kb];
+    }
+  }
+
+  it('composite across slots: a later slot rejecting undoes the earlier ones', async () => {
+    const engine = await open();
+    const tb = toPolicy('tb', { store: 's', ratePerSecond: 1, burst: 2 });
+    const sw = toPolicy('sw', {
+      store: 's',
+      algorithm: 'sliding_window',
+      limit: 3,
+      windowSeconds: 30,
+    });
+    const cc = toPolicy('cc', { store: 's', maxConcurrent: 2, leaseSeconds: 30 });
+    const gate = toPolicy('gate', {
+      store: 's',
+      algorithm: 'sliding_window',
+      limit: 1,
+      windowSeconds: 30,
+    });
+    const [kt, kg] = ordered('tb', 'gate');
+    const [ks, kg2] = ordered('sw', 'gate');
+    const [kc, kg3] = ordered('cc', 'gate');
+    for (const [k, gk] of [
+      [kt, kg],
+      [ks, kg2],
+      [kc, kg3],
+    ] as const) {
+      const policy = k === kt ? tb : k === ks ? sw : cc;
+      const first = await engine.acquire([req(policy, k, { leaseId: 'l1' }), req(gate, gk)]);
+      expect(first.map((d) => d.allowed)).toEqual([true, true]);
+      const before = (await engine.acquire([req(policy, k, { dryRun: true })]))[0];
+      const second = await engine.acquire([req(policy, k, { leaseId: 'l2' }), req(gate, gk)]);
+      expect(second.map((d) => d.allowed)).toEqual([true, false]);
+      const after = (await engine.acquire([req(policy, k, { dryRun: true })]))[0];
+      expect(after.remaining).toBe(before.remaining);
+      expect(after.inFlight).toBe(before.inFlight);
+    }
+  });
+
+  it('composite across slots: an earlier slot rejecting writes nothing anywhere', async () => {
+    const engine = await open();
+    const gate = toPolicy('gate', {
+      store: 's',
+      algorithm: 'sliding_window',
+      limit: 1,
+      windowSeconds: 30,
+    });
+    const sw = toPolicy('sw', {
+      store: 's',
+      algorithm: 'sliding_window',
+      limit: 5,
+      windowSeconds: 30,
+    });
+    const [kg, ks] = ordered('gate', 'sw');
+    await engine.acquire([req(gate, kg)]);
+    const ds = await engine.acquire([req(gate, kg), req(sw, ks)]);
+    expect(ds.map((d) => d.allowed)).toEqual([false, true]);
+    expect((await engine.acquire([req(sw, ks, { dryRun: true })]))[0].remaining).toBe(5);
+  });
+
+  it('resets a whole limiter on every master, and only that limiter', async () => {
+    const prefix = uniquePrefix('clr');
+    const engine = await open(prefix);
+    const rl = toPolicy('rl', { store: 's', ratePerSecond: 0.01 }); // keys live 100 s
+    const rl2 = toPolicy('rl2', { store: 's', ratePerSecond: 0.01 });
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) => [
+        engine.acquire([req(rl, storageKey('rl', `u${i}`))]),
+        engine.acquire([req(rl2, storageKey('rl2', `u${i}`))]),
+      ]).flat(),
+    );
+    const count = (pattern: string): number =>
+      cluster.servers.reduce(
+        (n, s) => n + s.cli('--scan', '--pattern', pattern).split('\n').filter(Boolean).length,
+        0,
+      );
+    expect(count(`${prefix}:{rl:*`)).toBe(60);
+    await engine.reset(rl);
+    expect(count(`${prefix}:{rl:*`)).toBe(0);
+    expect(count(`${prefix}:{rl2:*`)).toBe(60);
+  });
+
+  it('a release through one client wakes a listener of another', async () => {
+    const prefix = uniquePrefix('clp');
+    const [a, b] = [await open(prefix), await open(prefix)];
+    const cc = toPolicy('cc', { store: 's', maxConcurrent: 1 });
+    const key = storageKey('cc', 'job');
+    await a.acquire([req(cc, key, { leaseId: 'L' })]);
+    let calls = 0;
+    let woken!: () => void;
+    const released = new Promise<void>((r) => (woken = r));
+    const off = b.onRelease(cc, key, () => {
+      calls++;
+      void b.acquire([req(cc, key, { dryRun: true })]).then(([d]) => d.allowed && woken());
+    });
+    await new Promise((r) => setTimeout(r, 200)); // subscribed (its first call is the catch-up)
+    await a.release(cc, key, 'L');
+    await released;
+    off();
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,55 @@
+import Redis from 'ioredis';
+import { RedisEngine, type RedisEngineInternals } from '../../lib/core/engines/redis';
+import { systemClock } from '../../lib/core/clock';
+import type { RateSyncLogger } from '../../lib/core/logger';
+import type { StoreOptions } from '../../lib/core/options';
+import { redisUrl, uniquePrefix } from '../support/redis';
+
+/** A logger that records what it is told (and prints nothing). */
+export class MemoLogger implements RateSyncLogger {
+  readonly lines: string[] = [];
+  log(m: string): void {
+    this.lines.push(`log ${m}`);
+  }
+  warn(m: string): void {
+    this.lines.push(`warn ${m}`);
+  }
+  error(m: string): void {
+    this.lines.push(`error ${m}`);
+  }
+}
+
+/** A connected Redis engine on a fresh key prefix, plus what it logged. */
+export async function openEngine(
+  options: Partial<StoreOptions> = {},
+  internals?: RedisEngineInternals,
+): Promise<{ engine: RedisEngine; logger: MemoLogger; prefix: string }> {
+  const logger = new MemoLogger();
+  const prefix = options.keyPrefix ?? uniquePrefix();
+  const engine = new RedisEngine(
+    {
+      storeId: 'test',
+      options: { engine: 'redis', url: redisUrl(), ...options, keyPrefix: prefix },
+      clock: systemClock,
+      logger,
+    },
+    internals,
+  );
+  await engine.connect();
+  return { engine, logger, prefix };
+}
+
+/** Deletes every key under `prefix` (SCAN + UNLINK): for tests whose keys outlive them. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const raw = new Redis(redisUrl());
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await raw.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    raw.disconnect();
+  }
+}
