@@ -171,7 +171,7 @@ function rejectLocally(
   const results = layers.map((l, i) => {
     const base = l.limiter.storeFailureResult(l.identifier, false, waits[i]);
     return waits[i] > timeoutMs
-      ? { ...base, blockedBy: 'rate' as const, resetAt: base.resetAt + waits[i] }
+      ? { ...base, blockedBy: 'rate' as const }
       : { ...base, allowed: true, blockedBy: undefined };
   });
   layers.forEach((l) => {

@@ -4,14 +4,37 @@ import { MemoryEngine } from './engines/memory';
 import { StoreUnavailableError } from './errors';
 import { RateSync } from './rate-sync';
 
-/** A real memory engine behind an outage switch. */
-class SwitchableEngine extends MemoryEngine {
+/** A real memory engine behind an outage switch (asynchronous only, like a remote store). */
+class SwitchableEngine implements Engine {
+  readonly kind = 'memory' as const;
   down = false;
   calls = 0;
-  override async acquire(...args: Parameters<Engine['acquire']>) {
+  private readonly inner: MemoryEngine;
+  constructor(options: { clock: ManualClock }) {
+    this.inner = new MemoryEngine(options);
+  }
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  async acquire(...args: Parameters<Engine['acquire']>) {
     this.calls++;
     if (this.down) throw new Error('connection refused');
-    return super.acquire(...args);
+    return this.inner.acquire(...args);
+  }
+  release(...args: Parameters<Engine['release']>) {
+    return this.inner.release(...args);
+  }
+  renew(...args: Parameters<Engine['renew']>) {
+    return this.inner.renew(...args);
+  }
+  reset(...args: Parameters<Engine['reset']>) {
+    return this.inner.reset(...args);
+  }
+  onRelease(...args: Parameters<Engine['onRelease']>) {
+    return this.inner.onRelease(...args);
   }
 }
 

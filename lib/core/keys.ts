@@ -11,6 +11,7 @@ const SAFE = /^[A-Za-z0-9_.\-@]*$/;
  * Different inputs never give the same output.
  */
 export function escapeKeyPart(part: string): string {
+  if (part.length <= MAX_ESCAPED_PART && isSafe(part)) return part;
   const escaped = SAFE.test(part)
     ? part
     : Array.from(Buffer.from(part, 'utf8'))
@@ -21,6 +22,22 @@ export function escapeKeyPart(part: string): string {
         .join('');
   if (escaped.length <= MAX_ESCAPED_PART) return escaped;
   return `#${createHash('sha256').update(part, 'utf8').digest('hex')}`;
+}
+
+/** Faster than the regular expression for the common case (short, plain identifiers). */
+function isSafe(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok =
+      (c >= 97 && c <= 122) || // a-z
+      (c >= 64 && c <= 90) || // @ A-Z
+      (c >= 48 && c <= 57) || // 0-9
+      c === 95 || // _
+      c === 46 || // .
+      c === 45; // -
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { InvalidArgumentError } from './errors';
-import { storageKey } from './keys';
+import { escapeKeyPart } from './keys';
 import { MetricsRecorder } from './metrics/limiter-metrics';
 import type { LimiterOptions } from './options';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
@@ -31,26 +31,75 @@ export class Limiter {
     private readonly clock: Clock,
   ) {
     this.policy = toPolicy(id, options);
+    this.idPart = escapeKeyPart(id);
+    this.maxCost = maxCost(this.policy);
     this.metrics = new MetricsRecorder(id);
   }
 
   /** The storage key of an identifier ('' or undefined: the global bucket). */
   keyOf(identifier: string | undefined): string {
-    return storageKey(this.id, identifier);
+    return identifier === undefined || identifier === ''
+      ? this.idPart
+      : `${this.idPart}:${escapeKeyPart(identifier)}`;
   }
+
+  /** The escaped limiter id, computed once. */
+  private readonly idPart: string;
+  /** The largest cost this policy can ever admit. */
+  private readonly maxCost: number;
 
   /** Checks a cost against what this policy can ever admit. */
   validateCost(cost: number): void {
+    if (cost === 1) return;
     if (!Number.isInteger(cost) || cost < 1) {
       throw new InvalidArgumentError('cost', `expected an integer >= 1, got ${String(cost)}`);
     }
-    const max = maxCost(this.policy);
+    const max = this.maxCost;
     if (cost > max) {
       throw new InvalidArgumentError(
         'cost',
         `${cost} exceeds what limiter '${this.id}' can ever admit (${max}); lower the cost or raise burst/limit`,
       );
     }
+  }
+
+  /**
+   * Decides a single-layer call that may not wait, without a promise chain, when that is
+   * possible: a known certain rejection (shared engines), or an in-process engine and a policy
+   * without leases. Returns undefined otherwise (the caller takes the general path). Counts
+   * the call in the metrics when it decides.
+   */
+  decideNow(
+    identifier: string | undefined,
+    cost: number,
+    dryRun: boolean,
+  ): RateLimitResult | undefined {
+    const key = this.keyOf(identifier);
+    if (!dryRun) {
+      const wait = this.certainWaitMs(key);
+      if (wait > 0) {
+        this.count(false, true);
+        return { ...this.storeFailureResult(identifier, false, wait), blockedBy: 'rate' };
+      }
+    }
+    const engine = this.store.engine;
+    if (!engine.acquireSync || this.policy.concurrency) return undefined;
+    let decision: LayerDecision;
+    try {
+      [decision] = engine.acquireSync([{ policy: this.policy, key, cost, maxWaitMs: 0, dryRun }]);
+    } catch {
+      return undefined; // let the general path meet the failure and apply fail-open/closed
+    }
+    if (!dryRun) this.count(decision.allowed, false);
+    return this.toResult(decision, identifier);
+  }
+
+  private count(allowed: boolean, locally: boolean): void {
+    const m = this.metrics;
+    m.attempts++;
+    if (allowed) m.allowed++;
+    else m.rejected++;
+    if (locally) m.rejectedLocally++;
   }
 
   request(key: string, cost: number, maxWaitMs: number, dryRun: boolean): AcquireRequest {
@@ -78,11 +127,12 @@ export class Limiter {
     retryAfterMs: number,
   ): RateLimitResult {
     const limit = policyLimit(this.policy);
+    const now = this.clock.now();
     return {
       allowed,
       limit,
       remaining: allowed ? limit : 0,
-      resetAt: this.clock.now(),
+      resetAt: allowed ? now : now + retryAfterMs,
       retryAfterMs: allowed ? 0 : retryAfterMs,
       limiterId: this.id,
       key: identifier ?? '',
@@ -103,6 +153,7 @@ export class Limiter {
 
   /** Milliseconds a call must certainly wait for `key`, or 0 when unknown. */
   certainWaitMs(key: string): number {
+    if (this.blockedUntil.size === 0) return 0;
     const until = this.blockedUntil.get(key);
     if (until === undefined) return 0;
     const wait = until - this.clock.now();

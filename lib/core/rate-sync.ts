@@ -18,7 +18,7 @@ import { describeLimiter, type LimiterInfo } from './limiter-info';
 import { consoleLogger, type RateSyncLogger } from './logger';
 import type { LimiterMetrics } from './metrics/limiter-metrics';
 import type { LimiterOptions, RateSyncConfig } from './options';
-import type { Permit } from './permit';
+import { Permit } from './permit';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
 
@@ -137,6 +137,8 @@ export class RateSync {
 
   /** Like {@link acquire} with a default timeout of 0; resolves to null when rejected. */
   async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
+    const now = this.decideNow(limiterId, options, false);
+    if (now) return now.allowed ? new Permit(now) : null;
     const { permit } = await this.layers(
       [limiterId],
       { ...options, timeout: options.timeout ?? 0 },
@@ -169,6 +171,8 @@ export class RateSync {
     options: AcquireOptions & { consume?: boolean } = {},
   ): Promise<RateLimitResult> {
     const consume = options.consume ?? true;
+    const now = this.decideNow(limiterId, options, !consume);
+    if (now) return now;
     const { results, permit } = await this.layers(
       [limiterId],
       { ...options, timeout: options.timeout ?? 0 },
@@ -209,6 +213,18 @@ export class RateSync {
       throw new InvalidArgumentError('limiterIds', 'expected at least one limiter id');
     const strategy = options.strategy ?? 'most_restrictive';
     const dryRun = options.consume === false;
+    if (limiterIds.length === 1) {
+      const key = options.keys?.[0] ?? options.key;
+      const now = this.decideNow(limiterIds[0], { ...options, key }, dryRun);
+      if (now) {
+        const result = {
+          ...now,
+          layers: [now],
+          blockingLimiterId: now.allowed ? undefined : now.limiterId,
+        };
+        return { result, permit: now.allowed && !dryRun ? new Permit(now) : undefined };
+      }
+    }
     if (strategy === 'any_must_pass') {
       const tried: RateLimitResult[] = [];
       for (const [i, id] of limiterIds.entries()) {
@@ -325,6 +341,22 @@ export class RateSync {
   }
 
   // --- internals ---
+
+  /**
+   * The synchronous fast path of a single-layer call that may not wait (see
+   * `Limiter.decideNow`), or undefined.
+   */
+  private decideNow(
+    limiterId: string,
+    options: AcquireOptions,
+    dryRun: boolean,
+  ): RateLimitResult | undefined {
+    if (options.timeout !== undefined && options.timeout !== 0) return undefined;
+    const limiter = this.limiter(limiterId);
+    const cost = options.cost ?? 1;
+    limiter.validateCost(cost);
+    return limiter.decideNow(options.key, cost, dryRun);
+  }
 
   private addLimiter(id: string, options: LimiterOptions): Limiter {
     const store = this.stores.get(options.store);

@@ -1,6 +1,7 @@
 import { Controller, Get, Logger } from '@nestjs/common';
 import request from 'supertest';
 import { RateSync, StoreUnavailableError } from '../../lib/core';
+import { MemoryEngine } from '../../lib/core/engines/memory';
 import { RateLimit, RateSyncModule } from '../../lib/nest';
 import { ADAPTERS, createApp, type AdapterName, type TestApp } from './support/create-app';
 
@@ -52,6 +53,10 @@ describe.each(ADAPTERS)('store failures (%s)', (adapter) => {
     t = await boot(adapter, { engine: 'memory' }, true);
     const engine = t.app.get(RateSync).limiter('strict').store.engine;
     await request(t.url).get('/strict').expect(200);
+    // The memory engine also decides synchronously; fail both ways, like a store that is down.
+    const failingSync = jest.spyOn(engine as MemoryEngine, 'acquireSync').mockImplementation(() => {
+      throw new Error('connection reset');
+    });
     const failing = jest.spyOn(engine, 'acquire').mockRejectedValue(new Error('connection reset'));
     const res = await request(t.url).get('/strict').expect(503);
     expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);
@@ -67,6 +72,7 @@ describe.each(ADAPTERS)('store failures (%s)', (adapter) => {
     const open = await request(t.url).get('/lenient').expect(200);
     expect(open.headers['x-ratelimit-limit']).toBeUndefined();
     failing.mockRestore();
+    failingSync.mockRestore();
   });
 
   it('the boot fails when a fail_closed limiter’s store is unreachable', async () => {

@@ -71,4 +71,9 @@ export interface Engine {
    * shared engines, another). Returns the unsubscribe function.
    */
   onRelease(policy: LimiterPolicy, key: string, listener: () => void): () => void;
+  /**
+   * Optional: decides synchronously, for in-process engines. When present, decisions that
+   * need no waiting and no lease skip the promise chain. Must behave exactly like `acquire`.
+   */
+  acquireSync?(requests: readonly AcquireRequest[]): LayerDecision[];
 }

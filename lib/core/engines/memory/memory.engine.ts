@@ -1,4 +1,4 @@
-import { decideLayer, type KeyState } from '../../algorithms/decide';
+import { decideLayer, type KeyState, type LayerWrite } from '../../algorithms/decide';
 import type { Clock } from '../../clock';
 import { escapeKeyPart } from '../../keys';
 import type { LimiterPolicy } from '../../policy';
@@ -57,27 +57,29 @@ export class MemoryEngine implements Engine {
   /** The synchronous core of {@link acquire}, for callers on the hot path. */
   acquireSync(requests: readonly AcquireRequest[]): LayerDecision[] {
     const now = this.options.clock.now();
-    const outcomes = requests.map((r) => decideLayer(this.read(r.key), now, r));
-    const commit = outcomes.every((o) => o.decision.allowed) && !requests.some((r) => r.dryRun);
-    if (commit) {
-      outcomes.forEach(({ write }, i) => {
-        const key = requests[i].key;
-        if (write.tat !== undefined) this.put(this.tats, key, write.tat);
-        if (write.entries !== undefined) {
-          this.put(this.logs, key, write.entries);
-          this.windowMs.set(
-            escapeKeyPart(requests[i].policy.id),
-            requests[i].policy.window!.windowMs,
-          );
-        }
-        if (write.lease) {
-          let held = this.leases.get(key);
-          if (!held) this.put(this.leases, key, (held = new Map()));
-          held.set(write.lease.id, write.lease.expiresAt);
-        }
-      });
+    if (requests.length === 1) {
+      const r = requests[0];
+      const { decision, write } = decideLayer(this.read(r), now, r);
+      if (decision.allowed && !r.dryRun) this.apply(r, write);
+      return [decision];
     }
+    const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
+    const commit = outcomes.every((o) => o.decision.allowed) && !requests.some((r) => r.dryRun);
+    if (commit) outcomes.forEach(({ write }, i) => this.apply(requests[i], write));
     return outcomes.map((o) => o.decision);
+  }
+
+  private apply(r: AcquireRequest, write: LayerWrite): void {
+    if (write.tat !== undefined) this.put(this.tats, r.key, write.tat);
+    if (write.entries !== undefined) {
+      this.put(this.logs, r.key, write.entries);
+      this.windowMs.set(escapeKeyPart(r.policy.id), r.policy.window!.windowMs);
+    }
+    if (write.lease) {
+      let held = this.leases.get(r.key);
+      if (!held) this.put(this.leases, r.key, (held = new Map()));
+      held.set(write.lease.id, write.lease.expiresAt);
+    }
   }
 
   async release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
@@ -137,12 +139,17 @@ export class MemoryEngine implements Engine {
     }
   }
 
-  private read(key: string): KeyState {
-    return { tat: this.tats.get(key), entries: this.logs.get(key), leases: this.leases.get(key) };
+  private read(r: AcquireRequest): KeyState {
+    const p = r.policy;
+    return {
+      tat: p.gcra ? this.tats.get(r.key) : undefined,
+      entries: p.window ? this.logs.get(r.key) : undefined,
+      leases: p.concurrency ? this.leases.get(r.key) : undefined,
+    };
   }
 
   private put<V>(map: Map<string, V>, key: string, value: V): void {
-    if (!map.has(key) && map.size >= this.maxKeys) {
+    if (map.size >= this.maxKeys && !map.has(key)) {
       const oldest = map.keys().next().value;
       if (oldest !== undefined) map.delete(oldest);
     }
