@@ -25,23 +25,39 @@ export class CircuitBreaker {
     return Math.max(0, this.openUntil - this.clock.now());
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const probe = this.openUntil !== 0;
-    if (probe) {
-      if (this.probing || this.clock.now() < this.openUntil)
-        throw new BreakerOpenError(this.retryAfterMs);
-      this.probing = true;
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    // Closed (the common case): one extra reaction, no async frame.
+    if (this.openUntil === 0) {
+      let pending: Promise<T>;
+      try {
+        pending = fn();
+      } catch (err) {
+        return Promise.reject(err).catch((e: unknown) => this.failed(e));
+      }
+      return pending.then(undefined, (err: unknown) => this.failed(err));
     }
+    return this.probe(fn);
+  }
+
+  private async probe<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.probing || this.clock.now() < this.openUntil) {
+      throw new BreakerOpenError(this.retryAfterMs);
+    }
+    this.probing = true;
     try {
       const value = await fn();
       this.openUntil = 0;
       return value;
     } catch (err) {
-      this.openUntil = this.clock.now() + this.cooldownMs;
-      throw err;
+      return this.failed(err);
     } finally {
-      if (probe) this.probing = false;
+      this.probing = false;
     }
+  }
+
+  private failed(err: unknown): never {
+    this.openUntil = this.clock.now() + this.cooldownMs;
+    throw err;
   }
 }
 
