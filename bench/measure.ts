@@ -46,7 +46,8 @@ async function runFor(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = performance.now() - start;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  const pct = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return { opsPerSec: (ops / elapsed) * 1000, p50Ms: pct(0.5), p99Ms: pct(0.99), errors, ops };
 }
 

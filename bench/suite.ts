@@ -6,6 +6,13 @@ export interface BenchOptions {
   readonly rounds: number;
   /** Tiny run for CI: the harness must not rot, numbers mean nothing. */
   readonly smoke: boolean;
+  /**
+   * Measured milliseconds per HTTP load run (autocannon), which needs longer runs than an
+   * in-process loop. Suites without HTTP ignore it. @default 5000 (300 in smoke runs)
+   */
+  readonly httpDurationMs?: number;
+  /** Progress lines (written to stderr by the runner). @default no output */
+  readonly progress?: (line: string) => void;
 }
 
 /** One measured line: a contender on a case. */
@@ -24,12 +31,30 @@ export interface BenchRow {
   readonly errors: number;
   /** Anything else worth printing (commands per admission, heap bytes per key, ...). */
   readonly extra?: Record<string, number | string>;
+  /** ops/s of each round, in order (the raw numbers behind the median). */
+  readonly rounds?: readonly number[];
+}
+
+/** A target the issue sets, checked against a run's rows. */
+export interface GoalCheck {
+  /** e.g. "token bucket, one key, 1 in flight: >= 2x rate-limiter-flexible". */
+  readonly goal: string;
+  readonly met: boolean;
+  /** The numbers behind the verdict, e.g. "2.41x (7.2M vs 3.0M ops/s)". */
+  readonly detail: string;
 }
 
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
-  /** Resolves to false (with a reason) when a server it needs is not reachable. */
+  /** Resolves to true, or to the reason it cannot run (e.g. the server it needs is not reachable). */
   available?(): Promise<true | string>;
   run(options: BenchOptions): Promise<BenchRow[]>;
+  /**
+   * What the ratio table compares: by default ops/s (higher is better); a suite whose point is
+   * another number names its `extra` key (e.g. heap bytes per key, lower is better).
+   */
+  readonly compareBy?: { readonly extra: string; readonly lowerIsBetter: boolean };
+  /** The issue's goals for this suite, judged on the rows `run` returned. */
+  goals?(rows: readonly BenchRow[]): GoalCheck[];
 }

@@ -1,0 +1,30 @@
+/** The applications the HTTP suite measures, all serving the same one JSON route. */
+export type AppVariant =
+  'bare' | 'rate-sync' | 'throttler' | 'rate-sync-reject' | 'throttler-reject';
+export type HttpAdapterName = 'express' | 'fastify';
+
+export const VARIANTS: readonly AppVariant[] = [
+  'bare',
+  'rate-sync',
+  'throttler',
+  'rate-sync-reject',
+  'throttler-reject',
+];
+export const ADAPTERS: readonly HttpAdapterName[] = ['express', 'fastify'];
+
+/** How each variant is named in the tables, and which case it belongs to. */
+export const VARIANT_LABEL: Record<AppVariant, { contender: string; rejecting: boolean }> = {
+  bare: { contender: 'bare (no limiter)', rejecting: false },
+  'rate-sync': { contender: 'rate-sync @RateLimit (memory)', rejecting: false },
+  throttler: { contender: '@nestjs/throttler (default storage)', rejecting: false },
+  'rate-sync-reject': { contender: 'rate-sync @RateLimit (memory)', rejecting: true },
+  'throttler-reject': { contender: '@nestjs/throttler (default storage)', rejecting: true },
+};
+
+/** Parent -> app messages over the IPC channel. */
+export type AppCommand = { type: 'cpu-start' } | { type: 'cpu-stop' } | { type: 'exit' };
+/** App -> parent messages. */
+export type AppReply =
+  | { type: 'ready'; port: number }
+  | { type: 'cpu'; micros: number }
+  | { type: 'error'; message: string };

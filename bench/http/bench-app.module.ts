@@ -1,0 +1,81 @@
+import { Controller, Get, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { RateLimit, RateSyncModule } from '../../lib';
+import type { AppVariant } from './app-variant';
+
+/** "Never reached" for throttler: far above what one client can send in its 1 s window. */
+const UNREACHED = 1_000_000_000;
+/** "Never reached" for rate-sync: 100,000/s with a burst of 10 million (see the core suite). */
+const UNREACHED_TOKEN_BUCKET = { ratePerSecond: 100_000, burst: 10_000_000 };
+
+/** The one route, with no limiter. */
+@Controller()
+class BareController {
+  @Get()
+  hello(): { hello: string } {
+    return { hello: 'world' };
+  }
+}
+
+/** The same route limited by rate-sync (default key: the client IP). */
+@Controller()
+class LimitedController {
+  @Get()
+  @RateLimit('api')
+  hello(): { hello: string } {
+    return { hello: 'world' };
+  }
+}
+
+@Module({})
+export class BenchAppModule {
+  /**
+   * The application of one variant. rate-sync: a token bucket on the memory engine, either
+   * never reached (100,000/s, burst 10 million) or always exceeded (one admission per hour,
+   * burst 1). throttler: set
+   * up as its README shows (`ThrottlerModule.forRoot([{ ttl, limit }])` and `ThrottlerGuard` as
+   * APP_GUARD) with its default in-memory storage, either never reached (a 1 s window, the
+   * shortest sensible, since its storage keeps one timestamp per hit within the window) or
+   * always exceeded (limit 1 per minute).
+   */
+  static forVariant(variant: AppVariant): DynamicModule {
+    const controllers: Type[] = [
+      variant.startsWith('rate-sync') ? LimitedController : BareController,
+    ];
+    switch (variant) {
+      case 'bare':
+        return { module: BenchAppModule, controllers };
+      case 'rate-sync':
+      case 'rate-sync-reject':
+        return {
+          module: BenchAppModule,
+          controllers,
+          imports: [
+            RateSyncModule.forRoot({
+              configFile: false,
+              stores: { mem: { engine: 'memory' } },
+              limiters: {
+                api:
+                  variant === 'rate-sync'
+                    ? { store: 'mem', ...UNREACHED_TOKEN_BUCKET }
+                    : { store: 'mem', ratePerSecond: 1 / 3600, burst: 1 },
+              },
+            }),
+          ],
+        };
+      case 'throttler':
+      case 'throttler-reject':
+        return {
+          module: BenchAppModule,
+          controllers,
+          imports: [
+            ThrottlerModule.forRoot([
+              variant === 'throttler' ? { ttl: 1000, limit: UNREACHED } : { ttl: 60_000, limit: 1 },
+            ]),
+          ],
+          providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+        };
+    }
+  }
+}

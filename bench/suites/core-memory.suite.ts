@@ -1,0 +1,157 @@
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateSync, type LimiterOptions } from '../../lib/core';
+import { manyKeys, oneKey, type KeySet } from '../lib/key-set';
+import { silentLogger } from '../lib/silent-logger';
+import { measure } from '../measure';
+import { runRounds, type RoundEntry, type Sample } from '../rounds';
+import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
+import { find, ratioGoal } from '../report/goals';
+
+/**
+ * "Never reached" for the token bucket: 100,000/s with a burst of 10 million, more than one
+ * process can take in a run. (A faster rate such as 1e9/s is no good: its emission interval,
+ * 1e-6 ms, is finer than a double resolves at today's epoch milliseconds, about 2.4e-4 ms.)
+ */
+const UNREACHED_TOKEN_BUCKET = { ratePerSecond: 100_000, burst: 10_000_000 };
+/** "Never reached" for rate-limiter-flexible: a billion points per second. */
+const UNREACHED_POINTS = 1e9;
+/** The realistic limit: 100 per second per key. */
+const LIMIT = 100;
+
+/** A contender set up with fresh state: its operation (true when admitted) and its teardown. */
+interface Prepared {
+  op(key: string): Promise<boolean>;
+  close(): Promise<void>;
+  /** Milliseconds to idle after the run so the contender's own timers do not fall into the next run. */
+  readonly settleMs?: number;
+}
+
+type Contender = { readonly name: string; prepare(keys: KeySet, smoke: boolean): Prepared };
+
+function rateSync(name: string, limiter: Omit<LimiterOptions, 'store'>): Contender {
+  return {
+    name,
+    prepare: () => {
+      const rs = new RateSync(
+        {
+          stores: { mem: { engine: 'memory' } },
+          limiters: { bench: { store: 'mem', ...limiter } },
+        },
+        { logger: silentLogger },
+      );
+      void rs.connect();
+      return {
+        op: (key) => rs.tryAcquire('bench', { key }).then((permit) => permit !== null),
+        close: () => rs.close(),
+      };
+    },
+  };
+}
+
+/** rate-limiter-flexible as its README shows it: `new RateLimiterMemory({ points, duration })`. */
+function flexible(name: string, points: number): Contender {
+  return {
+    name,
+    prepare: (keys, smoke) => {
+      const rl = new RateLimiterMemory({ points, duration: 1 });
+      return {
+        // consume() rejects with a RateLimiterRes when the limit is reached, with an Error on failure.
+        op: (key) =>
+          rl.consume(key).then(
+            () => true,
+            (res: unknown) => {
+              if (res instanceof RateLimiterRes) return false;
+              throw res;
+            },
+          ),
+        close: async () => undefined,
+        // It keeps one timer per key and window (1 s): let them fire before the next contender runs.
+        settleMs: keys.size > 1 && !smoke ? 1100 : 0,
+      };
+    },
+  };
+}
+
+function cases(smoke: boolean): { keys: KeySet; limit: string; contenders: Contender[] }[] {
+  const hundredThousand = manyKeys(smoke ? 1_000 : 100_000);
+  const unreached = [
+    rateSync('rate-sync token bucket', UNREACHED_TOKEN_BUCKET),
+    flexible('rate-limiter-flexible RateLimiterMemory', UNREACHED_POINTS),
+  ];
+  const limited = [
+    rateSync('rate-sync token bucket', { ratePerSecond: LIMIT, burst: LIMIT }),
+    rateSync('rate-sync sliding window', {
+      algorithm: 'sliding_window',
+      limit: LIMIT,
+      windowSeconds: 1,
+    }),
+    flexible('rate-limiter-flexible RateLimiterMemory', LIMIT),
+  ];
+  return [
+    { keys: oneKey(), limit: 'limit never reached', contenders: unreached },
+    { keys: oneKey(), limit: `${LIMIT} per second`, contenders: limited },
+    { keys: hundredThousand, limit: 'limit never reached', contenders: unreached },
+    { keys: hundredThousand, limit: `${LIMIT} per second`, contenders: limited },
+  ];
+}
+
+async function measureOnce(
+  contender: Contender,
+  keys: KeySet,
+  concurrency: number,
+  options: BenchOptions,
+): Promise<Sample> {
+  const prepared = contender.prepare(keys, options.smoke);
+  // Collect the previous contender's garbage now rather than during this run (needs --expose-gc).
+  (globalThis as { gc?: () => void }).gc?.();
+  let admitted = 0;
+  let calls = 0;
+  const m = await measure(
+    (i) =>
+      prepared.op(keys.keyAt(i)).then((ok) => {
+        calls++;
+        if (ok) admitted++;
+      }),
+    concurrency,
+    options.durationMs,
+  );
+  await prepared.close();
+  if (prepared.settleMs) await new Promise((r) => setTimeout(r, prepared.settleMs));
+  return { ...m, extra: { 'admitted %': calls ? Math.round((admitted / calls) * 1000) / 10 : 0 } };
+}
+
+export const coreMemorySuite: BenchSuite = {
+  name: 'core-memory',
+  description:
+    'RateSync.tryAcquire on the memory engine against rate-limiter-flexible RateLimiterMemory.consume, in process, no HTTP.',
+  async run(options: BenchOptions): Promise<BenchRow[]> {
+    const concurrencies = options.smoke ? [1, 16] : [1, 16, 256];
+    const entries: RoundEntry[] = [];
+    for (const c of cases(options.smoke)) {
+      for (const concurrency of concurrencies) {
+        for (const contender of c.contenders) {
+          entries.push({
+            case: `${c.keys.label}, ${c.limit}`,
+            contender: contender.name,
+            concurrency,
+            run: () => measureOnce(contender, c.keys, concurrency, options),
+          });
+        }
+      }
+    }
+    return runRounds(this.name, entries, options);
+  },
+  goals(rows: readonly BenchRow[]): GoalCheck[] {
+    const at = (c: string, who: string): BenchRow | undefined =>
+      find(rows, { case: c, contender: who, concurrency: 1 });
+    const c = rows.find((r) => r.case.startsWith('one key, limit never reached'))?.case ?? '';
+    return [
+      ratioGoal(
+        'token bucket, one key, 1 in flight: at least 2x the ops/s of rate-limiter-flexible RateLimiterMemory',
+        at(c, 'rate-sync token bucket'),
+        at(c, 'rate-limiter-flexible RateLimiterMemory'),
+        2,
+      ),
+    ];
+  },
+};

@@ -1,0 +1,99 @@
+import { AppProcess } from '../http/app-process';
+import {
+  ADAPTERS,
+  VARIANTS,
+  VARIANT_LABEL,
+  type AppVariant,
+  type HttpAdapterName,
+} from '../http/app-variant';
+import { CONNECTIONS, load } from '../http/load';
+import { find, ratioGoal } from '../report/goals';
+import { runRounds, type RoundEntry } from '../rounds';
+import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
+
+const ADAPTER_LABEL: Record<HttpAdapterName, string> = { express: 'Express', fastify: 'Fastify' };
+
+function caseOf(adapter: HttpAdapterName, variant: AppVariant): string {
+  const label = ADAPTER_LABEL[adapter];
+  return VARIANT_LABEL[variant].rejecting
+    ? `${label}, limit always exceeded (429)`
+    : `${label}, limit never reached`;
+}
+
+/**
+ * HTTP overhead: a minimal Nest app (one JSON route) in its own process per variant, loaded by
+ * autocannon from this process (50 connections). Every app process lives for the whole suite;
+ * each round warms it up (a tenth of the run, at least 0.5 s), then measures it while it counts
+ * its own CPU time, so "server CPU µs/req" shows the cost per request whoever the bottleneck is.
+ */
+export const httpSuite: BenchSuite = {
+  name: 'http',
+  description:
+    `A Nest 11 app with one JSON route (GET / -> {"hello":"world"}), Express and Fastify, in its own process; ` +
+    `autocannon with ${CONNECTIONS} connections from one client IP. Same app, same route, same load for every contender.`,
+  async run(options: BenchOptions): Promise<BenchRow[]> {
+    const durationMs = options.httpDurationMs ?? (options.smoke ? 300 : 5000);
+    const warmMs = Math.max(options.smoke ? 100 : 500, durationMs / 10);
+    const apps = new Map<string, AppProcess>();
+    try {
+      // Booting is not measured: start every app at once (an idle app costs no CPU).
+      const started = ADAPTERS.flatMap((adapter) =>
+        VARIANTS.map(async (variant) =>
+          apps.set(`${adapter}/${variant}`, await AppProcess.start(adapter, variant)),
+        ),
+      );
+      const failed = (await Promise.allSettled(started)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const entries: RoundEntry[] = [];
+      for (const adapter of ADAPTERS) {
+        for (const variant of VARIANTS) {
+          const app = apps.get(`${adapter}/${variant}`)!;
+          const expect2xx = !VARIANT_LABEL[variant].rejecting;
+          entries.push({
+            case: caseOf(adapter, variant),
+            contender: VARIANT_LABEL[variant].contender,
+            concurrency: CONNECTIONS,
+            run: async () => {
+              await load(app.url, warmMs, expect2xx);
+              const { value, cpuMicros } = await app.withCpu(() =>
+                load(app.url, durationMs, expect2xx),
+              );
+              const perRequest = value.requests ? cpuMicros / value.requests : 0;
+              return {
+                ...value.sample,
+                extra: {
+                  ...value.sample.extra,
+                  'server CPU µs/req': Math.round(perRequest * 10) / 10,
+                },
+              };
+            },
+          });
+        }
+      }
+      return await runRounds(this.name, entries, options);
+    } finally {
+      await Promise.all([...apps.values()].map((app) => app.stop()));
+    }
+  },
+  goals(rows: readonly BenchRow[]): GoalCheck[] {
+    return ADAPTERS.flatMap((adapter) => {
+      const c = caseOf(adapter, 'rate-sync');
+      const ours = find(rows, { case: c, contender: VARIANT_LABEL['rate-sync'].contender });
+      const label = ADAPTER_LABEL[adapter];
+      return [
+        ratioGoal(
+          `${label}: @RateLimit keeps at least 90% of the bare app's req/s`,
+          ours,
+          find(rows, { case: c, contender: VARIANT_LABEL.bare.contender }),
+          0.9,
+        ),
+        ratioGoal(
+          `${label}: @RateLimit at least as fast as @nestjs/throttler`,
+          ours,
+          find(rows, { case: c, contender: VARIANT_LABEL.throttler.contender }),
+          1,
+        ),
+      ];
+    });
+  },
+};
