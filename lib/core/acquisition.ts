@@ -92,7 +92,7 @@ export async function acquireLayers(
   }
 }
 
-async function admitted(
+function admitted(
   layers: readonly LayerSpec[],
   requests: AcquireRequest[],
   decisions: LayerDecision[],
@@ -100,48 +100,68 @@ async function admitted(
   clock: Clock,
   /** When the call started, if it slept waiting for a released slot. */
   waitStart: number | undefined,
-): Promise<Acquired> {
-  const leases = requests.flatMap((r, i) =>
-    r.leaseId ? [{ limiter: layers[i].limiter, key: r.key, leaseId: r.leaseId }] : [],
-  );
+): Acquired | Promise<Acquired> {
+  const leases: Lease[] = [];
+  let waitMs = 0;
+  for (let i = 0; i < requests.length; i++) {
+    const leaseId = requests[i].leaseId;
+    if (leaseId) leases.push({ limiter: layers[i].limiter, key: requests[i].key, leaseId });
+    waitMs = Math.max(waitMs, decisions[i].waitMs);
+  }
   for (const l of leases) l.limiter.hold(l.leaseId, l.key);
-  const waitMs = Math.max(...decisions.map((d) => d.waitMs));
+  if (waitMs <= 0 && waitStart === undefined) {
+    return grant(layers, decisions, leases, params, 0);
+  }
   const reservedAt = clock.now();
-  if (waitMs > 0) await clock.sleep(waitMs);
   // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
   // store's latency.
-  const waitedMs =
-    waitMs > 0 || waitStart !== undefined ? clock.now() - (waitStart ?? reservedAt) : 0;
-  const results = decisions.map((d, i) => ({
-    ...layers[i].limiter.toResult(d, layers[i].identifier),
-    waitedMs,
-  }));
+  return clock
+    .sleep(waitMs)
+    .then(() => grant(layers, decisions, leases, params, clock.now() - (waitStart ?? reservedAt)));
+}
+
+interface Lease {
+  readonly limiter: Limiter;
+  readonly key: string;
+  readonly leaseId: string;
+}
+
+function grant(
+  layers: readonly LayerSpec[],
+  decisions: LayerDecision[],
+  leases: Lease[],
+  params: AcquireParams,
+  waitedMs: number,
+): Acquired {
+  const results = decisions.map((d, i) =>
+    layers[i].limiter.toResult(d, layers[i].identifier, waitedMs),
+  );
   if (params.dryRun) return { results };
   for (const { limiter } of layers) {
-    limiter.metrics.add('allowed');
+    const m = limiter.metrics;
+    m.allowed++;
     if (waitedMs > 0) {
-      limiter.metrics.add('waited');
-      limiter.metrics.add('totalWaitMs', waitedMs);
+      m.waited++;
+      m.totalWaitMs += waitedMs;
     }
   }
-  const release = async (): Promise<void> => {
-    for (const { limiter, key, leaseId } of leases) {
-      if (!limiter.unhold(leaseId)) continue;
-      limiter.metrics.add('released');
-      try {
-        await limiter.store.call((e) => e.release(limiter.policy, key, leaseId));
-      } catch (err) {
-        limiter.store.log.warn(
-          `release:${limiter.id}`,
-          `rate-sync: releasing a lease of '${limiter.id}' failed (${errorText(err)}); it frees itself when it expires`,
-        );
-      }
+  const release = leases.length ? () => releaseLeases(leases) : undefined;
+  return { results, permit: new Permit(combinedForPermit(results), release) };
+}
+
+async function releaseLeases(leases: Lease[]): Promise<void> {
+  for (const { limiter, key, leaseId } of leases) {
+    if (!limiter.unhold(leaseId)) continue;
+    limiter.metrics.released++;
+    try {
+      await limiter.store.call((e) => e.release(limiter.policy, key, leaseId));
+    } catch (err) {
+      limiter.store.log.warn(
+        `release:${limiter.id}`,
+        `rate-sync: releasing a lease of '${limiter.id}' failed (${errorText(err)}); it frees itself when it expires`,
+      );
     }
-  };
-  return {
-    results,
-    permit: new Permit(combinedForPermit(results), leases.length ? release : undefined),
-  };
+  }
 }
 
 function rejected(
@@ -211,5 +231,6 @@ function storeFailed(layers: readonly LayerSpec[], params: AcquireParams, err: u
 
 /** The permit of a composite carries the most restrictive layer's result. */
 function combinedForPermit(results: RateLimitResult[]): RateLimitResult {
+  if (results.length === 1) return results[0];
   return results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
 }

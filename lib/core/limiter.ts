@@ -107,7 +107,7 @@ export class Limiter {
     return { policy: this.policy, key, cost, maxWaitMs, leaseId, dryRun };
   }
 
-  toResult(d: LayerDecision, identifier: string | undefined): RateLimitResult {
+  toResult(d: LayerDecision, identifier: string | undefined, waitedMs?: number): RateLimitResult {
     return {
       allowed: d.allowed,
       limit: d.limit,
@@ -117,6 +117,7 @@ export class Limiter {
       limiterId: this.id,
       key: identifier ?? '',
       blockedBy: d.blockedBy,
+      waitedMs,
     };
   }
 

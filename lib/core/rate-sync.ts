@@ -366,7 +366,7 @@ export class RateSync {
     return limiter;
   }
 
-  private async layers(
+  private layers(
     limiterIds: readonly string[],
     options: AcquireOptions,
     defaultTimeout: number,
