@@ -18,7 +18,7 @@ import type { RateSyncSettings } from './rate-sync-settings';
  * acquires before the handler runs, sets the rate-limit headers, answers 429 when rejected (503
  * when a fail_closed store is down) and releases the permit exactly once, when the response
  * finishes or the connection closes. Handlers without `@RateLimit` pass at the cost of one
- * lookup. Other contexts (GraphQL, WebSocket, RPC) are limited by `RateLimitInterceptor`.
+ * lookup. Other contexts (GraphQL, WebSocket, RPC) pass: `RateLimitInterceptor` limits them.
  *
  * Extend it through the protected methods and pass the subclass as the module's `guard` option.
  */

@@ -15,11 +15,14 @@ import { RATE_SYNC_SETTINGS } from './rate-sync.constants';
 import type { RateSyncSettings } from './rate-sync-settings';
 
 /**
- * The global interceptor `RateSyncModule` registers for handlers that are not HTTP routes
- * (GraphQL resolvers, WebSocket gateways, microservice patterns): it acquires before the
- * handler, throws the plain {@link RateLimitExceededError} when rejected (no HTTP exception,
- * no headers) and releases when the handler's observable completes, errors or is unsubscribed.
- * HTTP routes are left to `RateLimitGuard`.
+ * Limits handlers that are not HTTP routes (GraphQL resolvers, WebSocket gateways, microservice
+ * patterns): it acquires before the handler, throws the plain {@link RateLimitExceededError}
+ * when rejected (no HTTP exception, no headers) and releases when the handler's observable
+ * completes, errors or is unsubscribed. HTTP routes are left to `RateLimitGuard`.
+ *
+ * `RateSyncModule` registers it globally only with `nonHttp: true`; otherwise bind it where it
+ * is needed with `@UseInterceptors(RateLimitInterceptor)` (the boot fails on a limited non-HTTP
+ * handler that it does not reach).
  */
 @Injectable()
 export class RateLimitInterceptor implements NestInterceptor {

@@ -33,6 +33,17 @@ export interface RateSyncModuleOptions {
    * override `getTracker`, `onRejected`...). It is instantiated in this module's scope.
    */
   guard?: Type<RateLimitGuard>;
+  /**
+   * Registers `RateLimitInterceptor` as a global interceptor, which `@RateLimit` needs on
+   * handlers that are not HTTP routes (GraphQL resolvers, WebSocket gateways, microservice
+   * patterns). Off by default because any global interceptor sends every HTTP request through
+   * Nest's interceptor pipeline, which costs more than the limiter itself; HTTP routes are
+   * limited by the guard either way. While it is off, a `@RateLimit` that applies to a non-HTTP
+   * handler fails the boot unless that handler or its class has
+   * `@UseInterceptors(RateLimitInterceptor)`.
+   * @default false
+   */
+  nonHttp?: boolean;
   /** Time source of the memory engine and of waits; inject a `ManualClock` in tests. */
   clock?: Clock;
 }

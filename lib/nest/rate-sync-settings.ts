@@ -14,6 +14,8 @@ export interface RateSyncSettings {
   readonly headers: RateLimitHeadersMode;
   /** The guard class to register, when not the default. */
   readonly guard?: Type<RateLimitGuard>;
+  /** Whether `RateLimitInterceptor` is registered globally, for non-HTTP handlers. */
+  readonly nonHttp: boolean;
   readonly clock: Clock;
 }
 
@@ -24,6 +26,7 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
   'trustedProxies',
   'headers',
   'guard',
+  'nonHttp',
   'clock',
 ];
 
@@ -31,7 +34,8 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
  * Applies the defaults and validates the module options: the one place that does.
  *
  * @throws ConfigValidationError listing every configuration problem (file and inline)
- * @throws InvalidArgumentError for an unknown option, a bad `headers` value or CIDR
+ * @throws InvalidArgumentError for an unknown option, a bad `headers`, `guard` or `nonHttp`
+ *   value, or a bad CIDR
  */
 export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSettings {
   if (typeof options !== 'object' || options === null) {
@@ -55,6 +59,9 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
   if (options.guard !== undefined && typeof options.guard !== 'function') {
     throw new InvalidArgumentError('guard', 'expected a class extending RateLimitGuard');
   }
+  if (options.nonHttp !== undefined && typeof options.nonHttp !== 'boolean') {
+    throw new InvalidArgumentError('nonHttp', `expected a boolean, got ${typeof options.nonHttp}`);
+  }
   const config = loadConfig({
     configFile: options.configFile,
     stores: options.stores,
@@ -67,6 +74,7 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
     trustedProxies: cidrs.length ? TrustedProxies.parse(cidrs) : TrustedProxies.none,
     headers,
     guard: options.guard,
+    nonHttp: options.nonHttp ?? false,
     clock: options.clock ?? systemClock,
   };
 }

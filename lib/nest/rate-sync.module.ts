@@ -24,9 +24,10 @@ import { resolveSettings, type RateSyncSettings } from './rate-sync-settings';
 
 /**
  * Rate limiting for the application: loads the configuration, provides {@link RateSync} and
- * {@link LimiterService}, registers the global {@link RateLimitGuard} (HTTP) and
- * {@link RateLimitInterceptor} (other contexts), validates every `@RateLimit` and wraps
- * decorated provider methods at init, connects the stores at init and closes them at shutdown.
+ * {@link LimiterService}, registers the global {@link RateLimitGuard} (HTTP) and, with
+ * `nonHttp: true`, the global {@link RateLimitInterceptor} (other contexts), validates every
+ * `@RateLimit` and wraps decorated provider methods at init, connects the stores at init and
+ * closes them at shutdown.
  * Import it once, in the root module.
  */
 @Module({
@@ -48,7 +49,14 @@ import { resolveSettings, type RateSyncSettings } from './rate-sync-settings';
         moduleRef.create(settings.guard ?? RateLimitGuard),
       inject: [RATE_SYNC_SETTINGS, ModuleRef],
     },
-    { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
+    {
+      // Only with `nonHttp: true`: a factory that returns nothing registers no global
+      // interceptor, so HTTP requests skip Nest's interceptor pipeline altogether.
+      provide: APP_INTERCEPTOR,
+      useFactory: (settings: RateSyncSettings, moduleRef: ModuleRef) =>
+        settings.nonHttp ? moduleRef.create(RateLimitInterceptor) : null,
+      inject: [RATE_SYNC_SETTINGS, ModuleRef],
+    },
   ],
   exports: [RateSync, LimiterService, RATE_SYNC_SETTINGS, RateLimitRegistry],
 })
@@ -66,8 +74,8 @@ export class RateSyncModule
   }
 
   /**
-   * `RateSyncModule.forRoot({ limiters, stores, configFile, trustedProxies, headers, isGlobal })`.
-   * Every option is optional: with none, `rate-sync.toml` is discovered.
+   * `RateSyncModule.forRoot({ limiters, stores, configFile, trustedProxies, headers, nonHttp,
+   * isGlobal })`. Every option is optional: with none, `rate-sync.toml` is discovered.
    */
   static override forRoot(options: RateSyncRootOptions = {}): DynamicModule {
     return super.forRoot(options);

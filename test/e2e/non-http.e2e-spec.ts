@@ -1,4 +1,9 @@
-import { HttpException, type CallHandler, type INestApplicationContext } from '@nestjs/common';
+import {
+  HttpException,
+  Injectable,
+  type CallHandler,
+  type INestApplicationContext,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Test } from '@nestjs/testing';
@@ -13,14 +18,20 @@ import {
   RateLimitRegistry,
   RateSyncModule,
 } from '../../lib/nest';
+import { MessagePattern, Query } from './support/non-http-handlers';
 
+/** Registered as a provider, so the boot check sees non-HTTP handlers: `nonHttp` is needed. */
+@Injectable()
 class EventsHandlers {
+  @MessagePattern('event')
   @RateLimit('per_user', { key: 'user:{0.userId}' })
   onEvent(_data: { userId: string }): void {}
 
+  @Query()
   @RateLimit('per_user')
   query(): void {}
 
+  @MessagePattern('upload')
   @RateLimit('slot')
   upload(): void {}
 }
@@ -51,8 +62,10 @@ describe('GraphQL, WebSocket and microservice handlers', () => {
             per_user: { store: 'mem', algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
             slot: { store: 'mem', maxConcurrent: 1 },
           },
+          nonHttp: true,
         }),
       ],
+      providers: [EventsHandlers],
     }).compile();
     app = await moduleRef.init();
     interceptor = new RateLimitInterceptor(app.get(RateLimitRegistry), app.get(RATE_SYNC_SETTINGS));

@@ -1,17 +1,25 @@
-import { Injectable, type Type } from '@nestjs/common';
+import { Inject, Injectable, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { RateSyncError } from '../../core';
+import type { FunctionLike } from '../function-like';
 import { RateLimitRegistry } from '../limits/rate-limit.registry';
 import { RateLimitMetadataAccessor } from '../rate-limit-metadata.accessor';
-import { isEnhancedHandler } from './handler-metadata';
+import { RATE_SYNC_SETTINGS } from '../rate-sync.constants';
+import type { RateSyncSettings } from '../rate-sync-settings';
+import {
+  hasOwnRateLimitInterceptor,
+  isEnhancedHandler,
+  isNonHttpHandler,
+} from './handler-metadata';
 import { limitMethod } from './limit-method';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
 /**
  * Runs at bootstrap, before the stores connect: validates every `@RateLimit` in the
- * application (an unknown limiter id or a bad template fails the boot, not the first request)
- * and wraps the decorated methods of providers that are not handlers.
+ * application (an unknown limiter id, a bad template or a non-HTTP handler that no
+ * `RateLimitInterceptor` reaches fails the boot, not the first request) and wraps the decorated
+ * methods of providers that are not handlers.
  */
 @Injectable()
 export class RateLimitExplorer {
@@ -20,6 +28,7 @@ export class RateLimitExplorer {
     private readonly scanner: MetadataScanner,
     private readonly accessor: RateLimitMetadataAccessor,
     private readonly registry: RateLimitRegistry,
+    @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
   ) {}
 
   /**
@@ -27,6 +36,7 @@ export class RateLimitExplorer {
    * @throws InvalidArgumentError / RateSyncError for a declaration that cannot work
    */
   explore(): void {
+    const unintercepted: string[] = [];
     const seen = new Set<object>();
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
     for (const wrapper of wrappers) {
@@ -37,18 +47,23 @@ export class RateLimitExplorer {
       if (typeof cls !== 'function' || !cls.prototype || cls === Object) continue;
       const fresh = instances.filter((i) => !seen.has(i) && i instanceof cls);
       fresh.forEach((i) => seen.add(i));
-      if (instances.length === 0 || fresh.length > 0) this.exploreClass(cls as Type, fresh);
+      if (instances.length === 0 || fresh.length > 0) {
+        this.exploreClass(cls as Type, fresh, unintercepted);
+      }
     }
+    if (unintercepted.length > 0) throw this.interceptorMissing(unintercepted);
   }
 
-  private exploreClass(cls: Type, instances: object[]): void {
+  /** Validates and wraps the class's methods; adds to `unintercepted` (see `checkNonHttp`). */
+  private exploreClass(cls: Type, instances: object[], unintercepted: string[]): void {
     let handlers = 0;
     for (const name of this.scanner.getAllMethodNames(cls.prototype)) {
       const method = (cls.prototype as Record<string, unknown>)[name];
       if (typeof method !== 'function') continue;
       if (isEnhancedHandler(method)) {
         handlers++;
-        this.registry.forHandler(cls, method); // compiles, so validates, now
+        const limit = this.registry.forHandler(cls, method); // compiles, so validates, now
+        if (limit && isNonHttpHandler(method)) this.checkNonHttp(cls, name, method, unintercepted);
         continue;
       }
       const limit = this.registry.forMethod(cls, method, name);
@@ -62,6 +77,37 @@ export class RateLimitExplorer {
           `put @RateLimit on the methods to limit.`,
       );
     }
+  }
+
+  /**
+   * A limited non-HTTP handler needs `RateLimitInterceptor` exactly once: global (`nonHttp`) or
+   * bound with `@UseInterceptors`. Neither: added to `unintercepted`. Both: counted twice, throws.
+   */
+  private checkNonHttp(
+    cls: Type,
+    name: string,
+    method: FunctionLike,
+    unintercepted: string[],
+  ): void {
+    const bound = hasOwnRateLimitInterceptor(cls, method);
+    if (!bound && !this.settings.nonHttp) unintercepted.push(`${cls.name}.${name}`);
+    if (bound && this.settings.nonHttp) {
+      throw new RateSyncError(
+        `@RateLimit on ${cls.name}.${name} would count every call twice: RateSyncModule's ` +
+          `nonHttp option registers RateLimitInterceptor globally and @UseInterceptors binds it ` +
+          `again. Remove one of them.`,
+      );
+    }
+  }
+
+  private interceptorMissing(handlers: string[]): RateSyncError {
+    return new RateSyncError(
+      `@RateLimit on ${handlers.join(', ')}: a handler that is not an HTTP route is limited ` +
+        `only by RateLimitInterceptor, and none is registered for it. ` +
+        `Set RateSyncModule.forRoot({ nonHttp: true }) ` +
+        `(or return nonHttp: true from forRootAsync's factory), or add ` +
+        `@UseInterceptors(RateLimitInterceptor) to the handler or its class.`,
+    );
   }
 
   /** The instances to wrap: the singleton, or each static transient instance. */

@@ -8,6 +8,8 @@ describe('parseIp', () => {
     [' 10.0.0.1:8080 ', '10.0.0.1', 'ipv4'],
     ['::ffff:10.0.0.1', '10.0.0.1', 'ipv4'],
     ['::FFFF:0a00:0001', '10.0.0.1', 'ipv4'],
+    ['::FFFF:10.0.0.1', '10.0.0.1', 'ipv4'],
+    ['::ffff:0:10.0.0.1', '::ffff:0:a00:1', 'ipv6'],
     ['2001:DB8:0:0:0:0:0:1', '2001:db8::1', 'ipv6'],
     ['[2001:db8::1]:443', '2001:db8::1', 'ipv6'],
     ['fe80::1%eth0', 'fe80::1', 'ipv6'],
@@ -15,9 +17,12 @@ describe('parseIp', () => {
     expect(parseIp(raw)).toEqual({ address, family });
   });
 
-  it.each(['unknown', '', '1.2.3', '10.0.0.256', 'example.com'])('rejects %j', (raw) => {
-    expect(parseIp(raw)).toBeUndefined();
-  });
+  it.each(['unknown', '', '1.2.3', '10.0.0.256', '::ffff:10.0.0.256', 'example.com'])(
+    'rejects %j',
+    (raw) => {
+      expect(parseIp(raw)).toBeUndefined();
+    },
+  );
 });
 
 describe('TrustedProxies', () => {

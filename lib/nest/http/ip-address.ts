@@ -7,6 +7,7 @@ export interface IpAddress {
 }
 
 const MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
+const MAPPED_DOTTED_PREFIX = '::ffff:';
 
 /**
  * Parses one address as found in a socket or an `X-Forwarded-For` entry: surrounding spaces,
@@ -15,6 +16,14 @@ const MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
  * Returns undefined for anything that is not an IP address.
  */
 export function parseIp(raw: string): IpAddress | undefined {
+  // Fast paths, with the same results as the general one, for what sockets report on every
+  // request: dotted IPv4, and a dual-stack server's IPv4 clients as `::ffff:a.b.c.d`, which
+  // would otherwise cost a URL parse (about 2 µs).
+  if (isIP(raw) === 4) return { address: raw, family: 'ipv4' };
+  if (raw.startsWith(MAPPED_DOTTED_PREFIX)) {
+    const v4 = raw.slice(MAPPED_DOTTED_PREFIX.length);
+    if (isIP(v4) === 4) return { address: v4, family: 'ipv4' };
+  }
   let text = raw.trim();
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(text);
   if (bracketed) text = bracketed[1];
