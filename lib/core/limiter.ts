@@ -79,7 +79,7 @@ export class Limiter {
       const wait = this.certainWaitMs(key);
       if (wait > 0) {
         this.count(false, true);
-        return { ...this.storeFailureResult(identifier, false, wait), blockedBy: 'rate' };
+        return this.storeFailureResult(identifier, false, wait, 'rate');
       }
     }
     const engine = this.store.engine;
@@ -126,6 +126,7 @@ export class Limiter {
     identifier: string | undefined,
     allowed: boolean,
     retryAfterMs: number,
+    blockedBy: RateLimitResult['blockedBy'] = 'store',
   ): RateLimitResult {
     const limit = policyLimit(this.policy);
     const now = this.clock.now();
@@ -137,8 +138,8 @@ export class Limiter {
       retryAfterMs: allowed ? 0 : retryAfterMs,
       limiterId: this.id,
       key: identifier ?? '',
-      blockedBy: 'store',
-      failedOpen: allowed || undefined,
+      blockedBy,
+      failedOpen: (allowed && blockedBy === 'store') || undefined,
     };
   }
 

@@ -137,7 +137,7 @@ export class RateSync {
 
   /** Like {@link acquire} with a default timeout of 0; resolves to null when rejected. */
   async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
-    const now = this.decideNow(limiterId, options, false);
+    const now = this.decideNow(limiterId, options.key, options.timeout, options.cost, false);
     if (now) return now.allowed ? new Permit(now) : null;
     const { permit } = await this.layers(
       [limiterId],
@@ -171,7 +171,7 @@ export class RateSync {
     options: AcquireOptions & { consume?: boolean } = {},
   ): Promise<RateLimitResult> {
     const consume = options.consume ?? true;
-    const now = this.decideNow(limiterId, options, !consume);
+    const now = this.decideNow(limiterId, options.key, options.timeout, options.cost, !consume);
     if (now) return now;
     const { results, permit } = await this.layers(
       [limiterId],
@@ -215,13 +215,9 @@ export class RateSync {
     const dryRun = options.consume === false;
     if (limiterIds.length === 1) {
       const key = options.keys?.[0] ?? options.key;
-      const now = this.decideNow(limiterIds[0], { ...options, key }, dryRun);
+      const now = this.decideNow(limiterIds[0], key, options.timeout, options.cost, dryRun);
       if (now) {
-        const result = {
-          ...now,
-          layers: [now],
-          blockingLimiterId: now.allowed ? undefined : now.limiterId,
-        };
+        const result = singleLayer(now);
         return { result, permit: now.allowed && !dryRun ? new Permit(now) : undefined };
       }
     }
@@ -348,14 +344,15 @@ export class RateSync {
    */
   private decideNow(
     limiterId: string,
-    options: AcquireOptions,
+    key: string | undefined,
+    timeout: number | undefined,
+    cost = 1,
     dryRun: boolean,
   ): RateLimitResult | undefined {
-    if (options.timeout !== undefined && options.timeout !== 0) return undefined;
+    if (timeout !== undefined && timeout !== 0) return undefined;
     const limiter = this.limiter(limiterId);
-    const cost = options.cost ?? 1;
     limiter.validateCost(cost);
-    return limiter.decideNow(options.key, cost, dryRun);
+    return limiter.decideNow(key, cost, dryRun);
   }
 
   private addLimiter(id: string, options: LimiterOptions): Limiter {
@@ -407,4 +404,22 @@ function validTimeoutMs(timeout: number): number {
     );
   }
   return timeout * 1000;
+}
+
+/** The composite view of a single layer's result, written out (spreads are slow here). */
+function singleLayer(r: RateLimitResult): CompositeResult {
+  return {
+    allowed: r.allowed,
+    limit: r.limit,
+    remaining: r.remaining,
+    resetAt: r.resetAt,
+    retryAfterMs: r.retryAfterMs,
+    limiterId: r.limiterId,
+    key: r.key,
+    blockedBy: r.blockedBy,
+    failedOpen: r.failedOpen,
+    waitedMs: r.waitedMs,
+    layers: [r],
+    blockingLimiterId: r.allowed ? undefined : r.limiterId,
+  };
 }
