@@ -55,6 +55,7 @@ export {
   StoreNotFoundError,
   RateLimitExceededError,
   StoreUnavailableError,
+  StoreSetupError,
   MissingDriverError,
   InvalidArgumentError,
   type EngineName,

@@ -1,7 +1,7 @@
 import { ManualClock } from './clock';
 import type { Engine } from './engines/engine';
 import { MemoryEngine } from './engines/memory';
-import { StoreUnavailableError } from './errors';
+import { StoreSetupError, StoreUnavailableError } from './errors';
 import { RateSync } from './rate-sync';
 
 /** A real memory engine behind an outage switch (asynchronous only, like a remote store). */
@@ -111,5 +111,21 @@ describe('store failures', () => {
     );
     await expect(openOnly.connect()).resolves.toBeUndefined();
     expect(warnings[0]).toMatch(/unreachable at startup/);
+  });
+
+  it('fails the boot when a store answers but is unusable as configured, even if fail-open', async () => {
+    const clock = new ManualClock();
+    const broken = new SwitchableEngine({ clock });
+    broken.connect = () =>
+      Promise.reject(new StoreSetupError('s', "Store 's': table exists with another layout"));
+    const openOnly = new RateSync(
+      { stores: { s: { engine: 'memory' } }, limiters: { open: { store: 's', ratePerSecond: 1 } } },
+      {
+        clock,
+        createEngine: () => broken,
+        logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+      },
+    );
+    await expect(openOnly.connect()).rejects.toBeInstanceOf(StoreSetupError);
   });
 });

@@ -12,6 +12,7 @@ import {
   RateSyncError,
   StoreNotFoundError,
   StoreUnavailableError,
+  StoreSetupError,
 } from './errors';
 import { errorText, Limiter } from './limiter';
 import { describeLimiter, type LimiterInfo } from './limiter-info';
@@ -71,6 +72,7 @@ export class RateSync {
   /**
    * Connects every store that a limiter uses. An unreachable store fails here when one of its
    * limiters is fail_closed; otherwise it is logged and its limiters fail open until it is back.
+   * A store that answers but is unusable as configured ({@link StoreSetupError}) always fails.
    */
   async connect(): Promise<void> {
     const used = new Set([...this.limiters.values()].map((l) => l.store));
@@ -80,6 +82,7 @@ export class RateSync {
           await store.engine.connect();
         } catch (err) {
           store.connectError = err;
+          if (err instanceof StoreSetupError) throw err; // waiting will not fix it
           const closed = [...this.limiters.values()].filter(
             (l) => l.store === store && l.options.failClosed,
           );

@@ -314,8 +314,17 @@ describePg('PostgresEngine', () => {
         /cannot connect to PostgreSQL at postgres:\/\/\*\*\*@127\.0\.0\.1:1\/db/,
       );
       expect(err.message).not.toMatch(/s3cr3t/);
-      await expect(e.acquire([req()])).rejects.toThrow(/not connected/);
+      // Later calls try to connect again (the server may be back): same prompt, clean error.
+      await expect(e.acquire([req()])).rejects.toThrow(/cannot connect to PostgreSQL/);
       await e.close();
+      await expect(e.acquire([req()])).rejects.toThrow(/closed/);
+    });
+
+    it('connects on first use when the server was not reachable at startup', async () => {
+      const e = new PostgresEngine(pgContext({ schemaName: schema }));
+      engines.push(e);
+      const [d] = await e.acquire([req()]);
+      expect(d.allowed).toBe(true);
     });
   });
 });

@@ -6,3 +6,4 @@ export { RateLimitExceededError } from './rate-limit-exceeded.error';
 export { StoreUnavailableError } from './store-unavailable.error';
 export { MissingDriverError } from './missing-driver.error';
 export { InvalidArgumentError } from './invalid-argument.error';
+export { StoreSetupError } from './store-setup.error';

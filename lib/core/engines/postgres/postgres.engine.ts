@@ -47,6 +47,8 @@ export class PostgresEngine implements Engine {
   private readonly log: RateLimitedLog;
   private pool?: Pool;
   private opening?: Promise<void>;
+  /** Set by close(): no lazy reconnection after it. */
+  private closed = false;
   private listener?: ReleaseListener;
   private cleanupTimer?: NodeJS.Timeout;
   private cleaning = false;
@@ -66,6 +68,7 @@ export class PostgresEngine implements Engine {
    * target (without credentials) when the server is unreachable.
    */
   connect(): Promise<void> {
+    this.closed = false;
     if (this.pool) return Promise.resolve();
     this.opening ??= this.open().finally(() => (this.opening = undefined));
     return this.opening;
@@ -73,6 +76,7 @@ export class PostgresEngine implements Engine {
 
   /** Closes the pool, the LISTEN client and the cleanup timer. Idempotent. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.opening?.catch(() => undefined);
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     this.cleanupTimer = undefined;
@@ -265,7 +269,7 @@ export class PostgresEngine implements Engine {
   }
 
   private async connectClient(op: string): Promise<PoolClient> {
-    const pool = this.requirePool(op);
+    const pool = await this.poolFor(op);
     try {
       return await pool.connect();
     } catch (err) {
@@ -280,7 +284,7 @@ export class PostgresEngine implements Engine {
     values: unknown[],
     prepared = true,
   ): Promise<QueryResult<R>> {
-    const pool = this.requirePool(op);
+    const pool = await this.poolFor(op);
     try {
       return await pool.query<R>(
         prepared ? { name: `${this.names.statementPrefix}_${op}`, text, values } : { text, values },
@@ -290,11 +294,20 @@ export class PostgresEngine implements Engine {
     }
   }
 
-  private requirePool(op: string): Pool {
+  /**
+   * The pool, opening it first when the server was unreachable at startup (or connect() was
+   * never called): a store that comes back is used again without a restart. The store's
+   * circuit breaker keeps this to one attempt per cool-down.
+   */
+  private async poolFor(op: string): Promise<Pool> {
     if (this.pool) return this.pool;
-    throw new RateSyncError(
-      `Store '${this.ctx.storeId}': ${op} called while the postgres engine is not connected (call connect() first).`,
-    );
+    if (this.closed) {
+      throw new RateSyncError(
+        `Store '${this.ctx.storeId}': ${op} called after the postgres engine was closed.`,
+      );
+    }
+    await this.connect();
+    return this.pool as unknown as Pool;
   }
 
   private failure(op: string, err: unknown): RateSyncError {

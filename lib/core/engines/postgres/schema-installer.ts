@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { RateSyncError } from '../../errors';
+import { StoreSetupError } from '../../errors';
 import { EXPECTED_COLUMNS, ddlScript, functionDefs, tableDdl, type FunctionDef } from './ddl';
 import type { PostgresNames } from './identifiers';
 
@@ -40,7 +40,8 @@ export async function ensureSchema(client: PoolClient, o: SchemaOptions): Promis
   const missing = problems(state, defs, o.names);
   if (missing.length === 0) return warnPersistence(state, o);
   if (!o.autoCreate) {
-    throw new RateSyncError(
+    throw new StoreSetupError(
+      o.storeId,
       `Store '${o.storeId}': ${missing.join('; ')}, and auto_create is false. Run the DDL of ` +
         `docs/engines/postgres.md (for schema ${o.names.qSchema} and table ${o.names.qTable}) ` +
         `as a role that may create them, or set auto_create = true. The DDL:\n\n` +
@@ -118,7 +119,8 @@ function problems(state: Inspection, defs: FunctionDef[], names: PostgresNames):
 function checkColumns(state: Inspection, o: SchemaOptions): void {
   if (!state.tableExists) return;
   if (state.columns.join(', ') === EXPECTED_COLUMNS.join(', ')) return;
-  throw new RateSyncError(
+  throw new StoreSetupError(
+    o.storeId,
     `Store '${o.storeId}': table ${o.names.qTable} exists but is not a rate-sync state table ` +
       `(columns: ${state.columns.join(', ') || 'none'}; expected: ${EXPECTED_COLUMNS.join(', ')}). ` +
       `The Python rate-sync library uses the same default table name with another layout: ` +
