@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { RateSync, type LimiterOptions } from '../../lib/core';
 import { manyKeys, oneKey, type KeySet } from '../lib/key-set';
 import { silentLogger } from '../lib/silent-logger';
@@ -6,6 +6,7 @@ import { measure } from '../measure';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
 import { find, ratioGoal } from '../report/goals';
+import { consumed } from '../lib/flexible';
 
 /**
  * "Never reached" for the token bucket: 100,000/s with a burst of 10 million, more than one
@@ -55,15 +56,7 @@ function flexible(name: string, points: number): Contender {
     prepare: (keys, smoke) => {
       const rl = new RateLimiterMemory({ points, duration: 1 });
       return {
-        // consume() rejects with a RateLimiterRes when the limit is reached, with an Error on failure.
-        op: (key) =>
-          rl.consume(key).then(
-            () => true,
-            (res: unknown) => {
-              if (res instanceof RateLimiterRes) return false;
-              throw res;
-            },
-          ),
+        op: (key) => consumed(rl.consume(key)),
         close: async () => undefined,
         // It keeps one timer per key and window (1 s): let them fire before the next contender runs.
         settleMs: keys.size > 1 && !smoke ? 1100 : 0,

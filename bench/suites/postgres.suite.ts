@@ -9,7 +9,7 @@
  * upsert counter from `pg` with the same durability settings as ours.
  */
 import { Pool, type PoolConfig } from 'pg';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import { RateSync } from '../../lib/core';
 import { manyKeys, oneKey, type KeySet } from '../lib/key-set';
 import { silentLogger } from '../lib/silent-logger';
@@ -17,6 +17,7 @@ import { measure } from '../measure';
 import { find, ratioGoal } from '../report/goals';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
+import { consumed } from '../lib/flexible';
 
 /** The server: `BENCH_DATABASE_URL`, else `DATABASE_URL`, else the local default. */
 const URL =
@@ -101,15 +102,7 @@ function flexible(): Contender {
         );
       });
       return {
-        // consume() rejects with a RateLimiterRes when the limit is reached, with an Error on failure.
-        op: (key) =>
-          rl.consume(key).then(
-            () => true,
-            (res: unknown) => {
-              if (res instanceof RateLimiterRes) return false;
-              throw res;
-            },
-          ),
+        op: (key) => consumed(rl.consume(key)),
         close: () => pool.end(),
       };
     },

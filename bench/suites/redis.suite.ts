@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RateSync, storageKey, type LimiterOptions } from '../../lib/core';
 import { RedisEngine } from '../../lib/core/engines/redis';
 import { systemClock } from '../../lib/core/clock';
@@ -15,6 +15,7 @@ import { measure } from '../measure';
 import { find, ratioGoal } from '../report/goals';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
+import { consumed } from '../lib/flexible';
 
 /** The Redis to measure on: `BENCH_REDIS_URL`, else `REDIS_URL`, else the local default. A quiet one: commands are counted server-wide. */
 const URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -125,14 +126,7 @@ function flexible(points: number): Contender {
       const keyPrefix = prefixOf('rlf');
       const rl = new RateLimiterRedis({ storeClient: client, points, duration: 1, keyPrefix });
       return {
-        op: (key) =>
-          rl.consume(key).then(
-            () => true,
-            (res: unknown) => {
-              if (res instanceof RateLimiterRes) return false;
-              throw res;
-            },
-          ),
+        op: (key) => consumed(rl.consume(key)),
         close: async () => {
           await sweep(client, keyPrefix);
           client.disconnect();

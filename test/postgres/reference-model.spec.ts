@@ -12,6 +12,7 @@ import { PostgresEngine } from '../../lib/core/engines/postgres';
 import { storageKey } from '../../lib/core/keys';
 import { toPolicy, type LimiterPolicy } from '../../lib/core/policy';
 import { describePg, dropSchema, pgContext, uniqueName } from '../support/postgres';
+import { prng } from '../support/prng';
 
 const POLICIES: LimiterPolicy[] = [
   toPolicy('tb', { store: 's', ratePerSecond: 10 }),
@@ -37,18 +38,6 @@ const POLICIES: LimiterPolicy[] = [
 ];
 const IDENTIFIERS = [undefined, 'alice', 'bob:1'];
 const WAITS = [0, 0, 0, 50, 400, 1000, Infinity];
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Held {
   policy: LimiterPolicy;

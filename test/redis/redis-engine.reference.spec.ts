@@ -6,6 +6,7 @@ import { storageKey } from '../../lib/core/keys';
 import { maxCost, toPolicy, type LimiterPolicy } from '../../lib/core/policy';
 import { describeRedis } from '../support/redis';
 import { dropPrefix, openEngine } from './engine-fixture';
+import { prng } from '../support/prng';
 
 /**
  * The Redis engine against the reference model: the same random sequences of acquisitions,
@@ -28,18 +29,6 @@ const POLICIES: LimiterPolicy[] = [
     leaseSeconds: 0.3,
   }),
 ];
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Held {
   policy: LimiterPolicy;
@@ -70,7 +59,7 @@ describeRedis('RedisEngine decides exactly like the memory reference model', () 
   }
 
   it.each([1, 2, 3, 4, 5, 6])('random sequence, seed %i', async (seed) => {
-    const rand = rng(seed);
+    const rand = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
     const held: Held[] = [];
     const seen = { allowed: 0, waited: 0, rate: 0, concurrency: 0 };
