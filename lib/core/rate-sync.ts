@@ -142,12 +142,7 @@ export class RateSync {
   async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
     const now = this.decideNow(limiterId, options.key, options.timeout, options.cost, false);
     if (now) return now.allowed ? new Permit(now) : null;
-    const { permit } = await this.layers(
-      [limiterId],
-      { ...options, timeout: options.timeout ?? 0 },
-      0,
-      false,
-    );
+    const { permit } = await this.layers([limiterId], options, 0, false, undefined, 0);
     return permit ?? null;
   }
 
@@ -176,12 +171,7 @@ export class RateSync {
     const consume = options.consume ?? true;
     const now = this.decideNow(limiterId, options.key, options.timeout, options.cost, !consume);
     if (now) return now;
-    const { results, permit } = await this.layers(
-      [limiterId],
-      { ...options, timeout: options.timeout ?? 0 },
-      0,
-      !consume,
-    );
+    const { results, permit } = await this.layers([limiterId], options, 0, !consume, undefined, 0);
     await permit?.release();
     return results[0];
   }
@@ -372,7 +362,20 @@ export class RateSync {
     defaultTimeout: number,
     dryRun: boolean,
     keys?: (string | undefined)[],
+    /** The timeout when `options.timeout` is not given, before the limiter's own. */
+    callDefault?: number,
   ): Promise<Acquired> {
+    const cost = options.cost ?? 1;
+    const timeout = options.timeout ?? callDefault;
+    if (limiterIds.length === 1) {
+      // The common case, without the composite's checks (they cannot fail for one layer).
+      const limiter = this.limiter(limiterIds[0]);
+      limiter.validateCost(cost);
+      const seconds = timeout ?? limiter.options.timeout;
+      const timeoutMs = seconds === undefined ? defaultTimeout : validTimeoutMs(seconds);
+      const layer = { limiter, identifier: keys?.[0] ?? options.key };
+      return acquireLayers([layer], { timeoutMs, cost, dryRun }, this.clock);
+    }
     const layers: LayerSpec[] = limiterIds.map((id, i) => ({
       limiter: this.limiter(id),
       identifier: keys?.[i] ?? options.key,
@@ -390,10 +393,9 @@ export class RateSync {
         `the same limiter and key appear twice in one composite (${limiterIds.join(', ')})`,
       );
     }
-    const cost = options.cost ?? 1;
     layers.forEach((l) => l.limiter.validateCost(cost));
-    const timeout = options.timeout ?? layers[0].limiter.options.timeout;
-    const timeoutMs = timeout === undefined ? defaultTimeout : validTimeoutMs(timeout);
+    const seconds = timeout ?? layers[0].limiter.options.timeout;
+    const timeoutMs = seconds === undefined ? defaultTimeout : validTimeoutMs(seconds);
     return acquireLayers(layers, { timeoutMs, cost, dryRun }, this.clock);
   }
 }

@@ -86,23 +86,6 @@ export function isBucketOnly(p: LimiterPolicy): boolean {
   return p.gcra !== undefined && p.window === undefined && p.concurrency === undefined;
 }
 
-/** Decodes the token-bucket script's reply, `"<allowed> <wait> <remaining> <resetAt>"`. */
-export function decodeBucket(burst: number, reply: string): LayerDecision {
-  const [a, w, remaining, resetAt] = reply.split(' ');
-  const allowed = a === '1';
-  const wait = Number(w);
-  return {
-    allowed,
-    waitMs: allowed ? wait : 0,
-    retryAfterMs: allowed ? 0 : wait,
-    limit: burst,
-    remaining: Number(remaining),
-    resetAt: Number(resetAt),
-    inFlight: undefined,
-    blockedBy: allowed ? undefined : 'rate',
-  };
-}
-
 /** Parses a `%.17g` number; Lua prints infinity as `inf`. */
 function toNumber(s: string): number {
   return s === 'inf' ? Number.POSITIVE_INFINITY : Number(s);

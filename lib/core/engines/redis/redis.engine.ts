@@ -13,12 +13,12 @@ import type { EngineContext } from '../engine-context';
 import {
   callToken,
   decodeAcquire,
-  decodeBucket,
   encodeAcquire,
   isBucketOnly,
   type AcquireCall,
   type LayerReply,
 } from './acquire-codec';
+import { BucketBatcher } from './bucket-batch';
 import { DISCONNECT_TIMEOUT_MS, quitOrDisconnect, waitReady } from './client-lifecycle';
 import { acquireAcrossSlots, sameSlot } from './cross-slot';
 import { scanLimiterKeys } from './limiter-scan';
@@ -68,6 +68,7 @@ export class RedisEngine implements Engine {
   private readonly prefix: string;
   private readonly hub: ReleaseHub;
   private readonly log: RateLimitedLog;
+  private readonly buckets: BucketBatcher;
   private closed = false;
   /** The token bucket's "<interval> <burst> " argument head, formatted once per policy. */
   private readonly bucketArgs = new WeakMap<LimiterPolicy, string>();
@@ -83,6 +84,11 @@ export class RedisEngine implements Engine {
     this.client = createClient(ctx.storeId, o);
     this.client.on('error', (err: Error) => this.warn('client', err.message));
     this.hub = new ReleaseHub(this.client, this.isCluster, (topic, m) => this.warn(topic, m));
+    this.buckets = new BucketBatcher(
+      (keys, args) => this.run(GCRA, keys, args),
+      this.isCluster,
+      internals.now,
+    );
   }
 
   async connect(): Promise<void> {
@@ -186,16 +192,14 @@ export class RedisEngine implements Engine {
     return decodeAcquire(requests, reply);
   }
 
-  /** The hot path: one token-bucket-only layer (see `scripts/gcra.script.ts`). */
-  private async decideBucket(r: AcquireRequest): Promise<LayerDecision[]> {
+  /** The hot path: one token-bucket-only layer, batched per tick (see `bucket-batch.ts`). */
+  private decideBucket(r: AcquireRequest): Promise<LayerDecision[]> {
     const g = r.policy.gcra!;
     let head = this.bucketArgs.get(r.policy);
     if (!head) this.bucketArgs.set(r.policy, (head = `${g.intervalMs} ${g.burst} `));
     const wait = r.maxWaitMs === Number.POSITIVE_INFINITY ? 'inf' : r.maxWaitMs;
-    const args = [`${head}${r.cost} ${wait} ${r.dryRun ? 1 : 0}`];
-    if (this.internals.now) args.push(String(this.internals.now()));
-    const reply = (await this.run(GCRA, [`${this.prefix}:{${r.key}}:t`], args)) as string;
-    return [decodeBucket(g.burst, reply)];
+    const arg = `${head}${r.cost} ${wait} ${r.dryRun ? 1 : 0}`;
+    return this.buckets.decide(r, `${this.prefix}:{${r.key}}:t`, arg);
   }
 
   private async resetKey(storageKey: string): Promise<void> {

@@ -1,59 +1,78 @@
 /**
- * The hot path: one layer whose policy is a token bucket only (no window, no concurrency),
- * by far the most common decision. It is the acquire script (`acquire.script.ts`) specialised
- * to that case, with the same arithmetic in the same order (so bit-identical to the reference
- * model, which the reference suite checks), but one key, one packed argument and one string
- * back: every argument and reply element costs the client (ioredis) as much as the server
- * costs to run the script, so the hot path keeps both to a minimum.
+ * The hot path: layers whose policy is a token bucket only (no window, no concurrency), by far
+ * the most common decision. It is the acquire script (`acquire.script.ts`) specialised to that
+ * case, with the same arithmetic in the same order (so bit-identical to the reference model,
+ * which the reference suite checks). It decides and writes, but reports only what the
+ * decision was made from: the instant and each decision's previous state. The engine derives
+ * every reported field (wait, remaining, reset) from them with the reference model itself, so
+ * both always agree. Number formatting costs Redis about 1 µs a number, as much as a command:
+ * the script formats only the one value it stores.
  *
- * KEYS[1]  <prefix>:{<storageKey>}:t   GCRA theoretical arrival time (string, epoch ms)
- * ARGV[1]  "<T> <burst> <cost> <maxWait> <dry>": emission interval in ms, burst, cost, max
- *          wait in ms ('inf' for no bound), and 1 for a dry run (decide, write nothing, report
- *          the state as it is) else 0
- * ARGV[2]  absent, or `now` in epoch ms instead of the server's clock (TIME): tests only, and
- *          then the TTL is an hour, as in the acquire script
- * Returns "<allowed> <wait> <remaining> <resetAt>": allowed 1 or 0; wait is waitMs when
- * allowed, retryAfterMs when rejected (the other is 0); numbers as `%.17g`.
+ * One call decides N independent decisions (the engine batches the decisions of one tick, see
+ * `bucket-batch.ts`), one after another in plan order, each as if it were its own call: a key
+ * named twice sees the first decision's write. Every decision shares one `now`. Each touched
+ * key is written once, at the end, with the state of its last admission. Keys and policies
+ * are sent once each, however many decisions name them (a hot key is the common batch).
+ *
+ * KEYS[k]    <prefix>:{<storageKey>}:t   GCRA theoretical arrival time (string, epoch ms)
+ * ARGV[1]    '' or `now` in epoch ms instead of the server's clock (TIME): tests only, and then
+ *            the TTL is an hour, as in the acquire script
+ * ARGV[2]    the plan: one "<k>:<s>" per decision, space-separated, in order: decide KEYS[k]
+ *            with spec s
+ * ARGV[2+s]  spec s, "<T> <burst> <cost> <maxWait> <dry>": emission interval in ms, burst,
+ *            cost, max wait in ms ('inf' for no bound), and 1 for a dry run (decide, write
+ *            nothing) else 0
+ * Returns "<now>;<tat 1>;<tat 2>;...": `now` as TIME's "<seconds> <microseconds>" (or ARGV[1]),
+ * then per decision, in plan order, the tat it was decided from ('' for no state), as stored.
  */
 export const GCRA_LUA = `
-local now
-if ARGV[2] then
-  now = tonumber(ARGV[2])
+local now, now_s
+if ARGV[1] ~= '' then
+  now_s = ARGV[1]
+  now = tonumber(now_s)
 else
   local clock = redis.call('TIME')
   now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
+  now_s = clock[1] .. ' ' .. clock[2]
 end
-local t_s, burst_s, cost_s, wait_bound_s, dry = string.match(ARGV[1], '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
-local t, burst, cost = tonumber(t_s), tonumber(burst_s), tonumber(cost_s)
-local max_wait = math.huge
-if wait_bound_s ~= 'inf' then max_wait = tonumber(wait_bound_s) end
-local raw = redis.call('GET', KEYS[1])
-local tat = nil
-if raw then tat = tonumber(raw) end
+-- per spec: its parsed fields; per key: tat and its string as read or last written
+-- (false: no state)
+local specs, tats, tat_strings, ttls = {}, {}, {}, {}
+local out, i = { now_s }, 1
+for k_s, s_s in string.gmatch(ARGV[2], '(%d+):(%d+)') do
+  i = i + 1
+  local ki, si = tonumber(k_s), tonumber(s_s)
+  local spec = specs[si]
+  if not spec then
+    local t_s, burst_s, cost_s, wait_bound_s, dry_s = string.match(ARGV[2 + si], '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
+    local bound = math.huge
+    if wait_bound_s ~= 'inf' then bound = tonumber(wait_bound_s) end
+    spec = { tonumber(t_s), tonumber(burst_s), tonumber(cost_s), bound, dry_s == '1' }
+    specs[si] = spec
+  end
+  local t, burst, cost, max_wait = spec[1], spec[2], spec[3], spec[4]
+  local tat = tats[ki]
+  if tat == nil then
+    local raw = redis.call('GET', KEYS[ki])
+    tat = raw and tonumber(raw) or false
+    tats[ki] = tat
+    tat_strings[ki] = tat and raw or ''
+  end
+  out[i] = tat_strings[ki]
 
--- gcra() of algorithms/gcra.ts
-local tau = (burst - 1) * t
-local base = math.max(tat or now, now)
-local wait = base + (cost - 1) * t - tau - now
-local allowed = wait <= 0 or wait <= max_wait
--- The common case formats one number, written and returned as the same string.
-if allowed and dry ~= '1' then
-  local stored = base + cost * t
-  local stored_s = string.format('%.17g', stored)
-  local ttl = math.max(1, math.ceil(stored - now))
-  if ARGV[2] then ttl = 3600000 end -- a test clock: see the acquire script
-  redis.call('SET', KEYS[1], stored_s, 'PX', ttl)
-  -- gcraRemaining(stored, now)
-  local free = math.floor((now + burst * t - math.max(stored, now)) / t + 1e-9)
-  local wait_s = '0'
-  if wait > 0 then wait_s = string.format('%.17g', wait) end
-  return '1 ' .. wait_s .. ' ' .. string.format('%.17g', math.min(burst, math.max(0, free))) .. ' ' .. stored_s
+  -- gcra() of algorithms/gcra.ts
+  local base = math.max(tat or now, now)
+  local wait = base + (cost - 1) * t - (burst - 1) * t - now
+  if (wait <= 0 or wait <= max_wait) and not spec[5] then
+    local stored = base + cost * t
+    tats[ki] = stored
+    tat_strings[ki] = string.format('%.17g', stored)
+    ttls[ki] = math.max(1, math.ceil(stored - now))
+  end
 end
--- Not consumed (rejected, or a dry run): the state as it is, gcraRemaining(tat or now, now).
-local free = math.floor((now + burst * t - math.max(tat or now, now)) / t + 1e-9)
-local remaining = math.min(burst, math.max(0, free))
-local wait_s = '0'
-if wait > 0 then wait_s = string.format('%.17g', wait) end
-return (allowed and '1 ' or '0 ') .. wait_s .. ' ' .. string.format('%.17g', remaining) .. ' ' ..
-  string.format('%.17g', base)
+for ki, ttl in pairs(ttls) do
+  if ARGV[1] ~= '' then ttl = 3600000 end -- a test clock: see the acquire script
+  redis.call('SET', KEYS[ki], tat_strings[ki], 'PX', ttl)
+end
+return table.concat(out, ';')
 `;
