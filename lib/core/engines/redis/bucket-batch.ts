@@ -99,15 +99,29 @@ export function encodeBatch(
   const args = [testNow, ''];
   const keyIndex = new Map<string, number>();
   const specIndex = new Map<string, number>();
-  let plan = '';
-  for (const { key, arg } of batch) {
-    let k = keyIndex.get(key);
-    if (k === undefined) keyIndex.set(key, (k = keys.push(key)));
-    let s = specIndex.get(arg);
-    if (s === undefined) specIndex.set(arg, (s = args.push(arg) - 2));
-    plan += plan ? ` ${k}:${s}` : `${k}:${s}`;
+  const plan = new Array<string>(batch.length);
+  // Consecutive decisions usually name the same key and spec: compare with the last first.
+  let lastKey = '';
+  let lastArg = '';
+  let k = 0;
+  let s = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const { key, arg } = batch[i];
+    if (key !== lastKey) {
+      const known = keyIndex.get(key);
+      if (known === undefined) keyIndex.set(key, (k = keys.push(key)));
+      else k = known;
+      lastKey = key;
+    }
+    if (arg !== lastArg) {
+      const known = specIndex.get(arg);
+      if (known === undefined) specIndex.set(arg, (s = args.push(arg) - 2));
+      else s = known;
+      lastArg = arg;
+    }
+    plan[i] = `${k}:${s}`;
   }
-  args[1] = plan;
+  args[1] = plan.join(' ');
   return { keys, args };
 }
 

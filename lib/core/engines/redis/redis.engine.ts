@@ -70,8 +70,12 @@ export class RedisEngine implements Engine {
   private readonly log: RateLimitedLog;
   private readonly buckets: BucketBatcher;
   private closed = false;
-  /** The token bucket's "<interval> <burst> " argument head, formatted once per policy. */
-  private readonly bucketArgs = new WeakMap<LimiterPolicy, string>();
+  /**
+   * Per policy, the token bucket's "<interval> <burst> " argument head and the whole argument
+   * of the usual call (cost 1, no wait, not dry), formatted once: one string object per policy
+   * also makes the batch's spec lookup cheap.
+   */
+  private readonly bucketArgs = new WeakMap<LimiterPolicy, { head: string; usual: string }>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -195,10 +199,16 @@ export class RedisEngine implements Engine {
   /** The hot path: one token-bucket-only layer, batched per tick (see `bucket-batch.ts`). */
   private decideBucket(r: AcquireRequest): Promise<LayerDecision[]> {
     const g = r.policy.gcra!;
-    let head = this.bucketArgs.get(r.policy);
-    if (!head) this.bucketArgs.set(r.policy, (head = `${g.intervalMs} ${g.burst} `));
+    let spec = this.bucketArgs.get(r.policy);
+    if (!spec) {
+      const head = `${g.intervalMs} ${g.burst} `;
+      this.bucketArgs.set(r.policy, (spec = { head, usual: `${head}1 0 0` }));
+    }
     const wait = r.maxWaitMs === Number.POSITIVE_INFINITY ? 'inf' : r.maxWaitMs;
-    const arg = `${head}${r.cost} ${wait} ${r.dryRun ? 1 : 0}`;
+    const arg =
+      r.cost === 1 && r.maxWaitMs === 0 && !r.dryRun
+        ? spec.usual
+        : `${spec.head}${r.cost} ${wait} ${r.dryRun ? 1 : 0}`;
     return this.buckets.decide(r, `${this.prefix}:{${r.key}}:t`, arg);
   }
 
