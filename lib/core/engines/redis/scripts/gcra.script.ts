@@ -14,7 +14,8 @@
  * key is written once, at the end, with the state of its last admission. Keys and policies
  * are sent once each, however many decisions name them (a hot key is the common batch).
  *
- * KEYS[k]    <prefix>:{<storageKey>}:t   GCRA theoretical arrival time (string, epoch ms)
+ * KEYS[k]    <prefix>:{<storageKey>}:t   GCRA theoretical arrival time (string, epoch ms); each
+ *            key once
  * ARGV[1]    '' or `now` in epoch ms instead of the server's clock (TIME): tests only, and then
  *            the TTL is an hour, as in the acquire script
  * ARGV[2]    the plan: one "<k>:<s>" per decision, space-separated, in order: decide KEYS[k]
@@ -38,6 +39,8 @@ end
 -- per spec: its parsed fields; per key: tat and its string as read or last written
 -- (false: no state)
 local specs, tats, tat_strings, ttls = {}, {}, {}, {}
+-- every key's stored tat in one command (KEYS are distinct); false where there is none
+local stored_values = redis.call('MGET', unpack(KEYS))
 local out, i = { now_s }, 1
 for k_s, s_s in string.gmatch(ARGV[2], '(%d+):(%d+)') do
   i = i + 1
@@ -53,7 +56,7 @@ for k_s, s_s in string.gmatch(ARGV[2], '(%d+):(%d+)') do
   local t, burst, cost, max_wait = spec[1], spec[2], spec[3], spec[4]
   local tat = tats[ki]
   if tat == nil then
-    local raw = redis.call('GET', KEYS[ki])
+    local raw = stored_values[ki]
     tat = raw and tonumber(raw) or false
     tats[ki] = tat
     tat_strings[ki] = tat and raw or ''
