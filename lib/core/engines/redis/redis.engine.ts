@@ -18,7 +18,9 @@ import {
   type AcquireCall,
   type LayerReply,
 } from './acquire-codec';
-import { BucketBatcher } from './bucket-batch';
+import { TickBatcher } from '../tick-batcher';
+import { decodeBatch, encodeBatch, MAX_BATCH, type BucketCall } from './bucket-batch';
+import { slotOf } from './cluster-slot';
 import { DISCONNECT_TIMEOUT_MS, quitOrDisconnect, waitReady } from './client-lifecycle';
 import { acquireAcrossSlots, sameSlot } from './cross-slot';
 import { scanLimiterKeys } from './limiter-scan';
@@ -68,7 +70,8 @@ export class RedisEngine implements Engine {
   private readonly prefix: string;
   private readonly hub: ReleaseHub;
   private readonly log: RateLimitedLog;
-  private readonly buckets: BucketBatcher;
+  /** Token-bucket decisions of one tick, sent as one script call (see `bucket-batch.ts`). */
+  private readonly buckets: TickBatcher<BucketCall, LayerDecision[]>;
   private closed = false;
   /**
    * Per policy, the token bucket's "<interval> <burst> " argument head and the whole argument
@@ -88,10 +91,11 @@ export class RedisEngine implements Engine {
     this.client = createClient(ctx.storeId, o);
     this.client.on('error', (err: Error) => this.warn('client', err.message));
     this.hub = new ReleaseHub(this.client, this.isCluster, (topic, m) => this.warn(topic, m));
-    this.buckets = new BucketBatcher(
-      (keys, args) => this.run(GCRA, keys, args),
-      this.isCluster,
-      internals.now,
+    this.buckets = new TickBatcher(
+      (calls) => this.decideBuckets(calls),
+      MAX_BATCH,
+      // On a cluster, a call holds the keys of one slot only.
+      this.isCluster ? (c) => slotOf(c.request.key) : undefined,
     );
   }
 
@@ -209,7 +213,13 @@ export class RedisEngine implements Engine {
       r.cost === 1 && r.maxWaitMs === 0 && !r.dryRun
         ? spec.usual
         : `${spec.head}${r.cost} ${wait} ${r.dryRun ? 1 : 0}`;
-    return this.buckets.decide(r, `${this.prefix}:{${r.key}}:t`, arg);
+    return this.buckets.submit({ request: r, key: `${this.prefix}:{${r.key}}:t`, arg });
+  }
+
+  /** One script call for a tick's token-bucket decisions: one single-layer reply each. */
+  private async decideBuckets(calls: BucketCall[]): Promise<LayerDecision[][]> {
+    const { keys, args } = encodeBatch(calls, this.internals.now?.());
+    return decodeBatch(calls, String(await this.run(GCRA, keys, args))).map(one);
   }
 
   private async resetKey(storageKey: string): Promise<void> {
@@ -253,3 +263,5 @@ export class RedisEngine implements Engine {
     );
   }
 }
+
+const one = (d: LayerDecision): LayerDecision[] => [d];

@@ -1,0 +1,45 @@
+import { TickBatcher } from './tick-batcher';
+
+describe('TickBatcher', () => {
+  it('sends the calls of one tick together, split by group and by size, results in order', async () => {
+    const sent: number[][] = [];
+    const b = new TickBatcher<number, string>(
+      async (items) => {
+        sent.push(items);
+        return items.map((n) => `r${n}`);
+      },
+      3,
+      (n) => n % 2,
+    );
+    const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((n) => b.submit(n)));
+    expect(results).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8']);
+    expect(sent).toEqual([[1, 3, 5], [7], [2, 4, 6], [8]]);
+    // A later tick is a new batch.
+    await b.submit(9);
+    expect(sent[sent.length - 1]).toEqual([9]);
+  });
+
+  it('fails every call of a batch whose send fails or throws, and keeps working', async () => {
+    let mode: 'reject' | 'throw' | 'ok' = 'reject';
+    const b = new TickBatcher<number, number>((items) => {
+      if (mode === 'throw') throw new Error('thrown');
+      return mode === 'reject' ? Promise.reject(new Error('rejected')) : Promise.resolve(items);
+    }, 10);
+    const first = await Promise.allSettled([b.submit(1), b.submit(2)]);
+    expect(first.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    mode = 'throw';
+    await expect(Promise.all([b.submit(3), b.submit(4)])).rejects.toThrow('thrown');
+    mode = 'ok';
+    await expect(b.submit(5)).resolves.toBe(5);
+  });
+
+  it('fails the calls still queued when told to (close), and sends nothing for them', async () => {
+    const send = jest.fn(async (items: number[]) => items);
+    const b = new TickBatcher<number, number>(send, 10);
+    const pending = [b.submit(1), b.submit(2)];
+    b.failQueued(new Error('closed'));
+    const settled = await Promise.allSettled(pending);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    expect(send).not.toHaveBeenCalled();
+  });
+});
