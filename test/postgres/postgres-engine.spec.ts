@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../lib/core/clock';
-import { InvalidArgumentError, RateSyncError } from '../../lib/core/errors';
+import { InvalidArgumentError, RateSyncError, StoreSetupError } from '../../lib/core/errors';
 import type { AcquireRequest } from '../../lib/core/engines/engine';
 import { PostgresEngine, postgresNames } from '../../lib/core/engines/postgres';
 import { statements } from '../../lib/core/engines/postgres/statements';
@@ -77,7 +77,7 @@ describePg('PostgresEngine', () => {
           );
           return rows[0];
         });
-        expect(objects).toEqual({ tables: '1', functions: '3' });
+        expect(objects).toEqual({ tables: '1', functions: '4' });
         expect((await starters[3].acquire([req()]))[0].allowed).toBe(true);
       } finally {
         await Promise.all(engines.splice(0).map((e) => e.close()));
@@ -95,6 +95,29 @@ describePg('PostgresEngine', () => {
       expect((err as Error).message).toMatch(/docs\/engines\/postgres\.md/);
       expect((err as Error).message).toMatch(/CREATE TABLE IF NOT EXISTS/);
       await e.close();
+    });
+
+    it('an install of an older version (no <table>_batch) gets it at connect(), or fails without auto_create', async () => {
+      await open({ tableName: 'older' });
+      const hasBatchFunction = () =>
+        withClient(
+          async (c) =>
+            (await c.query(`SELECT to_regproc('"${schema}".older_batch') IS NOT NULL AS present`))
+              .rows[0].present as boolean,
+        );
+      await withClient((c) => c.query(`DROP FUNCTION "${schema}".older_batch`));
+      const strict = new PostgresEngine(
+        pgContext({ schemaName: schema, tableName: 'older', autoCreate: false }),
+      );
+      const err = await strict.connect().catch((x: Error) => x);
+      await strict.close();
+      expect(err).toBeInstanceOf(StoreSetupError);
+      expect((err as Error).message).toMatch(
+        /function "rs_engine_\w+"\."older_batch"\(text\[\], .*\) does not exist, and auto_create is false/,
+      );
+      expect(await hasBatchFunction()).toBe(false);
+      await open({ tableName: 'older' });
+      expect(await hasBatchFunction()).toBe(true);
     });
 
     it("refuses a table of the same name with another layout (e.g. the Python library's)", async () => {
@@ -170,7 +193,7 @@ describePg('PostgresEngine', () => {
       });
     });
 
-    it('sets synchronous_commit for its own transaction only, on both decision paths', async () => {
+    it('sets synchronous_commit for its own transaction only, on every decision path', async () => {
       const e = await open({ tableName: 'sync', synchronousCommit: 'local' });
       await e.acquire([req()]);
       const inTransaction = (text: string, values: unknown[]) =>
@@ -207,9 +230,20 @@ describePg('PostgresEngine', () => {
         null,
         'remote_write',
       ]);
-      expect({ general, tokenBucket }).toEqual({
+      const batch = await inTransaction(sql.batch, [
+        ['k'],
+        [1, 1],
+        [1, 1],
+        [100, 100],
+        [1, 1],
+        [0, 0],
+        'remote_write',
+        null,
+      ]);
+      expect({ general, tokenBucket, batch }).toEqual({
         general: { inside: 'remote_write', after: 'on' },
         tokenBucket: { inside: 'remote_write', after: 'on' },
+        batch: { inside: 'remote_write', after: 'on' },
       });
     });
   });

@@ -1,4 +1,5 @@
 import { ACQUIRE_ARGS, acquireBody, acquireFunction } from './acquire.sql';
+import { BATCH_ARGS, batchBody, batchFunction } from './batch.sql';
 import type { PostgresNames } from './identifiers';
 import { RELEASE_ARGS, RENEW_ARGS, leaseFunctions, releaseBody, renewBody } from './lease.sql';
 
@@ -7,7 +8,7 @@ import { RELEASE_ARGS, RENEW_ARGS, leaseFunctions, releaseBody, renewBody } from
  * decision; no secondary index, so those updates stay HOT (heap-only) and cheap. The periodic
  * cleanup finds expired rows by a bounded scan instead. `prev_tat` and `decided_at` exist for
  * the token bucket's one-statement path (statements.ts), whose RETURNING cannot otherwise see
- * the state it replaced.
+ * the state it replaced; `<table>_batch` keeps them as that path would.
  */
 export function tableDdl(names: PostgresNames, unlogged: boolean): string {
   return `CREATE ${unlogged ? 'UNLOGGED ' : ''}TABLE IF NOT EXISTS ${names.qTable} (
@@ -36,7 +37,7 @@ export const EXPECTED_COLUMNS: readonly string[] = [
 
 /** One function the engine calls, with what identifies and checks it. */
 export interface FunctionDef {
-  /** For messages: `acquire`, `release`, `renew`. */
+  /** For messages: `acquire`, `batch`, `release`, `renew`. */
   readonly role: string;
   /** `"schema"."fn"(arg types)`, for to_regprocedure. */
   readonly signature: string;
@@ -46,7 +47,7 @@ export interface FunctionDef {
   readonly create: string;
 }
 
-/** The three functions of a table, in creation order. */
+/** The four functions of a table, in creation order. */
 export function functionDefs(names: PostgresNames): FunctionDef[] {
   const [release, renew] = leaseFunctions(names.qTable, names.qRelease, names.qRenew);
   return [
@@ -55,6 +56,12 @@ export function functionDefs(names: PostgresNames): FunctionDef[] {
       signature: `${names.qAcquire}(${ACQUIRE_ARGS})`,
       body: acquireBody(names.qTable),
       create: acquireFunction(names.qTable, names.qAcquire),
+    },
+    {
+      role: 'batch',
+      signature: `${names.qBatch}(${BATCH_ARGS})`,
+      body: batchBody(names.qTable),
+      create: batchFunction(names.qTable, names.qBatch),
     },
     {
       role: 'release',

@@ -6,7 +6,8 @@ export const MAX_IDENTIFIER_LENGTH = 63;
 
 /**
  * Longest accepted table name: the engine derives function names `<table>_acquire`,
- * `<table>_release` and `<table>_renew` from it, and they must fit in 63 bytes too.
+ * `<table>_batch`, `<table>_release` and `<table>_renew` from it, and they must fit in 63
+ * bytes too (`_acquire` is the longest suffix).
  */
 export const MAX_TABLE_NAME_LENGTH = MAX_IDENTIFIER_LENGTH - '_acquire'.length;
 
@@ -54,8 +55,9 @@ export interface PostgresNames {
   readonly qSchema: string;
   /** `"schema"."table"` */
   readonly qTable: string;
-  /** `"schema"."table_acquire"`, `..._release`, `..._renew`. */
+  /** `"schema"."table_acquire"`, `..._batch`, `..._release`, `..._renew`. */
   readonly qAcquire: string;
+  readonly qBatch: string;
   readonly qRelease: string;
   readonly qRenew: string;
   /** LISTEN/NOTIFY channel of the store's releases: `rate_sync_` + 16 hex of sha256(schema.table). */
@@ -90,6 +92,7 @@ export function postgresNames(
     qSchema,
     qTable: `${qSchema}.${quoteIdent(table)}`,
     qAcquire: fn('acquire'),
+    qBatch: fn('batch'),
     qRelease: fn('release'),
     qRenew: fn('renew'),
     channel: `rate_sync_${digest.subarray(0, 8).toString('hex')}`,

@@ -1,7 +1,8 @@
 /*
  * The PostgreSQL engine. Longer than the house's 150 lines because it owns a lifecycle (pool,
  * schema check, cleanup timer, LISTEN client) and maps each Engine method onto its one
- * statement; the SQL itself lives in acquire.sql.ts, lease.sql.ts and statements.ts.
+ * statement; the SQL itself lives in acquire.sql.ts, batch.sql.ts, lease.sql.ts and
+ * statements.ts.
  */
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
@@ -23,6 +24,7 @@ import {
   synchronousCommit,
   timeouts,
 } from './pool-config';
+import { TickBatcher } from '../tick-batcher';
 import { ReleaseListener } from './release-listener';
 import { ensureSchema } from './schema-installer';
 import { statements, type Statements } from './statements';
@@ -30,11 +32,15 @@ import { statements, type Statements } from './statements';
 /** Rows per cleanup statement, and statements per cleanup run: at most 100,000 rows a run. */
 export const CLEANUP_BATCH = 5_000;
 export const CLEANUP_MAX_BATCHES = 20;
+/** At most this many decisions per call of `<table>_batch`; a bigger tick is sent as several calls. */
+export const MAX_BATCH = 256;
 
 /**
  * Shared limits on PostgreSQL (DESIGN 4): one `pg` Pool per store; every decision is one call
  * of the `<table>_acquire` function (one round trip, one transaction, row locks held only
- * inside it), with time from the server's `clock_timestamp()`. Lease releases wake waiters in
+ * inside it), with time from the server's `clock_timestamp()`. Lone token buckets, the common
+ * case, take a shorter path: one upsert statement, or one call of `<table>_batch` for all
+ * those issued in the same tick (see `TickBatcher`). Lease releases wake waiters in
  * every process through LISTEN/NOTIFY. Expired rows are deleted by a periodic, bounded
  * cleanup. See docs/engines/postgres.md.
  */
@@ -45,6 +51,17 @@ export class PostgresEngine implements Engine {
   private readonly sql: Statements;
   private readonly sync: string;
   private readonly log: RateLimitedLog;
+  /**
+   * Lone token buckets of one tick: alone, the one-statement path; several, one call of
+   * `<table>_batch` (one round trip, one commit, a hot key's row locked and written once).
+   */
+  private readonly buckets = new TickBatcher<AcquireRequest, LayerDecision>(
+    (rs) =>
+      rs.length === 1
+        ? this.acquireTokenBucket(rs[0]).then((d) => [d])
+        : this.acquireTokenBuckets(rs),
+    MAX_BATCH,
+  );
   private pool?: Pool;
   private opening?: Promise<void>;
   /** Set by close(): no lazy reconnection after it. */
@@ -74,9 +91,15 @@ export class PostgresEngine implements Engine {
     return this.opening;
   }
 
-  /** Closes the pool, the LISTEN client and the cleanup timer. Idempotent. */
+  /**
+   * Closes the pool, the LISTEN client and the cleanup timer. Idempotent. Token-bucket
+   * decisions still waiting for their tick's batch fail as calls after close() do: sent now,
+   * they would reach a pool being ended, where `pg` leaves them waiting for a connection until
+   * `socket_connect_timeout`.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.buckets.failQueued(this.closedError('acquire_tb_batch'));
     await this.opening?.catch(() => undefined);
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     this.cleanupTimer = undefined;
@@ -91,7 +114,7 @@ export class PostgresEngine implements Engine {
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return [];
     if (requests.length === 1 && isPlainTokenBucket(requests[0]))
-      return [await this.acquireTokenBucket(requests[0])];
+      return [await this.buckets.submit(requests[0])];
     const values = [
       requests.map((r) => r.key),
       requests.map((r) => r.cost),
@@ -125,6 +148,41 @@ export class PostgresEngine implements Engine {
       values,
     );
     return decideLayer({ tat: rows[0].prev_tat ?? undefined }, rows[0].decided_at, r).decision;
+  }
+
+  /**
+   * Lone token buckets in one call of `<table>_batch`, decided in this order; each decision is
+   * derived from the tat before it and the call's time with the reference model, as on the
+   * one-statement path.
+   */
+  private async acquireTokenBuckets(rs: readonly AcquireRequest[]): Promise<LayerDecision[]> {
+    // Each key once, and per decision its key's index there (1-based, as in SQL).
+    const keys: string[] = [];
+    const index = new Map<string, number>();
+    const slots = rs.map((r) => {
+      let slot = index.get(r.key);
+      if (slot === undefined) index.set(r.key, (slot = keys.push(r.key)));
+      return slot;
+    });
+    const values = [
+      keys,
+      slots,
+      rs.map((r) => r.cost),
+      rs.map((r) => r.policy.gcra!.intervalMs),
+      rs.map((r) => r.policy.gcra!.burst),
+      rs.map((r) => r.maxWaitMs),
+      this.sync,
+      this.testNow(),
+    ];
+    const { rows } = await this.query<{ d: (number | null)[] }>(
+      'acquire_tb_batch',
+      this.sql.batch,
+      values,
+    );
+    const d = rows[0].d;
+    return rs.map(
+      (r, i) => decideLayer({ tat: d[i + 1] ?? undefined }, d[0] as number, r).decision,
+    );
   }
 
   async release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
@@ -301,13 +359,15 @@ export class PostgresEngine implements Engine {
    */
   private async poolFor(op: string): Promise<Pool> {
     if (this.pool) return this.pool;
-    if (this.closed) {
-      throw new RateSyncError(
-        `Store '${this.ctx.storeId}': ${op} called after the postgres engine was closed.`,
-      );
-    }
+    if (this.closed) throw this.closedError(op);
     await this.connect();
     return this.pool as unknown as Pool;
+  }
+
+  private closedError(op: string): RateSyncError {
+    return new RateSyncError(
+      `Store '${this.ctx.storeId}': ${op} called after the postgres engine was closed.`,
+    );
   }
 
   private failure(op: string, err: unknown): RateSyncError {

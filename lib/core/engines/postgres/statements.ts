@@ -26,6 +26,11 @@ export interface Statements {
    * statement's transaction (set_config(..., true) inside the statement, before its commit).
    */
   readonly acquireTokenBucket: string;
+  /**
+   * Several such token buckets at once, in arrival order: params are the 8 arguments of
+   * `<table>_batch` (see batch.sql.ts).
+   */
+  readonly batch: string;
   /** Params: the 5 arguments of `<table>_release` (see lease.sql.ts). */
   readonly release: string;
   /** Params: the 5 arguments of `<table>_renew` (see lease.sql.ts). */
@@ -66,6 +71,9 @@ ON CONFLICT (key) DO UPDATE SET
   prev_tat = x.tat,
   decided_at = excluded.decided_at
 RETURNING prev_tat, decided_at`,
+    batch:
+      `SELECT ${n.qBatch}($1::text[], $2::integer[], $3::integer[], $4::float8[], $5::integer[], ` +
+      `$6::float8[], $7::text, $8::float8) AS d`,
     release: `SELECT ${n.qRelease}($1::text, $2::text, $3::text, $4::text, $5::float8) AS released`,
     renew: `SELECT ${n.qRenew}($1::text, $2::text[], $3::float8, $4::text, $5::float8) AS renewed`,
     resetKey: `WITH d AS (DELETE FROM ${n.qTable} WHERE key = $1::text RETURNING cardinality(lease_ids) AS leases)
