@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
 import { buildCore } from './build-core';
+import { dropPrefix } from './engine-fixture';
 import { JsonChild } from './child';
 
 /**
@@ -36,6 +37,7 @@ describeRedis('redis across processes', () => {
   afterAll(async () => {
     for (const c of children) c.send({ exit: true });
     await Promise.all(children.map((c) => c.stop()));
+    await dropPrefix(prefix); // the in-flight counter has no TTL
   });
 
   async function runAll<T>(cmd: Record<string, unknown>): Promise<T[]> {
