@@ -2,7 +2,7 @@ import { Controller, Get, Module, type DynamicModule, type Type } from '@nestjs/
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { RateLimit, RateSyncModule } from '../../lib';
-import type { AppVariant } from './app-variant';
+import { BENCH_REDIS_URL, type AppVariant } from './app-variant';
 
 /** "Never reached" for throttler: far above what one client can send in its 1 s window. */
 const UNREACHED = 1_000_000_000;
@@ -33,7 +33,8 @@ export class BenchAppModule {
   /**
    * The application of one variant. rate-sync: a token bucket on the memory engine, either
    * never reached (100,000/s, burst 10 million) or always exceeded (one admission per hour,
-   * burst 1). throttler: set
+   * burst 1); `rate-sync-redis`: the never-reached bucket on Redis (its one key, the client
+   * IP, expires by itself within a second). throttler: set
    * up as its README shows (`ThrottlerModule.forRoot([{ ttl, limit }])` and `ThrottlerGuard` as
    * APP_GUARD) with its default in-memory storage, either never reached (a 1 s window, the
    * shortest sensible, since its storage keeps one timestamp per hit within the window) or
@@ -46,6 +47,24 @@ export class BenchAppModule {
     switch (variant) {
       case 'bare':
         return { module: BenchAppModule, controllers };
+      case 'rate-sync-redis':
+        return {
+          module: BenchAppModule,
+          controllers,
+          imports: [
+            RateSyncModule.forRoot({
+              configFile: false,
+              stores: {
+                r: {
+                  engine: 'redis',
+                  url: BENCH_REDIS_URL,
+                  keyPrefix: `rs_bench_http_${process.pid}`,
+                },
+              },
+              limiters: { api: { store: 'r', ...UNREACHED_TOKEN_BUCKET } },
+            }),
+          ],
+        };
       case 'rate-sync':
       case 'rate-sync-reject':
         return {
