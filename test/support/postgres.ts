@@ -12,6 +12,7 @@ import { redactUrl } from '../../lib/core/config/redact';
 import type { EngineContext } from '../../lib/core/engines/engine-context';
 import type { RateSyncLogger } from '../../lib/core/logger';
 import type { StoreOptions } from '../../lib/core/options';
+import { describeIfPresent } from './needs-server';
 
 /** The test server. */
 export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,29 +46,15 @@ export function pgStatus(): true | string {
   return status;
 }
 
-/**
- * `describe` for suites that need PostgreSQL. When the server is unreachable: under CI=true the
- * suite fails loudly; otherwise it is skipped with a loud notice (never silently green).
- */
+/** `describe` for suites that need PostgreSQL; see {@link describeIfPresent} when it is down. */
 export function describePg(name: string, fn: () => void): void {
   const s = pgStatus();
-  if (s === true) {
-    describe(name, fn);
-    return;
-  }
-  const why = `PostgreSQL is unreachable at ${redactUrl(PG_URL)}: ${s}`;
-  if (process.env.CI === 'true' || process.env.CI === '1') {
-    describe(name, () => {
-      it('needs a reachable PostgreSQL (CI=true)', () => {
-        throw new Error(`${why}. Start it or set DATABASE_URL.`);
-      });
-    });
-    return;
-  }
-  console.warn(
-    `\n*** SKIPPED "${name}": ${why}. Start it or set DATABASE_URL (CI=true makes this a failure). ***\n`,
+  describeIfPresent(
+    name,
+    fn,
+    s === true ? undefined : `PostgreSQL is unreachable at ${redactUrl(PG_URL)}: ${s}`,
+    'Start it or set DATABASE_URL',
   );
-  describe.skip(name, fn);
 }
 
 /** A fresh identifier for a schema or table: unique per run, file and call. */

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { describeIfPresent } from './needs-server';
 
 /** The Redis the suites use: `REDIS_URL`, else the local default. */
 export function redisUrl(): string {
@@ -32,50 +33,27 @@ export function redisAvailable(): boolean {
   return cached;
 }
 
-/**
- * `describe` when Redis is reachable. Otherwise: under `CI=true` a suite that fails loudly
- * (a CI run must not pass by skipping), else a skipped suite and a loud console notice.
- */
+/** `describe` when Redis is reachable; see {@link describeIfPresent} for when it is not. */
 export function describeRedis(name: string, fn: () => void): void {
-  if (redisAvailable()) {
-    describe(name, fn);
-    return;
-  }
   const where = redisUrl().replace(/\/\/[^@/]*@/, '//***@');
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('needs a reachable Redis', () => {
-        throw new Error(
-          `Redis is not reachable at ${where} and CI=true: start it or set REDIS_URL.`,
-        );
-      });
-    });
-    return;
-  }
-  console.warn(
-    `\n*** SKIPPING "${name}": Redis is not reachable at ${where} (set REDIS_URL). ***\n`,
+  describeIfPresent(
+    name,
+    fn,
+    redisAvailable() ? undefined : `Redis is not reachable at ${where}`,
+    'Start it or set REDIS_URL',
   );
-  describe.skip(name, fn);
 }
 
 /**
  * `describe` when `redis-server` and `redis-cli` are installed (suites that start their own
- * servers: faults, cluster); otherwise fails under `CI=true`, else skips loudly.
+ * servers: faults, cluster); see {@link describeIfPresent} for when they are not.
  */
 export function describeRedisBinaries(name: string, fn: () => void): void {
   const ok = ['redis-server', 'redis-cli'].every((b) => spawnSync(b, ['--version']).status === 0);
-  if (ok) {
-    describe(name, fn);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('needs redis-server and redis-cli', () => {
-        throw new Error('redis-server / redis-cli are not on the PATH and CI=true: install them.');
-      });
-    });
-    return;
-  }
-  console.warn(`\n*** SKIPPING "${name}": redis-server / redis-cli are not installed. ***\n`);
-  describe.skip(name, fn);
+  describeIfPresent(
+    name,
+    fn,
+    ok ? undefined : 'redis-server / redis-cli are not on the PATH',
+    'Install them',
+  );
 }
