@@ -1,3 +1,5 @@
+import { SERVER_NOW_LUA } from './server-now';
+
 /**
  * The decision script: decides N layers all-or-nothing in one atomic call (DESIGN 3.1 to 3.6).
  *
@@ -51,13 +53,7 @@ local function ttl(ms)
   return math.max(1, math.ceil(ms))
 end
 
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
+${SERVER_NOW_LUA}
 local dry = ARGV[2] == '1'
 local token = ARGV[3]
 local layers = #KEYS / 3

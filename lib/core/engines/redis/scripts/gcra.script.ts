@@ -1,3 +1,5 @@
+import { SERVER_NOW_LUA } from './server-now';
+
 /**
  * The hot path: layers whose policy is a token bucket only (no window, no concurrency), by far
  * the most common decision. It is the acquire script (`acquire.script.ts`) specialised to that
@@ -27,15 +29,8 @@
  * then per decision, in plan order, the tat it was decided from ('' for no state), as stored.
  */
 export const GCRA_LUA = `
-local now, now_s
-if ARGV[1] ~= '' then
-  now_s = ARGV[1]
-  now = tonumber(now_s)
-else
-  local clock = redis.call('TIME')
-  now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
-  now_s = clock[1] .. ' ' .. clock[2]
-end
+${SERVER_NOW_LUA}
+local now_s = clock and (clock[1] .. ' ' .. clock[2]) or ARGV[1]
 -- per spec: its parsed fields; per key: tat and its string as read or last written
 -- (false: no state)
 local specs, tats, tat_strings, ttls = {}, {}, {}, {}

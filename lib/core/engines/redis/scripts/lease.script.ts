@@ -1,3 +1,5 @@
+import { SERVER_NOW_LUA } from './server-now';
+
 /**
  * Lease scripts: release, renewal and key reset (DESIGN 3.2). Each is one atomic call on the
  * keys of one layer, which share a hash tag and so a cluster slot.
@@ -30,13 +32,7 @@ return removed
  * Returns the number of leases renewed.
  */
 export const RENEW_LUA = `
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
+${SERVER_NOW_LUA}
 local expiry = now + tonumber(ARGV[2])
 local score = string.format('%.17g', expiry)
 local renewed = 0
