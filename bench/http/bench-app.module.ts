@@ -1,7 +1,7 @@
 import { Controller, Get, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { RateLimit, RateSyncModule } from '../../lib';
+import { RateLimit, RateSyncModule, type StoreOptions } from '../../lib';
 import { BENCH_REDIS_URL, type AppVariant } from './app-variant';
 
 /** "Never reached" for throttler: far above what one client can send in its 1 s window. */
@@ -47,42 +47,29 @@ export class BenchAppModule {
     switch (variant) {
       case 'bare':
         return { module: BenchAppModule, controllers };
-      case 'rate-sync-redis':
-        return {
-          module: BenchAppModule,
-          controllers,
-          imports: [
-            RateSyncModule.forRoot({
-              configFile: false,
-              stores: {
-                r: {
-                  engine: 'redis',
-                  url: BENCH_REDIS_URL,
-                  keyPrefix: `rs_bench_http_${process.pid}`,
-                },
-              },
-              limiters: { api: { store: 'r', ...UNREACHED_TOKEN_BUCKET } },
-            }),
-          ],
-        };
       case 'rate-sync':
       case 'rate-sync-reject':
+      case 'rate-sync-redis': {
+        const store: StoreOptions =
+          variant === 'rate-sync-redis'
+            ? { engine: 'redis', url: BENCH_REDIS_URL, keyPrefix: `rs_bench_http_${process.pid}` }
+            : { engine: 'memory' };
+        const limit =
+          variant === 'rate-sync-reject'
+            ? { ratePerSecond: 1 / 3600, burst: 1 }
+            : UNREACHED_TOKEN_BUCKET;
         return {
           module: BenchAppModule,
           controllers,
           imports: [
             RateSyncModule.forRoot({
               configFile: false,
-              stores: { mem: { engine: 'memory' } },
-              limiters: {
-                api:
-                  variant === 'rate-sync'
-                    ? { store: 'mem', ...UNREACHED_TOKEN_BUCKET }
-                    : { store: 'mem', ratePerSecond: 1 / 3600, burst: 1 },
-              },
+              stores: { s: store },
+              limiters: { api: { store: 's', ...limit } },
             }),
           ],
         };
+      }
       case 'throttler':
       case 'throttler-reject':
         return {
