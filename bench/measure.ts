@@ -57,3 +57,27 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * {@link measure} of a limiter call that resolves to whether it admitted, over the keys of a
+ * key set: the measurement plus the share admitted, as the `admitted %` column.
+ */
+export async function measureAdmissions(
+  op: (key: string) => Promise<boolean>,
+  keyAt: (i: number) => string,
+  concurrency: number,
+  durationMs: number,
+): Promise<Measurement & { extra: { 'admitted %': number } }> {
+  let admitted = 0;
+  let calls = 0;
+  const m = await measure(
+    (i) =>
+      op(keyAt(i)).then((ok) => {
+        calls++;
+        if (ok) admitted++;
+      }),
+    concurrency,
+    durationMs,
+  );
+  return { ...m, extra: { 'admitted %': calls ? Math.round((admitted / calls) * 1000) / 10 : 0 } };
+}

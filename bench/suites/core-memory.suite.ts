@@ -2,7 +2,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { RateSync, type LimiterOptions } from '../../lib/core';
 import { manyKeys, oneKey, type KeySet } from '../lib/key-set';
 import { silentLogger } from '../lib/silent-logger';
-import { measure } from '../measure';
+import { measureAdmissions } from '../measure';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
 import { find, ratioGoal } from '../report/goals';
@@ -97,20 +97,15 @@ async function measureOnce(
   const prepared = contender.prepare(keys, options.smoke);
   // Collect the previous contender's garbage now rather than during this run (needs --expose-gc).
   (globalThis as { gc?: () => void }).gc?.();
-  let admitted = 0;
-  let calls = 0;
-  const m = await measure(
-    (i) =>
-      prepared.op(keys.keyAt(i)).then((ok) => {
-        calls++;
-        if (ok) admitted++;
-      }),
+  const m = await measureAdmissions(
+    (key) => prepared.op(key),
+    (i) => keys.keyAt(i),
     concurrency,
     options.durationMs,
   );
   await prepared.close();
   if (prepared.settleMs) await new Promise((r) => setTimeout(r, prepared.settleMs));
-  return { ...m, extra: { 'admitted %': calls ? Math.round((admitted / calls) * 1000) / 10 : 0 } };
+  return m;
 }
 
 export const coreMemorySuite: BenchSuite = {

@@ -13,7 +13,7 @@ import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import { RateSync } from '../../lib/core';
 import { manyKeys, oneKey, type KeySet } from '../lib/key-set';
 import { silentLogger } from '../lib/silent-logger';
-import { measure } from '../measure';
+import { measureAdmissions } from '../measure';
 import { find, ratioGoal } from '../report/goals';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
@@ -137,22 +137,13 @@ async function measureOnce(
   durationMs: number,
 ): Promise<Sample> {
   const prepared = await contender.prepare();
-  let admitted = 0;
-  let calls = 0;
   try {
-    const m = await measure(
-      (i) =>
-        prepared.op(keys.keyAt(i)).then((ok) => {
-          calls++;
-          if (ok) admitted++;
-        }),
+    return await measureAdmissions(
+      (key) => prepared.op(key),
+      (i) => keys.keyAt(i),
       concurrency,
       durationMs,
     );
-    return {
-      ...m,
-      extra: { 'admitted %': calls ? Math.round((admitted / calls) * 1000) / 10 : 0 },
-    };
   } finally {
     await prepared.close();
   }

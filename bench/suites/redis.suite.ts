@@ -11,7 +11,7 @@ import { systemClock } from '../../lib/core/clock';
 import { toPolicy } from '../../lib/core/policy';
 import { manyKeys, oneKey, type KeySet } from '../lib/key-set';
 import { silentLogger } from '../lib/silent-logger';
-import { measure } from '../measure';
+import { measureAdmissions } from '../measure';
 import { find, ratioGoal } from '../report/goals';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
@@ -143,15 +143,14 @@ async function measureOnce(
   durationMs: number,
 ): Promise<Sample> {
   const p = await c.prepare();
-  let admitted = 0;
-  let calls = 0;
-  const m = await measure(
-    (i) => p.op(keys.keyAt(i)).then((ok) => void (calls++, ok && admitted++)),
+  const m = await measureAdmissions(
+    (key) => p.op(key),
+    (i) => keys.keyAt(i),
     concurrency,
     durationMs,
   );
   await p.close();
-  return { ...m, extra: { 'admitted %': calls ? Math.round((admitted / calls) * 1000) / 10 : 0 } };
+  return m;
 }
 
 /**
