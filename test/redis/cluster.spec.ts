@@ -1,11 +1,10 @@
-import type { AcquireRequest } from '../../lib/core/engines/engine';
 import type { RedisEngine } from '../../lib/core/engines/redis';
 import { slotOf } from '../../lib/core/engines/redis/cluster-slot';
 import { storageKey } from '../../lib/core/keys';
-import { toPolicy, type LimiterPolicy } from '../../lib/core/policy';
+import { toPolicy } from '../../lib/core/policy';
 import { engineContract } from '../contract/engine-contract';
 import { describeRedisBinaries, uniquePrefix } from '../support/redis';
-import { openEngine } from './engine-fixture';
+import { openEngine, req } from './engine-fixture';
 import { RedisCluster } from './redis-cluster';
 
 /**
@@ -46,18 +45,6 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
         keyPrefix: uniquePrefix('clc'),
       }),
     });
-  });
-
-  const req = (
-    policy: LimiterPolicy,
-    key: string,
-    extra: Partial<AcquireRequest> = {},
-  ): AcquireRequest => ({
-    policy,
-    key,
-    cost: 1,
-    maxWaitMs: 0,
-    ...extra,
   });
 
   it('counts 300 keys exactly, spread over every master', async () => {

@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import { RedisEngine, type RedisEngineInternals } from '../../lib/core/engines/redis';
 import { systemClock } from '../../lib/core/clock';
+import type { AcquireRequest } from '../../lib/core/engines/engine';
+import type { LimiterPolicy } from '../../lib/core/policy';
 import type { RateSyncLogger } from '../../lib/core/logger';
 import type { StoreOptions } from '../../lib/core/options';
 import { redisUrl, uniquePrefix } from '../support/redis';
@@ -53,3 +55,10 @@ export async function dropPrefix(prefix: string): Promise<void> {
     raw.disconnect();
   }
 }
+
+/** A one-layer request of cost 1 that does not wait, with `extra` on top. */
+export const req = (
+  policy: LimiterPolicy,
+  key: string,
+  extra: Partial<AcquireRequest> = {},
+): AcquireRequest => ({ policy, key, cost: 1, maxWaitMs: 0, ...extra });

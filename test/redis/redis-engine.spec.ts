@@ -1,26 +1,14 @@
 import Redis from 'ioredis';
 import { RateSyncError } from '../../lib/core/errors';
 import { systemClock } from '../../lib/core/clock';
-import type { AcquireRequest } from '../../lib/core/engines/engine';
 import { layerKeys, RedisEngine } from '../../lib/core/engines/redis';
 import { storageKey } from '../../lib/core/keys';
-import { toPolicy, type LimiterPolicy } from '../../lib/core/policy';
+import { toPolicy } from '../../lib/core/policy';
 import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
-import { MemoLogger, openEngine } from './engine-fixture';
+import { MemoLogger, openEngine, req } from './engine-fixture';
 import { sparePort } from './redis-server';
 
 /** The Redis engine on the real server clock: TTLs, leases, pub/sub, reset, errors, lifecycle. */
-const req = (
-  policy: LimiterPolicy,
-  key: string,
-  extra: Partial<AcquireRequest> = {},
-): AcquireRequest => ({
-  policy,
-  key,
-  cost: 1,
-  maxWaitMs: 0,
-  ...extra,
-});
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describeRedis('RedisEngine on a real server', () => {
