@@ -120,6 +120,34 @@ describePg('PostgresEngine', () => {
       expect(await hasBatchFunction()).toBe(true);
     });
 
+    it('a function whose SET clauses differ is outdated: replaced at connect(), or an error without auto_create', async () => {
+      await open({ tableName: 'settings' });
+      const fn = `"${schema}".settings_batch`;
+      const settings = () =>
+        withClient(
+          async (c) =>
+            (await c.query(`SELECT proconfig FROM pg_proc WHERE oid = $1::regproc`, [fn])).rows[0]
+              .proconfig as string[],
+        );
+      const expected = ['enable_seqscan=off', 'plan_cache_mode=force_generic_plan'];
+      expect((await settings()).sort()).toEqual(expected);
+      await open({ tableName: 'settings', autoCreate: false }); // as installed: no false alarm
+      await withClient((c) => c.query(`ALTER FUNCTION ${fn} RESET enable_seqscan`));
+
+      const err = await open({ tableName: 'settings', autoCreate: false }).catch((x: Error) => x);
+      expect(err).toBeInstanceOf(StoreSetupError);
+      const message = (err as Error).message;
+      expect(message).toMatch(/"settings_batch"\(text\[\], .*\) has other SET settings than/);
+      expect(message).toContain(
+        '(installed: plan_cache_mode=force_generic_plan; ' +
+          'expected: enable_seqscan=off, plan_cache_mode=force_generic_plan), and auto_create is false',
+      );
+      expect(message).toMatch(/SET plan_cache_mode = force_generic_plan SET enable_seqscan = off/);
+      expect(await settings()).toEqual(['plan_cache_mode=force_generic_plan']);
+      await open({ tableName: 'settings' });
+      expect((await settings()).sort()).toEqual(expected);
+    });
+
     it("refuses a table of the same name with another layout (e.g. the Python library's)", async () => {
       await withClient((c) =>
         c.query(

@@ -43,6 +43,11 @@ export interface FunctionDef {
   readonly signature: string;
   /** The body the installed function must have (pg_proc.prosrc). */
   readonly body: string;
+  /**
+   * The `SET` clauses the installed function must have, as pg_proc.proconfig holds them
+   * (`name=value`), sorted; empty for none. Read from {@link create} by {@link functionSettings}.
+   */
+  readonly settings: readonly string[];
   /** The CREATE OR REPLACE FUNCTION statement. */
   readonly create: string;
 }
@@ -50,7 +55,7 @@ export interface FunctionDef {
 /** The four functions of a table, in creation order. */
 export function functionDefs(names: PostgresNames): FunctionDef[] {
   const [release, renew] = leaseFunctions(names.qTable, names.qRelease, names.qRenew);
-  return [
+  const defs: Omit<FunctionDef, 'settings'>[] = [
     {
       role: 'acquire',
       signature: `${names.qAcquire}(${ACQUIRE_ARGS})`,
@@ -76,6 +81,27 @@ export function functionDefs(names: PostgresNames): FunctionDef[] {
       create: renew,
     },
   ];
+  return defs.map((d) => ({ ...d, settings: functionSettings(d.create) }));
+}
+
+/**
+ * The `SET name = value` clauses of a CREATE FUNCTION statement (those before its body), as
+ * pg_proc.proconfig stores them: `name=value`, sorted, names and unquoted values lowercased as
+ * PostgreSQL folds them. Read from the statement so that each setting is written once, in the
+ * DDL. Only unquoted one-word values are understood, which is all the DDL uses; anything else
+ * throws, so that a new kind of clause cannot be skipped by the schema check unnoticed.
+ */
+export function functionSettings(create: string): string[] {
+  const bodyAt = create.indexOf('$rate_sync$');
+  if (bodyAt < 0) throw new Error('functionSettings: no $rate_sync$ body in the statement');
+  const [, ...clauses] = create.slice(0, bodyAt).split(/\bSET\b/i);
+  return clauses
+    .map((clause) => {
+      const m = /^(\w+)\s*(?:=|\bTO\b)\s*(\w+)(?:\s+AS)?$/i.exec(clause.trim());
+      if (!m) throw new Error(`functionSettings: cannot read SET${clause}`);
+      return `${m[1].toLowerCase()}=${m[2].toLowerCase()}`;
+    })
+    .sort();
 }
 
 /**

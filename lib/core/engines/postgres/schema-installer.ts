@@ -23,15 +23,17 @@ interface Inspection {
   readonly columns: string[];
   /** pg_proc.prosrc of each function of {@link functionDefs}, null when missing. */
   readonly bodies: (string | null)[];
+  /** pg_proc.proconfig (`name=value` settings) of each function, null when none or missing. */
+  readonly settings: (string[] | null)[];
 }
 
 /**
- * Checks that the table and its functions exist with the layout and bodies this version
- * expects; with `autoCreate`, creates or replaces what is missing or outdated first. The DDL
- * runs in one transaction holding a transaction-scoped advisory lock, so processes starting at
- * once do it one after the other (CREATE ... IF NOT EXISTS alone can still collide on
- * pg_type), and each re-inspects after getting the lock. Nothing is created when everything is
- * already in place, so a role with DML rights only can run with the default `auto_create`.
+ * Checks that the table and its functions exist with the layout, bodies and SET clauses this
+ * version expects; with `autoCreate`, creates or replaces what is missing or outdated first.
+ * The DDL runs in one transaction holding a transaction-scoped advisory lock, so processes
+ * starting at once do it one after the other (CREATE ... IF NOT EXISTS alone can still collide
+ * on pg_type), and each re-inspects after getting the lock. Nothing is created when everything
+ * is already in place, so a role with DML rights only can run with the default `auto_create`.
  */
 export async function ensureSchema(client: PoolClient, o: SchemaOptions): Promise<void> {
   const defs = functionDefs(o.names);
@@ -59,7 +61,7 @@ export async function ensureSchema(client: PoolClient, o: SchemaOptions): Promis
     if (!state.schemaExists) await client.query(`CREATE SCHEMA IF NOT EXISTS ${o.names.qSchema}`);
     if (!state.tableExists) await client.query(tableDdl(o.names, o.unlogged));
     for (const [i, def] of defs.entries()) {
-      if (state.bodies[i] === def.body) continue;
+      if (functionProblem(state, i, def) === null) continue;
       // Another version: drop it first, as CREATE OR REPLACE cannot change a return type.
       if (state.bodies[i] !== null) await client.query(`DROP FUNCTION ${def.signature}`);
       await client.query(def.create);
@@ -89,7 +91,10 @@ async function inspect(
             ARRAY(SELECT p.prosrc
                     FROM unnest($3::text[]) WITH ORDINALITY AS s(sig, o)
                     LEFT JOIN pg_proc p ON p.oid = to_regprocedure(s.sig)
-                   ORDER BY s.o) AS bodies
+                   ORDER BY s.o) AS bodies,
+            (SELECT json_agg(p.proconfig ORDER BY s.o)
+               FROM unnest($3::text[]) WITH ORDINALITY AS s(sig, o)
+               LEFT JOIN pg_proc p ON p.oid = to_regprocedure(s.sig)) AS settings
        FROM (SELECT to_regclass($2) AS oid) AS r
        LEFT JOIN pg_class c ON c.oid = r.oid`,
     [names.qSchema, names.qTable, defs.map((d) => d.signature)],
@@ -101,6 +106,7 @@ async function inspect(
     persistence: row.persistence,
     columns: row.columns,
     bodies: row.bodies,
+    settings: row.settings,
   };
 }
 
@@ -109,11 +115,27 @@ function problems(state: Inspection, defs: FunctionDef[], names: PostgresNames):
   if (!state.schemaExists) out.push(`schema ${names.qSchema} does not exist`);
   if (!state.tableExists) out.push(`table ${names.qTable} does not exist`);
   defs.forEach((d, i) => {
-    const body = state.bodies[i];
-    if (body === null) out.push(`function ${d.signature} does not exist`);
-    else if (body !== d.body) out.push(`function ${d.signature} is from another version`);
+    const problem = functionProblem(state, i, d);
+    if (problem !== null) out.push(problem);
   });
   return out;
+}
+
+/**
+ * Why function `i` as installed is not this version's (null: it is): missing, another body, or
+ * other SET clauses (compared sorted, so the order of ALTER FUNCTION ... SET does not matter).
+ */
+function functionProblem(state: Inspection, i: number, def: FunctionDef): string | null {
+  const body = state.bodies[i];
+  if (body === null) return `function ${def.signature} does not exist`;
+  if (body !== def.body) return `function ${def.signature} is from another version`;
+  const settings = [...(state.settings[i] ?? [])].sort();
+  if (settings.join(', ') === def.settings.join(', ')) return null;
+  const list = (s: readonly string[]) => (s.length > 0 ? s.join(', ') : 'none');
+  return (
+    `function ${def.signature} has other SET settings than this version's ` +
+    `(installed: ${list(settings)}; expected: ${list(def.settings)})`
+  );
 }
 
 function checkColumns(state: Inspection, o: SchemaOptions): void {
