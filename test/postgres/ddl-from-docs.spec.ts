@@ -23,7 +23,8 @@ import {
 } from '../support/postgres';
 
 const DOC = join(ROOT, 'docs/engines/postgres.md');
-const BLOCK = /(<!-- ddl:begin[^>]*-->\n```sql\n)([\s\S]*?)(```\n<!-- ddl:end -->)/;
+// Prettier puts a blank line between each comment and the fence.
+const BLOCK = /(<!-- ddl:begin[^>]*-->\n+```sql\n)([\s\S]*?)(```\n+<!-- ddl:end -->)/;
 
 function documentedDdl(): string {
   const match = BLOCK.exec(readFileSync(DOC, 'utf8'));
