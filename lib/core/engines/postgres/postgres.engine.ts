@@ -60,7 +60,7 @@ export class PostgresEngine implements Engine {
       rs.length === 1
         ? this.acquireTokenBucket(rs[0]).then((d) => [d])
         : this.acquireTokenBuckets(rs),
-    MAX_BATCH,
+    { maxBatch: MAX_BATCH },
   );
   private pool?: Pool;
   private opening?: Promise<void>;

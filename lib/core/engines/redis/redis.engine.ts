@@ -19,7 +19,7 @@ import {
   type LayerReply,
 } from './acquire-codec';
 import { TickBatcher } from '../tick-batcher';
-import { decodeBatch, encodeBatch, MAX_BATCH, type BucketCall } from './bucket-batch';
+import { decodeBatch, encodeBatch, MAX_BATCH, SPLIT_FROM, type BucketCall } from './bucket-batch';
 import { slotOf } from './cluster-slot';
 import { DISCONNECT_TIMEOUT_MS, quitOrDisconnect, waitReady } from './client-lifecycle';
 import { acquireAcrossSlots, sameSlot } from './cross-slot';
@@ -34,17 +34,19 @@ import {
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, layerKeys } from './redis-keys';
 import { ReleaseHub } from './release-hub';
 import { ACQUIRE_LUA } from './scripts/acquire.script';
-import { GCRA_LUA } from './scripts/gcra.script';
+import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
 import { RELEASE_LUA, RENEW_LUA, RESET_KEY_LUA, UNDO_LUA } from './scripts/lease.script';
 import { loadScripts, luaScript, runScript, type LuaScript } from './script-runner';
 
 const ACQUIRE = luaScript('acquire', ACQUIRE_LUA);
-const GCRA = luaScript('acquire', GCRA_LUA); // named for messages: it is an acquire
+// named for messages: they are acquires
+const GCRA = luaScript('acquire', GCRA_LUA);
+const GCRA_ONE = luaScript('acquire', GCRA_ONE_LUA);
 const RELEASE = luaScript('release', RELEASE_LUA);
 const RENEW = luaScript('renew', RENEW_LUA);
 const RESET_KEY = luaScript('reset-key', RESET_KEY_LUA);
 const UNDO = luaScript('undo', UNDO_LUA);
-const SCRIPTS = [ACQUIRE, GCRA, RELEASE, RENEW, RESET_KEY, UNDO];
+const SCRIPTS = [ACQUIRE, GCRA, GCRA_ONE, RELEASE, RENEW, RESET_KEY, UNDO];
 
 /** Test-only hooks. Production code never passes them. */
 export interface RedisEngineInternals {
@@ -91,12 +93,12 @@ export class RedisEngine implements Engine {
     this.client = createClient(ctx.storeId, o);
     this.client.on('error', (err: Error) => this.warn('client', err.message));
     this.hub = new ReleaseHub(this.client, this.isCluster, (topic, m) => this.warn(topic, m));
-    this.buckets = new TickBatcher(
-      (calls) => this.decideBuckets(calls),
-      MAX_BATCH,
+    this.buckets = new TickBatcher((calls) => this.decideBuckets(calls), {
+      maxBatch: MAX_BATCH,
+      splitFrom: SPLIT_FROM,
       // On a cluster, a call holds the keys of one slot only.
-      this.isCluster ? (c) => slotOf(c.request.key) : undefined,
-    );
+      groupOf: this.isCluster ? (c) => slotOf(c.request.key) : undefined,
+    });
   }
 
   async connect(): Promise<void> {
@@ -216,10 +218,14 @@ export class RedisEngine implements Engine {
     return this.buckets.submit({ request: r, key: `${this.prefix}:{${r.key}}:t`, arg });
   }
 
-  /** One script call for a tick's token-bucket decisions: one single-layer reply each. */
+  /**
+   * One script call for a tick's token-bucket decisions (the lean one-decision script for a
+   * tick of one): one single-layer reply each.
+   */
   private async decideBuckets(calls: BucketCall[]): Promise<LayerDecision[][]> {
     const { keys, args } = encodeBatch(calls, this.internals.now?.());
-    return decodeBatch(calls, String(await this.run(GCRA, keys, args))).map(one);
+    const script = calls.length === 1 ? GCRA_ONE : GCRA;
+    return decodeBatch(calls, String(await this.run(script, keys, args))).map(one);
   }
 
   private async resetKey(storageKey: string): Promise<void> {
