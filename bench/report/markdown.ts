@@ -15,7 +15,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}`,
     `- Node.js ${m.node}`,
     `- Load average (1 min): ${report.loadAverage.start.toFixed(2)} at the start, ${report.loadAverage.end.toFixed(2)} at the end ` +
-      `(above ${m.cores}, other work was competing for the CPU)`,
+      `(a load above ${m.cores} means other work was competing for the CPU)`,
     `- Command: \`${report.command}\`` +
       (report.code
         ? `, at commit ${report.code.commit}${report.code.libDirty ? ' with uncommitted changes in lib/' : ''}`
