@@ -4,7 +4,7 @@
  * round trip; no deadlock between the batches of several processes; a row deleted under a
  * batch is recreated; a failed call rejects every decision in it, none unhandled.
  */
-import { Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import { decideLayer } from '../../lib/core/algorithms/decide';
 import { ManualClock } from '../../lib/core/clock';
 import type { AcquireRequest, LayerDecision } from '../../lib/core/engines/engine';
@@ -83,11 +83,16 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
     await e.connect();
     return e;
   };
-  /** Runs `fn` and returns its result with the text of every statement sent through a pool. */
+  /** Runs `fn` and returns its result with the text of every statement sent meanwhile. */
   const sent = async <T>(fn: () => Promise<T>): Promise<{ result: T; texts: string[] }> => {
     queries.mockClear();
     const result = await fn();
-    return { result, texts: queries.mock.calls.map(([q]) => (q as { text: string }).text) };
+    return {
+      result,
+      texts: queries.mock.calls.map(([q]) =>
+        typeof q === 'string' ? q : (q as { text: string }).text,
+      ),
+    };
   };
   /** Checks the rows of the keys of `requests`: as the model left them, decided at `now`. */
   const expectRows = async (table: string, requests: AcquireRequest[], m: Model, now: number) => {
@@ -130,7 +135,7 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
     );
 
   beforeAll(() => process.on('unhandledRejection', onUnhandled));
-  beforeEach(() => (queries = jest.spyOn(Pool.prototype, 'query')));
+  beforeEach(() => (queries = jest.spyOn(Client.prototype, 'query')));
   afterEach(async () => {
     queries.mockRestore();
     await Promise.all(engines.splice(0).map((e) => e.close()));

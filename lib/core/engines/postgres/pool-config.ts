@@ -22,11 +22,14 @@ export interface Timeouts {
   readonly connectMs: number;
 }
 
+/** How much longer than the server's statement timeout the client waits for an answer. */
+export const QUERY_GRACE_MS = 250;
+
 export function timeouts(o: StoreOptions): Timeouts {
   const statementMs = Math.round((o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT) * 1000);
   return {
     statementMs,
-    queryMs: statementMs + 250,
+    queryMs: statementMs + QUERY_GRACE_MS,
     connectMs: Math.round((o.socketConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT) * 1000),
   };
 }
@@ -60,10 +63,15 @@ export function clientConfig(storeId: string, o: StoreOptions): ClientConfig {
   };
 }
 
-/** The store's one pool. */
+/**
+ * The store's one pool: the connection settings without `query_timeout`, which the engine
+ * keeps for all pooled queries with one timer (`query-deadline.ts`) instead of `pg`'s timer
+ * per query.
+ */
 export function poolConfig(storeId: string, o: StoreOptions): PoolConfig {
+  const { query_timeout: _perQueryTimer, ...connection } = clientConfig(storeId, o);
   return {
-    ...clientConfig(storeId, o),
+    ...connection,
     min: o.poolMinSize ?? 0,
     max: o.poolMaxSize ?? DEFAULT_POOL_MAX,
     // Idle connections do not keep the process alive: close() is still the way to end.

@@ -4,7 +4,7 @@
  * statement; the SQL itself lives in acquire.sql.ts, batch.sql.ts, lease.sql.ts and
  * statements.ts.
  */
-import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
 import type { Clock } from '../../clock';
 import { RateSyncError } from '../../errors';
@@ -20,11 +20,13 @@ import {
   clientConfig,
   describeTarget,
   poolConfig,
+  QUERY_GRACE_MS,
   scrubSecrets,
   synchronousCommit,
   timeouts,
 } from './pool-config';
 import { TickBatcher } from '../tick-batcher';
+import { QueryDeadlines } from './query-deadline';
 import { ReleaseListener } from './release-listener';
 import { ensureSchema } from './schema-installer';
 import { statements, type Statements } from './statements';
@@ -70,12 +72,15 @@ export class PostgresEngine implements Engine {
   private cleanupTimer?: NodeJS.Timeout;
   private cleaning = false;
   private testClock?: Clock;
+  /** The client-side limit of every pooled query (instead of `pg`'s per-query timer). */
+  private readonly deadlines: QueryDeadlines;
 
   /** @throws InvalidArgumentError when `tableName`, `schemaName` or `synchronousCommit` is invalid. */
   constructor(private readonly ctx: EngineContext) {
     this.names = postgresNames(ctx.options.schemaName, ctx.options.tableName);
     this.sql = statements(this.names);
     this.sync = synchronousCommit(ctx.options);
+    this.deadlines = new QueryDeadlines(timeouts(ctx.options).queryMs);
     this.log = new RateLimitedLog(ctx.logger);
   }
 
@@ -109,6 +114,7 @@ export class PostgresEngine implements Engine {
     this.pool = undefined;
     await listener?.close();
     await pool?.end();
+    this.deadlines.close();
   }
 
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
@@ -226,7 +232,8 @@ export class PostgresEngine implements Engine {
    * @returns the number of rows deleted.
    */
   async cleanup(batch = CLEANUP_BATCH, maxBatches = CLEANUP_MAX_BATCHES): Promise<number> {
-    const client = await this.connectClient('cleanup');
+    const pooled = await this.connectClient('cleanup');
+    const client = this.deadlines.bound(pooled, timeouts(this.ctx.options).queryMs);
     let failure: unknown;
     try {
       let total = 0;
@@ -235,11 +242,11 @@ export class PostgresEngine implements Engine {
         // A scan may be long on a big table with few expired rows: give it time, not to decisions.
         await client.query(`SET LOCAL statement_timeout = ${CLEANUP_STATEMENT_TIMEOUT_MS}`);
         await client.query(`SET LOCAL synchronous_commit = ${this.sync}`);
-        const res = await client.query({
-          text: this.sql.cleanup,
-          values: [batch],
-          query_timeout: CLEANUP_STATEMENT_TIMEOUT_MS + 1000,
-        } as QueryConfig);
+        const res = await this.deadlines.query(
+          pooled,
+          { text: this.sql.cleanup, values: [batch] },
+          CLEANUP_STATEMENT_TIMEOUT_MS + 1000,
+        );
         await client.query('COMMIT');
         total += res.rowCount ?? 0;
         if ((res.rowCount ?? 0) < batch) break;
@@ -249,7 +256,7 @@ export class PostgresEngine implements Engine {
       failure = err;
       throw this.failure('cleanup', err);
     } finally {
-      client.release(failure ? true : undefined);
+      pooled.release(failure ? true : undefined);
     }
   }
 
@@ -274,6 +281,10 @@ export class PostgresEngine implements Engine {
         `an idle PostgreSQL connection failed (${err.message}); it is replaced on next use`,
       ),
     );
+    // A checked-out connection that fails (a terminated backend) emits 'error'; its query
+    // fails with the same error, which the caller handles. Without a listener the event would
+    // be thrown (pool.query attaches one per query; the engine checks connections out itself).
+    pool.on('connect', (c) => c.on('error', () => undefined));
     let client: PoolClient;
     try {
       client = await pool.connect();
@@ -286,13 +297,15 @@ export class PostgresEngine implements Engine {
         { cause: err },
       );
     }
+    const ddlTimeoutMs = Math.max(timeouts(this.ctx.options).connectMs, 10_000);
     try {
-      await ensureSchema(client, {
+      // The client waits as long as the server may (statement_timeout), plus the usual grace.
+      await ensureSchema(this.deadlines.bound(client, ddlTimeoutMs + QUERY_GRACE_MS), {
         storeId: this.ctx.storeId,
         names: this.names,
         autoCreate: this.ctx.options.autoCreate ?? true,
         unlogged: this.ctx.options.unlogged ?? false,
-        ddlTimeoutMs: Math.max(timeouts(this.ctx.options).connectMs, 10_000),
+        ddlTimeoutMs,
         warn: (m) => this.ctx.logger.warn(m),
       });
       client.release();
@@ -335,19 +348,26 @@ export class PostgresEngine implements Engine {
     }
   }
 
-  /** One round trip on the pool; `prepared` statements are parsed once per connection. */
+  /**
+   * One round trip on a pooled connection; `prepared` statements are parsed once per
+   * connection. A connection whose query failed is discarded, as `pool.query` does.
+   */
   private async query<R extends object = Record<string, unknown>>(
     op: string,
     text: string,
     values: unknown[],
     prepared = true,
   ): Promise<QueryResult<R>> {
-    const pool = await this.poolFor(op);
+    const client = await this.connectClient(op);
     try {
-      return await pool.query<R>(
+      const result = await this.deadlines.query<R>(
+        client,
         prepared ? { name: `${this.names.statementPrefix}_${op}`, text, values } : { text, values },
       );
+      client.release();
+      return result;
     } catch (err) {
+      client.release(err instanceof Error ? err : true);
       throw this.failure(op, err);
     }
   }

@@ -1,7 +1,7 @@
-import type { PoolClient } from 'pg';
 import { StoreSetupError } from '../../errors';
 import { EXPECTED_COLUMNS, ddlScript, functionDefs, tableDdl, type FunctionDef } from './ddl';
 import type { PostgresNames } from './identifiers';
+import type { TimedClient } from './query-deadline';
 
 /** What connect() needs to know to check or create the schema objects. */
 export interface SchemaOptions {
@@ -35,7 +35,7 @@ interface Inspection {
  * on pg_type), and each re-inspects after getting the lock. Nothing is created when everything
  * is already in place, so a role with DML rights only can run with the default `auto_create`.
  */
-export async function ensureSchema(client: PoolClient, o: SchemaOptions): Promise<void> {
+export async function ensureSchema(client: TimedClient, o: SchemaOptions): Promise<void> {
   const defs = functionDefs(o.names);
   let state = await inspect(client, o.names, defs);
   checkColumns(state, o);
@@ -75,7 +75,7 @@ export async function ensureSchema(client: PoolClient, o: SchemaOptions): Promis
 }
 
 async function inspect(
-  client: PoolClient,
+  client: TimedClient,
   names: PostgresNames,
   defs: FunctionDef[],
 ): Promise<Inspection> {

@@ -1,0 +1,83 @@
+import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+
+/** A client whose every query has a client-side time limit (see {@link QueryDeadlines}). */
+export interface TimedClient {
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>>;
+}
+
+/** The message of a query that outlived its limit: the one `pg`'s `query_timeout` gives. */
+export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
+/**
+ * The client-side limit of the store's pooled queries, kept by one timer for all of them.
+ * `pg`'s `query_timeout` arms and clears a timer per query, which cost about 8% of the calls
+ * per second with one call in flight (docs/performance.md, "Where the time goes", point 5).
+ *
+ * A query that has not answered within its limit fails with {@link QUERY_TIMEOUT_MESSAGE}, as
+ * with `pg`'s option, however silent the network; its reply, if one ever comes, is dropped.
+ * The caller must then release the connection with the error, so that the pool discards it
+ * (`pg`'s `pool.query` does the same on any error). Limits are checked every quarter of the
+ * default limit, so a query fails between its limit and its limit plus that quarter.
+ */
+export class QueryDeadlines {
+  private readonly pending = new Set<Pending>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly defaultLimitMs: number) {}
+
+  query<R extends QueryResultRow>(
+    client: PoolClient,
+    config: QueryConfig,
+    limitMs = this.defaultLimitMs,
+  ): Promise<QueryResult<R>> {
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { due: performance.now() + limitMs, reject };
+      this.pending.add(entry);
+      this.timer ??= this.arm();
+      client.query<R>(config).then(
+        (result) => {
+          if (this.pending.delete(entry)) resolve(result);
+        },
+        (err: unknown) => {
+          if (this.pending.delete(entry)) reject(err);
+        },
+      );
+    });
+  }
+
+  /** `client` with every query bounded by `limitMs`. */
+  bound(client: PoolClient, limitMs: number): TimedClient {
+    return { query: (text, values) => this.query(client, { text, values }, limitMs) };
+  }
+
+  /** Stops the timer; queries still pending keep their own outcome. */
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(): NodeJS.Timeout {
+    // Unreferenced: a pending query keeps the process alive through its socket, not this.
+    return setTimeout(this.sweep, Math.max(1, this.defaultLimitMs / 4)).unref();
+  }
+
+  private readonly sweep = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const entry of this.pending) {
+      if (entry.due > now) continue;
+      this.pending.delete(entry);
+      entry.reject(new Error(QUERY_TIMEOUT_MESSAGE));
+    }
+    if (this.pending.size > 0) this.timer = this.arm();
+  };
+}
+
+interface Pending {
+  /** performance.now() after which the query has failed. */
+  readonly due: number;
+  readonly reject: (err: Error) => void;
+}
