@@ -299,15 +299,19 @@ export class PostgresEngine implements Engine {
     }
     const ddlTimeoutMs = Math.max(timeouts(this.ctx.options).connectMs, 10_000);
     try {
-      // The client waits as long as the server may (statement_timeout), plus the usual grace.
-      await ensureSchema(this.deadlines.bound(client, ddlTimeoutMs + QUERY_GRACE_MS), {
-        storeId: this.ctx.storeId,
-        names: this.names,
-        autoCreate: this.ctx.options.autoCreate ?? true,
-        unlogged: this.ctx.options.unlogged ?? false,
-        ddlTimeoutMs,
-        warn: (m) => this.ctx.logger.warn(m),
-      });
+      await ensureSchema(
+        this.deadlines.bound(client, timeouts(this.ctx.options).queryMs),
+        // The DDL waits as long as the server lets it (its statement_timeout), plus the grace.
+        this.deadlines.bound(client, ddlTimeoutMs + QUERY_GRACE_MS),
+        {
+          storeId: this.ctx.storeId,
+          names: this.names,
+          autoCreate: this.ctx.options.autoCreate ?? true,
+          unlogged: this.ctx.options.unlogged ?? false,
+          ddlTimeoutMs,
+          warn: (m) => this.ctx.logger.warn(m),
+        },
+      );
       client.release();
     } catch (err) {
       client.release(true);

@@ -35,7 +35,13 @@ interface Inspection {
  * on pg_type), and each re-inspects after getting the lock. Nothing is created when everything
  * is already in place, so a role with DML rights only can run with the default `auto_create`.
  */
-export async function ensureSchema(client: TimedClient, o: SchemaOptions): Promise<void> {
+export async function ensureSchema(
+  /** The connection, with the decisions' time limit: for the first, read-only inspection. */
+  client: TimedClient,
+  /** The same connection with the DDL's time limit (`ddlTimeoutMs` plus a grace). */
+  ddlClient: TimedClient,
+  o: SchemaOptions,
+): Promise<void> {
   const defs = functionDefs(o.names);
   let state = await inspect(client, o.names, defs);
   checkColumns(state, o);
@@ -50,25 +56,26 @@ export async function ensureSchema(client: TimedClient, o: SchemaOptions): Promi
         ddlScript(o.names, o.unlogged),
     );
   }
-  await client.query('BEGIN');
+  await ddlClient.query('BEGIN');
   try {
-    await client.query(
+    await ddlClient.query(
       `SET LOCAL statement_timeout = ${Math.max(1000, Math.round(o.ddlTimeoutMs))}`,
     );
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...o.names.ddlLock]);
-    state = await inspect(client, o.names, defs);
+    await ddlClient.query('SELECT pg_advisory_xact_lock($1, $2)', [...o.names.ddlLock]);
+    state = await inspect(ddlClient, o.names, defs);
     checkColumns(state, o);
-    if (!state.schemaExists) await client.query(`CREATE SCHEMA IF NOT EXISTS ${o.names.qSchema}`);
-    if (!state.tableExists) await client.query(tableDdl(o.names, o.unlogged));
+    if (!state.schemaExists)
+      await ddlClient.query(`CREATE SCHEMA IF NOT EXISTS ${o.names.qSchema}`);
+    if (!state.tableExists) await ddlClient.query(tableDdl(o.names, o.unlogged));
     for (const [i, def] of defs.entries()) {
       if (functionProblem(state, i, def) === null) continue;
       // Another version: drop it first, as CREATE OR REPLACE cannot change a return type.
-      if (state.bodies[i] !== null) await client.query(`DROP FUNCTION ${def.signature}`);
-      await client.query(def.create);
+      if (state.bodies[i] !== null) await ddlClient.query(`DROP FUNCTION ${def.signature}`);
+      await ddlClient.query(def.create);
     }
-    await client.query('COMMIT');
+    await ddlClient.query('COMMIT');
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await ddlClient.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
   warnPersistence(state, o);
