@@ -85,6 +85,37 @@ describePg('PostgresEngine', () => {
       }
     });
 
+    it('waits for another process installing the schema longer than a decision may take', async () => {
+      // Another process holds the DDL lock for 1.5 s; decisions may take 0.3 s (+ 250 ms).
+      const table = 'slow_install';
+      const lock = postgresNames(schema, table).ddlLock;
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const holder = withClient(async (c) => {
+        await c.query('BEGIN');
+        await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...lock]);
+        locked();
+        await held;
+        await c.query('COMMIT');
+      });
+      await isLocked;
+      const e = new PostgresEngine(
+        pgContext({ schemaName: schema, tableName: table, socketTimeout: 0.3 }),
+      );
+      engines.push(e);
+      const connecting = e.connect().then(
+        () => 'connected',
+        (err: Error) => err.message,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      release();
+      await holder;
+      expect(await connecting).toBe('connected');
+      expect((await e.acquire([req()]))[0].allowed).toBe(true);
+    });
+
     it('without auto_create, a missing table is an error that gives the DDL to run', async () => {
       const e = new PostgresEngine(
         pgContext({ schemaName: uniqueName('rs_none'), autoCreate: false }),
