@@ -93,13 +93,24 @@ END
 `;
 }
 
+/**
+ * The `SET` clauses of `<table>_batch`, as pg_proc.proconfig holds them (`name=value`), in DDL
+ * order: generic plans and no sequential scans (see the header). The DDL writes them from
+ * here, and the schema check compares the installed function's with them.
+ */
+export const BATCH_SETTINGS: readonly string[] = [
+  'plan_cache_mode=force_generic_plan',
+  'enable_seqscan=off',
+];
+
 /** `CREATE FUNCTION` statement of `<table>_batch`. */
 export function batchFunction(qTable: string, qBatch: string): string {
+  const set = BATCH_SETTINGS.map((s) => `SET ${s.replace('=', ' = ')}`).join(' ');
   return `CREATE OR REPLACE FUNCTION ${qBatch}(
   p_keys text[], p_slot integer[], p_cost integer[], p_interval double precision[],
   p_burst integer[], p_max_wait double precision[], p_sync text, p_now double precision DEFAULT NULL)
 RETURNS double precision[]
 LANGUAGE plpgsql VOLATILE
-SET plan_cache_mode = force_generic_plan SET enable_seqscan = off
+${set}
 AS $rate_sync$${batchBody(qTable)}$rate_sync$`;
 }

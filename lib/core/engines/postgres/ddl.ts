@@ -1,5 +1,5 @@
 import { ACQUIRE_ARGS, acquireBody, acquireFunction } from './acquire.sql';
-import { BATCH_ARGS, batchBody, batchFunction } from './batch.sql';
+import { BATCH_ARGS, BATCH_SETTINGS, batchBody, batchFunction } from './batch.sql';
 import type { PostgresNames } from './identifiers';
 import { RELEASE_ARGS, RENEW_ARGS, leaseFunctions, releaseBody, renewBody } from './lease.sql';
 
@@ -45,7 +45,7 @@ export interface FunctionDef {
   readonly body: string;
   /**
    * The `SET` clauses the installed function must have, as pg_proc.proconfig holds them
-   * (`name=value`), sorted; empty for none. Read from {@link create} by {@link functionSettings}.
+   * (`name=value`), sorted; empty for none.
    */
   readonly settings: readonly string[];
   /** The CREATE OR REPLACE FUNCTION statement. */
@@ -55,53 +55,36 @@ export interface FunctionDef {
 /** The four functions of a table, in creation order. */
 export function functionDefs(names: PostgresNames): FunctionDef[] {
   const [release, renew] = leaseFunctions(names.qTable, names.qRelease, names.qRenew);
-  const defs: Omit<FunctionDef, 'settings'>[] = [
+  return [
     {
       role: 'acquire',
       signature: `${names.qAcquire}(${ACQUIRE_ARGS})`,
       body: acquireBody(names.qTable),
+      settings: [],
       create: acquireFunction(names.qTable, names.qAcquire),
     },
     {
       role: 'batch',
       signature: `${names.qBatch}(${BATCH_ARGS})`,
       body: batchBody(names.qTable),
+      settings: [...BATCH_SETTINGS].sort(),
       create: batchFunction(names.qTable, names.qBatch),
     },
     {
       role: 'release',
       signature: `${names.qRelease}(${RELEASE_ARGS})`,
       body: releaseBody(names.qTable),
+      settings: [],
       create: release,
     },
     {
       role: 'renew',
       signature: `${names.qRenew}(${RENEW_ARGS})`,
       body: renewBody(names.qTable),
+      settings: [],
       create: renew,
     },
   ];
-  return defs.map((d) => ({ ...d, settings: functionSettings(d.create) }));
-}
-
-/**
- * The `SET name = value` clauses of a CREATE FUNCTION statement (those before its body), as
- * pg_proc.proconfig stores them: `name=value`, sorted, names and unquoted values lowercased as
- * PostgreSQL folds them. Read from the statement so that each setting is written once, in the
- * DDL. Only unquoted one-word values are understood, which is all the DDL uses; anything else
- * throws, so that a new kind of clause cannot be skipped by the schema check unnoticed.
- */
-export function functionSettings(create: string): string[] {
-  const bodyAt = create.indexOf('$rate_sync$');
-  if (bodyAt < 0) throw new Error('functionSettings: no $rate_sync$ body in the statement');
-  const [, ...clauses] = create.slice(0, bodyAt).split(/\bSET\b/i);
-  return clauses
-    .map((clause) => {
-      const m = /^(\w+)\s*(?:=|\bTO\b)\s*(\w+)(?:\s+AS)?$/i.exec(clause.trim());
-      if (!m) throw new Error(`functionSettings: cannot read SET${clause}`);
-      return `${m[1].toLowerCase()}=${m[2].toLowerCase()}`;
-    })
-    .sort();
 }
 
 /**
