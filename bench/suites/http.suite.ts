@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { whyRedisUnreachable } from '../lib/redis-probe';
 import { AppProcess } from '../http/app-process';
 import {
   ADAPTERS,
@@ -42,7 +42,7 @@ export const httpSuite: BenchSuite = {
       // Booting is not measured: start every app at once (an idle app costs no CPU). The
       // Redis app only when Redis answers: a store that is down at boot fails open, and its
       // app would measure that instead.
-      const redisUp = await reachable(BENCH_REDIS_URL);
+      const redisUp = (await whyRedisUnreachable(BENCH_REDIS_URL)) === null;
       if (!redisUp) {
         if (process.env.CI === 'true') throw new Error(`Redis at ${BENCH_REDIS_URL} is down`);
         console.warn(`  http · Redis at ${BENCH_REDIS_URL} is down: the redis app is left out`);
@@ -108,22 +108,3 @@ export const httpSuite: BenchSuite = {
     });
   },
 };
-
-/** Whether a Redis answers PING at `url` within a second. */
-async function reachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}

@@ -16,6 +16,7 @@ import { find, ratioGoal } from '../report/goals';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
 import { consumed } from '../lib/flexible';
+import { whyRedisUnreachable } from '../lib/redis-probe';
 
 /** The Redis to measure on: `BENCH_REDIS_URL`, else `REDIS_URL`, else the local default. A quiet one: commands are counted server-wide. */
 const URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -258,22 +259,8 @@ export const redisSuite: BenchSuite = {
   name: 'redis',
   description: `The Redis engine (through RateSync and bare) against a raw ioredis EVALSHA of a one-key script and rate-limiter-flexible RateLimiterRedis.consume, on ${URL.replace(/\/\/[^@/]*@/, '//***@')}.`,
   async available(): Promise<true | string> {
-    const c = new Redis(URL, {
-      lazyConnect: true,
-      connectTimeout: 1000,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-    });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.ping();
-      return true;
-    } catch (err) {
-      return `Redis not reachable (${(err as Error).message}); set BENCH_REDIS_URL`;
-    } finally {
-      c.disconnect();
-    }
+    const why = await whyRedisUnreachable(URL);
+    return why === null ? true : `Redis not reachable (${why}); set BENCH_REDIS_URL`;
   },
   async run(options: BenchOptions): Promise<BenchRow[]> {
     const allowKeys = [oneKey(), manyKeys(options.smoke ? 100 : 10_000)];
