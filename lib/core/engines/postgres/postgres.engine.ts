@@ -233,7 +233,7 @@ export class PostgresEngine implements Engine {
    */
   async cleanup(batch = CLEANUP_BATCH, maxBatches = CLEANUP_MAX_BATCHES): Promise<number> {
     const pooled = await this.connectClient('cleanup');
-    const client = this.deadlines.bound(pooled, timeouts(this.ctx.options).queryMs);
+    const client = this.deadlines.bound(pooled);
     let failure: unknown;
     try {
       let total = 0;
@@ -300,7 +300,7 @@ export class PostgresEngine implements Engine {
     const ddlTimeoutMs = Math.max(timeouts(this.ctx.options).connectMs, 10_000);
     try {
       await ensureSchema(
-        this.deadlines.bound(client, timeouts(this.ctx.options).queryMs),
+        this.deadlines.bound(client),
         // The DDL waits as long as the server lets it (its statement_timeout), plus the grace.
         this.deadlines.bound(client, ddlTimeoutMs + QUERY_GRACE_MS),
         {

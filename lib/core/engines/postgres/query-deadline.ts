@@ -48,8 +48,8 @@ export class QueryDeadlines {
     });
   }
 
-  /** `client` with every query bounded by `limitMs`. */
-  bound(client: PoolClient, limitMs: number): TimedClient {
+  /** `client` with every query bounded by `limitMs` (by default, the default limit). */
+  bound(client: PoolClient, limitMs = this.defaultLimitMs): TimedClient {
     return { query: (text, values) => this.query(client, { text, values }, limitMs) };
   }
 
