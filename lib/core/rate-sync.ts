@@ -365,36 +365,15 @@ export class RateSync {
     /** The timeout when `options.timeout` is not given, before the limiter's own. */
     callDefault?: number,
   ): Promise<Acquired> {
-    const cost = options.cost ?? 1;
-    const timeout = options.timeout ?? callDefault;
-    if (limiterIds.length === 1) {
-      // The common case, without the composite's checks (they cannot fail for one layer).
-      const limiter = this.limiter(limiterIds[0]);
-      limiter.validateCost(cost);
-      const seconds = timeout ?? limiter.options.timeout;
-      const timeoutMs = seconds === undefined ? defaultTimeout : validTimeoutMs(seconds);
-      const layer = { limiter, identifier: keys?.[0] ?? options.key };
-      return acquireLayers([layer], { timeoutMs, cost, dryRun }, this.clock);
-    }
     const layers: LayerSpec[] = limiterIds.map((id, i) => ({
       limiter: this.limiter(id),
       identifier: keys?.[i] ?? options.key,
     }));
-    const stores = new Set(layers.map((l) => l.limiter.store));
-    if (stores.size > 1) {
-      throw new RateSyncError(
-        `Composite limits must share one store; ${limiterIds.join(', ')} use ${[...stores].map((s) => `'${s.id}'`).join(', ')}`,
-      );
-    }
-    const keysSeen = new Set(layers.map((l) => l.limiter.keyOf(l.identifier)));
-    if (keysSeen.size < layers.length) {
-      throw new InvalidArgumentError(
-        'limiterIds',
-        `the same limiter and key appear twice in one composite (${limiterIds.join(', ')})`,
-      );
-    }
+    // A composite's checks cannot fail for one layer, the common case: skipped for it.
+    if (layers.length > 1) checkComposite(limiterIds, layers);
+    const cost = options.cost ?? 1;
     layers.forEach((l) => l.limiter.validateCost(cost));
-    const seconds = timeout ?? layers[0].limiter.options.timeout;
+    const seconds = options.timeout ?? callDefault ?? layers[0].limiter.options.timeout;
     const timeoutMs = seconds === undefined ? defaultTimeout : validTimeoutMs(seconds);
     return acquireLayers(layers, { timeoutMs, cost, dryRun }, this.clock);
   }
@@ -427,4 +406,21 @@ function singleLayer(r: RateLimitResult): CompositeResult {
     layers: [r],
     blockingLimiterId: r.allowed ? undefined : r.limiterId,
   };
+}
+
+/** A composite's layers must share one store and name each (limiter, key) once. */
+function checkComposite(limiterIds: readonly string[], layers: readonly LayerSpec[]): void {
+  const stores = new Set(layers.map((l) => l.limiter.store));
+  if (stores.size > 1) {
+    throw new RateSyncError(
+      `Composite limits must share one store; ${limiterIds.join(', ')} use ${[...stores].map((s) => `'${s.id}'`).join(', ')}`,
+    );
+  }
+  const keysSeen = new Set(layers.map((l) => l.limiter.keyOf(l.identifier)));
+  if (keysSeen.size < layers.length) {
+    throw new InvalidArgumentError(
+      'limiterIds',
+      `the same limiter and key appear twice in one composite (${limiterIds.join(', ')})`,
+    );
+  }
 }
