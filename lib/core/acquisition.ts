@@ -1,24 +1,13 @@
+import type { AcquisitionPlan } from './acquisition-plan';
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
-import { StoreUnavailableError } from './errors';
-import { errorText, type Limiter } from './limiter';
-import { Permit } from './permit';
+import { errorText } from './error-text';
+import { InvalidArgumentError, StoreUnavailableError } from './errors';
+import type { Limiter } from './limiter';
+import type { Permit } from './permit';
+import { permitWithLeases, type PermitLease } from './permit-leases';
 import type { RateLimitResult } from './result';
 import type { Waiter } from './release-waiters';
-
-/** One layer of an acquisition: a limiter and the identifier counted there. */
-export interface LayerSpec {
-  readonly limiter: Limiter;
-  readonly identifier?: string;
-}
-
-export interface AcquireParams {
-  /** Milliseconds the call may wait (Infinity: no bound; 0: no waiting). */
-  readonly timeoutMs: number;
-  readonly cost: number;
-  /** Decide without consuming. */
-  readonly dryRun: boolean;
-}
 
 /** The outcome: one result per layer, and a permit when admitted (and not a dry run). */
 export interface Acquired {
@@ -30,207 +19,189 @@ export interface Acquired {
 const MAX_RECHECK_MS = 60_000;
 
 /**
- * Acquires every layer all-or-nothing on their (shared) store: reservations for rate slots,
- * release wake-ups (FIFO in this process) or the earliest lease expiry for concurrency,
- * fail-open / fail-closed on store errors. Layers must share one store.
+ * Runs a plan with one identifier per layer, all-or-nothing on the plan's store: reservations
+ * for rate slots, release wake-ups (FIFO in this process) or the earliest lease expiry for
+ * concurrency, fail-open / fail-closed on store errors. `signal` cancels a call that is still
+ * waiting (its client went away): it is rejected and its lease, if any, released.
  */
-export async function acquireLayers(
-  layers: readonly LayerSpec[],
-  params: AcquireParams,
+export async function runPlan(
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
   clock: Clock,
+  signal?: AbortSignal,
 ): Promise<Acquired> {
-  const store = layers[0].limiter.store;
-  const keys = layers.map((l) => l.limiter.keyOf(l.identifier));
-  const start = clock.now();
-  const deadline = start + params.timeoutMs;
-  if (!params.dryRun) layers.forEach((l) => l.limiter.metrics.add('attempts'));
+  const { limiters, store } = plan;
+  const keys = limiters.map((l, i) => l.keyOf(identifiers[i]));
+  if (limiters.length > 1) checkDistinct(limiters, keys);
+  const deadline = clock.now() + plan.waitMs;
 
-  const local = params.dryRun ? undefined : rejectLocally(layers, keys, params.timeoutMs);
+  const local = plan.dryRun ? undefined : rejectLocally(plan, identifiers, keys);
   if (local) return local;
 
   let waiter: { key: string; w: Waiter } | undefined;
-  /** Whether the call has slept waiting for a concurrency slot. */
-  let slept = false;
+  const cancel = (): void => waiter?.w.wake();
+  signal?.addEventListener('abort', cancel);
+  /** When the call started sleeping for a released slot, if it did. */
+  let waitStart: number | undefined;
   try {
     for (;;) {
       waiter?.w.rearm();
       const maxWaitMs = Math.max(0, deadline - clock.now());
-      const requests = layers.map((l, i) =>
-        l.limiter.request(keys[i], params.cost, maxWaitMs, params.dryRun),
+      const requests = limiters.map((l, i) =>
+        l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
       const decisions = await store.call((e) => e.acquire(requests));
-      store.connectError = undefined;
       if (decisions.every((d) => d.allowed)) {
-        return await admitted(
-          layers,
-          requests,
-          decisions,
-          params,
-          clock,
-          slept ? start : undefined,
-        );
+        return await admitted(plan, identifiers, requests, decisions, clock, waitStart, signal);
       }
       const b = decisions.findIndex((d) => !d.allowed);
       const blocked = decisions[b];
       const left = deadline - clock.now();
-      if (params.dryRun || blocked.blockedBy !== 'concurrency' || left <= 0) {
-        return rejected(layers, keys, decisions, params);
+      if (plan.dryRun || blocked.blockedBy !== 'concurrency' || left <= 0 || signal?.aborted) {
+        return rejected(plan, identifiers, keys, decisions);
       }
       if (waiter?.key !== keys[b]) {
         waiter?.w.leave();
-        waiter = { key: keys[b], w: store.waiters.join(layers[b].limiter.policy, keys[b]) };
+        waiter = { key: keys[b], w: store.waiters.join(limiters[b].policy, keys[b]) };
         continue; // subscribed now: re-check at once so no release slips between
       }
+      waitStart ??= clock.now();
       const pause = Math.min(blocked.retryAfterMs, left, MAX_RECHECK_MS);
-      slept = true;
       await clock.sleep(Math.max(1, pause), waiter.w.signal);
     }
   } catch (err) {
-    return storeFailed(layers, params, err);
+    return storeFailed(plan, identifiers, err);
   } finally {
+    signal?.removeEventListener('abort', cancel);
     waiter?.w.leave();
   }
 }
 
 function admitted(
-  layers: readonly LayerSpec[],
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
   requests: AcquireRequest[],
   decisions: LayerDecision[],
-  params: AcquireParams,
   clock: Clock,
-  /** When the call started, if it slept waiting for a released slot. */
   waitStart: number | undefined,
+  signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
-  const leases: Lease[] = [];
+  const leases: PermitLease[] = [];
   let waitMs = 0;
   for (let i = 0; i < requests.length; i++) {
     const leaseId = requests[i].leaseId;
-    if (leaseId) leases.push({ limiter: layers[i].limiter, key: requests[i].key, leaseId });
+    const holder = plan.limiters[i].leases;
+    if (leaseId) {
+      holder.hold(leaseId, requests[i].key);
+      leases.push({ holder, leaseId });
+    }
     waitMs = Math.max(waitMs, decisions[i].waitMs);
   }
-  for (const l of leases) l.limiter.hold(l.leaseId, l.key);
   if (waitMs <= 0 && waitStart === undefined) {
-    return grant(layers, decisions, leases, params, 0);
+    return grant(plan, identifiers, decisions, leases, 0, signal);
   }
-  const reservedAt = clock.now();
   // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
   // store's latency.
+  const reservedAt = clock.now();
   return clock
-    .sleep(waitMs)
-    .then(() => grant(layers, decisions, leases, params, clock.now() - (waitStart ?? reservedAt)));
-}
-
-interface Lease {
-  readonly limiter: Limiter;
-  readonly key: string;
-  readonly leaseId: string;
+    .sleep(waitMs, signal)
+    .then(() =>
+      grant(plan, identifiers, decisions, leases, clock.now() - (waitStart ?? reservedAt), signal),
+    );
 }
 
 function grant(
-  layers: readonly LayerSpec[],
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
   decisions: LayerDecision[],
-  leases: Lease[],
-  params: AcquireParams,
+  leases: PermitLease[],
   waitedMs: number,
-): Acquired {
-  const results = decisions.map((d, i) =>
-    layers[i].limiter.toResult(d, layers[i].identifier, waitedMs),
-  );
-  if (params.dryRun) return { results };
-  for (const { limiter } of layers) {
-    const m = limiter.metrics;
-    m.allowed++;
-    if (waitedMs > 0) {
-      m.waited++;
-      m.totalWaitMs += waitedMs;
-    }
+  signal: AbortSignal | undefined,
+): Acquired | Promise<Acquired> {
+  const results = decisions.map((d, i) => plan.limiters[i].toResult(d, identifiers[i], waitedMs));
+  if (plan.dryRun) return { results };
+  if (signal?.aborted) {
+    // The caller went away while it waited: it does not run, and its slots go back.
+    plan.limiters.forEach((l) => l.record('rejected'));
+    return Promise.all(leases.map(({ holder, leaseId }) => holder.release(leaseId))).then(() => ({
+      results: results.map(cancelled),
+    }));
   }
-  const release = leases.length ? () => releaseLeases(leases) : undefined;
-  return { results, permit: new Permit(combinedForPermit(results), release) };
+  plan.limiters.forEach((l) => l.record('allowed', waitedMs));
+  return { results, permit: permitWithLeases(mostRestrictive(results), leases) };
 }
 
-async function releaseLeases(leases: Lease[]): Promise<void> {
-  for (const { limiter, key, leaseId } of leases) {
-    if (!limiter.unhold(leaseId)) continue;
-    limiter.metrics.released++;
-    try {
-      await limiter.store.call((e) => e.release(limiter.policy, key, leaseId));
-    } catch (err) {
-      limiter.store.log.warn(
-        `release:${limiter.id}`,
-        `rate-sync: releasing a lease of '${limiter.id}' failed (${errorText(err)}); it frees itself when it expires`,
-      );
-    }
-  }
+function cancelled(r: RateLimitResult): RateLimitResult {
+  return { ...r, allowed: false, retryAfterMs: 0 };
 }
 
 function rejected(
-  layers: readonly LayerSpec[],
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
   keys: string[],
   decisions: LayerDecision[],
-  params: AcquireParams,
 ): Acquired {
-  const results = decisions.map((d, i) => layers[i].limiter.toResult(d, layers[i].identifier));
-  if (!params.dryRun) {
+  const results = decisions.map((d, i) => plan.limiters[i].toResult(d, identifiers[i]));
+  if (!plan.dryRun) {
     decisions.forEach((d, i) => {
-      layers[i].limiter.metrics.add('rejected');
-      if (!d.allowed) layers[i].limiter.noteRejected(keys[i], params.cost, d);
+      const limiter = plan.limiters[i];
+      limiter.record('rejected');
+      if (!d.allowed) limiter.noteRejected(keys[i], plan.cost, d);
     });
   }
   return { results };
 }
 
-/** Answers from process memory when a layer is certainly rejected beyond the timeout. */
+/** Answers from process memory when a layer is certainly rejected beyond the wait bound. */
 function rejectLocally(
-  layers: readonly LayerSpec[],
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
   keys: string[],
-  timeoutMs: number,
 ): Acquired | undefined {
-  const waits = layers.map((l, i) => l.limiter.certainWaitMs(keys[i]));
-  if (!waits.some((w) => w > timeoutMs)) return undefined;
-  const results = layers.map((l, i) => {
-    const base = l.limiter.storeFailureResult(l.identifier, false, waits[i]);
-    return waits[i] > timeoutMs
+  const waits = plan.limiters.map((l, i) => l.certainWaitMs(keys[i]));
+  if (!waits.some((w) => w > plan.waitMs)) return undefined;
+  const results = plan.limiters.map((l, i) => {
+    const base = l.storeFailureResult(identifiers[i], false, waits[i]);
+    return waits[i] > plan.waitMs
       ? { ...base, blockedBy: 'rate' as const }
       : { ...base, allowed: true, blockedBy: undefined };
   });
-  layers.forEach((l) => {
-    l.limiter.metrics.add('rejected');
-    l.limiter.metrics.add('rejectedLocally');
-  });
+  plan.limiters.forEach((l) => l.record('rejectedLocally'));
   return { results };
 }
 
-function storeFailed(layers: readonly LayerSpec[], params: AcquireParams, err: unknown): Acquired {
-  const store = layers[0].limiter.store;
-  const ids = layers.map((l) => `'${l.limiter.id}'`).join(', ');
-  layers.forEach((l) => l.limiter.metrics.add('storeErrors'));
-  const closed = layers.find((l) => l.limiter.options.failClosed);
+function storeFailed(
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
+  err: unknown,
+): Acquired {
+  const { store, limiters } = plan;
+  const closed = limiters.find((l) => l.options.failClosed);
   if (closed) {
-    layers.forEach((l) => l.limiter.metrics.add('failedClosed'));
-    throw new StoreUnavailableError(
-      store.id,
-      closed.limiter.id,
-      store.breaker.retryAfterMs || 1000,
-      err,
-    );
+    limiters.forEach((l) => l.record('failedClosed'));
+    throw new StoreUnavailableError(store.id, closed.id, store.breaker.retryAfterMs || 1000, err);
   }
+  const ids = limiters.map((l) => `'${l.id}'`).join(', ');
   store.log.warn(
     `fail-open:${store.id}`,
     `rate-sync: store '${store.id}' failed (${errorText(err)}); admitting ${ids} without counting (fail-open)`,
   );
-  if (!params.dryRun) {
-    layers.forEach((l) => {
-      l.limiter.metrics.add('failedOpen');
-      l.limiter.metrics.add('allowed');
-    });
-  }
-  const results = layers.map((l) => l.limiter.storeFailureResult(l.identifier, true, 0));
-  return { results, permit: params.dryRun ? undefined : new Permit(results[0]) };
+  if (!plan.dryRun) limiters.forEach((l) => l.record('failedOpen'));
+  const results = limiters.map((l, i) => l.storeFailureResult(identifiers[i], true, 0));
+  return { results, permit: plan.dryRun ? undefined : permitWithLeases(results[0], []) };
+}
+
+/** A composite names each (limiter, key) once: the same one twice would charge it twice. */
+function checkDistinct(limiters: readonly Limiter[], keys: string[]): void {
+  if (new Set(keys).size === keys.length) return;
+  throw new InvalidArgumentError(
+    'limiterIds',
+    `the same limiter and key appear twice in one composite (${limiters.map((l) => l.id).join(', ')})`,
+  );
 }
 
 /** The permit of a composite carries the most restrictive layer's result. */
-function combinedForPermit(results: RateLimitResult[]): RateLimitResult {
+function mostRestrictive(results: RateLimitResult[]): RateLimitResult {
   if (results.length === 1) return results[0];
   return results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
 }

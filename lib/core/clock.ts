@@ -12,9 +12,13 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock: `Date.now()` and `setTimeout`. */
+/**
+ * The real clock: monotonic epoch milliseconds (the process's start time plus a monotonic
+ * timer, so a step of the system clock, forwards or back, never lengthens a wait, a cached
+ * rejection or a memory-engine bucket) and `setTimeout`.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => Math.floor(performance.timeOrigin + performance.now()),
   sleep: (ms, signal) => {
     if (ms <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {

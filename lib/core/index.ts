@@ -4,7 +4,14 @@ export type { RateLimitResult, CompositeResult, LimiterState } from './result';
 export { type Clock, systemClock, ManualClock } from './clock';
 export { Permit } from './permit';
 export { type RateSyncLogger, consoleLogger } from './logger';
-export { RateSync, type AcquireOptions, type RateSyncRuntimeOptions } from './rate-sync';
+export {
+  RateSync,
+  type AcquireOptions,
+  type CheckAllOptions,
+  type PlanOutcome,
+  type RateSyncRuntimeOptions,
+} from './rate-sync';
+export type { AcquisitionPlan, CallKind, PlanOptions } from './acquisition-plan';
 export { Limiter } from './limiter';
 export type { LimiterInfo } from './limiter-info';
 export type { CompositeStrategy } from './composite';

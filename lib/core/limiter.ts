@@ -1,8 +1,9 @@
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { InvalidArgumentError } from './errors';
+import { HeldLeases } from './held-leases';
 import { escapeKeyPart } from './keys';
-import { MetricsRecorder } from './metrics/limiter-metrics';
+import { MetricsRecorder, type AcquisitionOutcome } from './metrics/limiter-metrics';
 import type { LimiterOptions } from './options';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
 import type { RateLimitResult } from './result';
@@ -11,18 +12,22 @@ import type { StoreHandle } from './store-handle';
 /** Bound of the per-limiter cache of keys known to be rejected until a given time. */
 const MAX_BLOCKED_KEYS = 10_000;
 
+/** The estimated hold time of a slot before this process has seen one released. */
+const DEFAULT_HOLD_MS = 1000;
+
 /**
- * A named policy bound to a store. Holds no per-key objects beyond the bounded cache of
- * certain rejections; identifiers are data passed to the store.
+ * A named policy bound to a store, at run time. It owns the limiter's runtime state: its
+ * counters, the leases this process holds, and the bounded cache of certain rejections.
+ * Identifiers are data passed to the store; no per-key objects beyond that cache.
  */
 export class Limiter {
   readonly policy: LimiterPolicy;
   readonly metrics: MetricsRecorder;
-  /** Held leases: lease id -> storage key, renewed every lease/3 while held. */
-  private readonly held = new Map<string, string>();
-  private renewTimer?: NodeJS.Timeout;
-  /** storage key -> local epoch ms before which a cost-1 acquisition is certainly rejected. */
+  readonly leases: HeldLeases;
+  /** storage key -> clock ms before which a cost-1 acquisition is certainly rejected. */
   private readonly blockedUntil = new Map<string, number>();
+  /** The largest cost this policy can ever admit. */
+  private readonly maxCost: number;
 
   constructor(
     readonly id: string,
@@ -31,22 +36,17 @@ export class Limiter {
     private readonly clock: Clock,
   ) {
     this.policy = toPolicy(id, options);
-    this.idPart = escapeKeyPart(id);
     this.maxCost = maxCost(this.policy);
     this.metrics = new MetricsRecorder(id);
+    this.leases = new HeldLeases(id, this.policy, store, this.metrics, clock);
   }
 
   /** The storage key of an identifier ('' or undefined: the global bucket). */
   keyOf(identifier: string | undefined): string {
     return identifier === undefined || identifier === ''
-      ? this.idPart
-      : `${this.idPart}:${escapeKeyPart(identifier)}`;
+      ? this.policy.keyPrefix
+      : `${this.policy.keyPrefix}:${escapeKeyPart(identifier)}`;
   }
-
-  /** The escaped limiter id, computed once. */
-  private readonly idPart: string;
-  /** The largest cost this policy can ever admit. */
-  private readonly maxCost: number;
 
   /** Checks a cost against what this policy can ever admit. */
   validateCost(cost: number): void {
@@ -61,6 +61,11 @@ export class Limiter {
         `${cost} exceeds what limiter '${this.id}' can ever admit (${max}); lower the cost or raise burst/limit`,
       );
     }
+  }
+
+  /** Counts one acquisition's outcome for this limiter. */
+  record(outcome: AcquisitionOutcome, waitedMs = 0): void {
+    this.metrics.record(outcome, waitedMs);
   }
 
   /**
@@ -78,7 +83,7 @@ export class Limiter {
     if (!dryRun) {
       const wait = this.certainWaitMs(key);
       if (wait > 0) {
-        this.count(false, true);
+        this.record('rejectedLocally');
         return this.storeFailureResult(identifier, false, wait, 'rate');
       }
     }
@@ -90,16 +95,8 @@ export class Limiter {
     } catch {
       return undefined; // let the general path meet the failure and apply fail-open/closed
     }
-    if (!dryRun) this.count(decision.allowed, false);
+    if (!dryRun) this.record(decision.allowed ? 'allowed' : 'rejected');
     return this.toResult(decision, identifier);
-  }
-
-  private count(allowed: boolean, locally: boolean): void {
-    const m = this.metrics;
-    m.attempts++;
-    if (allowed) m.allowed++;
-    else m.rejected++;
-    if (locally) m.rejectedLocally++;
   }
 
   request(key: string, cost: number, maxWaitMs: number, dryRun: boolean): AcquireRequest {
@@ -113,12 +110,26 @@ export class Limiter {
       limit: d.limit,
       remaining: d.remaining,
       resetAt: d.resetAt,
-      retryAfterMs: d.allowed ? 0 : Math.max(0, d.retryAfterMs),
+      retryAfterMs: d.allowed ? 0 : this.retryAfterMs(d),
       limiterId: this.id,
       key: identifier ?? '',
       blockedBy: d.blockedBy,
       waitedMs,
     };
+  }
+
+  /**
+   * The retry delay of a rejection. Rate and window rejections: the store's exact figure.
+   * Concurrency: an estimate of when a slot frees, the average hold time seen in this process
+   * divided by `max_concurrent` (releases arrive about that often when every slot is busy;
+   * {@link DEFAULT_HOLD_MS} until one was seen), never later than the earliest lease expiry.
+   */
+  private retryAfterMs(d: LayerDecision): number {
+    const exact = Math.max(0, d.retryAfterMs);
+    const conc = this.policy.concurrency;
+    if (d.blockedBy !== 'concurrency' || !conc) return exact;
+    const estimate = (this.leases.averageHoldMs ?? DEFAULT_HOLD_MS) / conc.max;
+    return Math.min(exact, Math.ceil(estimate));
   }
 
   /** A result for a decision the store could not make. */
@@ -172,54 +183,8 @@ export class Limiter {
     const now = this.clock.now();
     for (const [k, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(k);
   }
-
-  // --- leases held by this process ---
-
-  hold(leaseId: string, key: string): void {
-    this.held.set(leaseId, key);
-    this.metrics.inFlight = this.held.size;
-    if (!this.renewTimer && this.policy.concurrency) {
-      this.renewTimer = setInterval(() => void this.renew(), this.policy.concurrency.leaseMs / 3);
-      this.renewTimer.unref();
-    }
-  }
-
-  /** Forgets a lease; true when it was held (so exactly one caller releases it). */
-  unhold(leaseId: string): boolean {
-    const had = this.held.delete(leaseId);
-    this.metrics.inFlight = this.held.size;
-    if (this.held.size === 0 && this.renewTimer) {
-      clearInterval(this.renewTimer);
-      this.renewTimer = undefined;
-    }
-    return had;
-  }
-
-  /** Leases held now: [leaseId, storage key]. */
-  heldLeases(): [string, string][] {
-    return [...this.held];
-  }
-
-  private async renew(): Promise<void> {
-    const byKey = new Map<string, string[]>();
-    for (const [lease, key] of this.held) byKey.set(key, [...(byKey.get(key) ?? []), lease]);
-    for (const [key, leases] of byKey) {
-      try {
-        await this.store.call((e) => e.renew(this.policy, key, leases));
-      } catch (err) {
-        this.store.log.warn(
-          `renew:${this.id}`,
-          `rate-sync: renewing leases of '${this.id}' failed: ${errorText(err)}`,
-        );
-      }
-    }
-  }
 }
 
 function randomLeaseId(): string {
   return globalThis.crypto.randomUUID();
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -1,3 +1,4 @@
+import { escapeKeyPart } from './keys';
 import type { LimiterOptions } from './options';
 
 /**
@@ -6,6 +7,17 @@ import type { LimiterOptions } from './options';
  */
 export interface LimiterPolicy {
   readonly id: string;
+  /**
+   * The escaped limiter id: the storage key of the global bucket, and the part before the
+   * first `:` of every per-identifier storage key (see `storageKey()`).
+   */
+  readonly keyPrefix: string;
+  /**
+   * The period the policy is expressed over, in whole seconds (`RateLimit-Policy`'s `w`): the
+   * sliding window, or the time a token bucket takes to refill its burst; undefined for a pure
+   * concurrency limiter.
+   */
+  readonly periodSeconds?: number;
   /** GCRA token bucket: emission interval `T = 1000 / rate_per_second` ms, and burst. */
   readonly gcra?: { readonly intervalMs: number; readonly burst: number };
   /** Exact sliding window log. */
@@ -22,6 +34,8 @@ export function toPolicy(id: string, o: LimiterOptions): LimiterPolicy {
   const algorithm = o.algorithm ?? 'token_bucket';
   return {
     id,
+    keyPrefix: escapeKeyPart(id),
+    periodSeconds: periodSeconds(algorithm, o),
     gcra:
       algorithm === 'token_bucket' && o.ratePerSecond !== undefined
         ? { intervalMs: 1000 / o.ratePerSecond, burst: o.burst ?? 1 }
@@ -35,6 +49,12 @@ export function toPolicy(id: string, o: LimiterOptions): LimiterPolicy {
         ? { max: o.maxConcurrent, leaseMs: (o.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000 }
         : undefined,
   };
+}
+
+function periodSeconds(algorithm: string, o: LimiterOptions): number | undefined {
+  if (algorithm === 'sliding_window') return Math.ceil(o.windowSeconds as number);
+  if (o.ratePerSecond) return Math.max(1, Math.ceil((o.burst ?? 1) / o.ratePerSecond));
+  return undefined;
 }
 
 /** The capacity reported as `limit`: burst, window limit, else max concurrent. */

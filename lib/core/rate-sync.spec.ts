@@ -25,7 +25,8 @@ describe('RateSync registry', () => {
   it('getOrClone returns one limiter per unique id and keeps at most maxClones', async () => {
     const rs = make(3);
     const a = await rs.getOrClone('base', 'tenant-a');
-    expect(await rs.getOrClone('base', 'tenant-a')).toBe(a);
+    expect(a).toMatchObject({ id: 'base:tenant-a', ratePerSecond: 1, burst: 2 });
+    expect(await rs.getOrClone('base', 'tenant-a')).toEqual(a);
     await rs.check('base:tenant-a');
     await rs.check('base:tenant-a');
     for (const t of ['b', 'c', 'd', 'e']) await rs.getOrClone('base', `tenant-${t}`);
@@ -33,6 +34,30 @@ describe('RateSync registry', () => {
     // Evicted, then re-created: its counts live in the store, so nothing is forgotten.
     await rs.getOrClone('base', 'tenant-a');
     expect((await rs.check('base:tenant-a')).allowed).toBe(false);
+  });
+
+  it('getOrClone gives distinct (base, unique id) pairs distinct limiters', async () => {
+    const rs = new RateSync(
+      {
+        stores: { s: { engine: 'memory' } },
+        limiters: {
+          api: { store: 's', ratePerSecond: 1 },
+          'api:a': { store: 's', ratePerSecond: 1 },
+        },
+      },
+      { clock: new ManualClock() },
+    );
+    const first = await rs.getOrClone('api', 'a:b');
+    const second = await rs.getOrClone('api:a', 'b');
+    expect(first.id).not.toBe(second.id);
+    expect((await rs.check(first.id)).allowed).toBe(true);
+    // The other clone's bucket is untouched.
+    expect((await rs.check(second.id)).allowed).toBe(true);
+    expect((await rs.check(first.id)).allowed).toBe(false);
+    // A configured limiter is never handed out as somebody's clone.
+    await expect(rs.getOrClone('api', 'a')).rejects.toThrow(/'api:a' is a configured limiter/);
+    rs.clone('api', 'api:x');
+    await expect(rs.getOrClone('api', 'x')).rejects.toThrow(/not a clone of 'api'/);
   });
 
   it('list() shows settings and no secret', () => {

@@ -1,24 +1,27 @@
-import { acquireLayers, type Acquired, type LayerSpec } from './acquisition';
+import { runPlan, type Acquired } from './acquisition';
+import { planAcquisition, type AcquisitionPlan, type PlanOptions } from './acquisition-plan';
 import { systemClock, type Clock } from './clock';
 import { combineResults, type CompositeStrategy } from './composite';
 import { validateConfig } from './config';
 import { createEngine } from './engines/create-engine';
 import type { Engine } from './engines/engine';
 import type { EngineContext } from './engines/engine-context';
+import { errorText } from './error-text';
 import {
   InvalidArgumentError,
   LimiterNotFoundError,
   RateLimitExceededError,
-  RateSyncError,
   StoreNotFoundError,
   StoreUnavailableError,
   StoreSetupError,
 } from './errors';
-import { errorText, Limiter } from './limiter';
+import { escapeKeyPart } from './keys';
+import { Limiter } from './limiter';
 import { describeLimiter, type LimiterInfo } from './limiter-info';
 import { consoleLogger, type RateSyncLogger } from './logger';
 import type { LimiterMetrics } from './metrics/limiter-metrics';
 import type { LimiterOptions, RateSyncConfig } from './options';
+import type { LimiterPolicy } from './policy';
 import { Permit } from './permit';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
@@ -27,7 +30,11 @@ import { StoreHandle } from './store-handle';
 export interface AcquireOptions {
   /** The identifier counted (user id, IP, tenant...). Omitted: the limiter's global bucket. */
   key?: string;
-  /** Seconds the call may wait. Defaults: the limiter's `timeout`, else unbounded (`acquire`) or 0 (`tryAcquire`). */
+  /**
+   * Seconds the call may wait (`Infinity`: no bound). Default: `acquire` and `run` wait up to
+   * the limiter's `timeout`, else as long as it takes; `tryAcquire`, `check` and `checkAll` do
+   * not wait.
+   */
   timeout?: number;
   /** Units to take. @default 1 */
   cost?: number;
@@ -43,6 +50,25 @@ export interface RateSyncRuntimeOptions {
   maxClones?: number;
 }
 
+/** Options of a composite decision ({@link RateSync.checkAll}). */
+export interface CheckAllOptions extends AcquireOptions {
+  /** How the layers combine. @default 'most_restrictive' */
+  strategy?: CompositeStrategy;
+  /** `false`: decide without consuming anything. @default true */
+  consume?: boolean;
+  /**
+   * The identifier counted by each limiter, by limiter id (`{ auth_ip: ip, auth_account: email
+   * }`); a limiter not named here counts `key`.
+   */
+  keys?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What an acquisition over one or more limiters decided, and its permit when admitted. */
+export interface PlanOutcome {
+  readonly result: CompositeResult;
+  readonly permit?: Permit;
+}
+
 /**
  * The framework-free registry: stores (one engine each), limiters, and the whole programmatic
  * API. The Nest `LimiterService` delegates to one instance of it.
@@ -50,8 +76,8 @@ export interface RateSyncRuntimeOptions {
 export class RateSync {
   private readonly stores = new Map<string, StoreHandle>();
   private readonly limiters = new Map<string, Limiter>();
-  /** Ids created by getOrClone, oldest use first. */
-  private readonly clones = new Map<string, true>();
+  /** Ids created by getOrClone (oldest use first), with the id they were cloned from. */
+  private readonly clones = new Map<string, string>();
   private readonly clock: Clock;
   private readonly logger: RateSyncLogger;
 
@@ -79,16 +105,13 @@ export class RateSync {
     await Promise.all(
       [...used].map(async (store) => {
         try {
-          await store.engine.connect();
+          await store.connect();
         } catch (err) {
-          store.connectError = err;
           if (err instanceof StoreSetupError) throw err; // waiting will not fix it
-          const closed = [...this.limiters.values()].filter(
+          const closed = [...this.limiters.values()].find(
             (l) => l.store === store && l.options.failClosed,
           );
-          if (closed.length) {
-            throw new StoreUnavailableError(store.id, closed[0].id, 0, err);
-          }
+          if (closed) throw new StoreUnavailableError(store.id, closed.id, 0, err);
           this.logger.warn(
             `rate-sync: store '${store.id}' is unreachable at startup (${errorText(err)}); its limiters fail open until it is back`,
           );
@@ -99,12 +122,7 @@ export class RateSync {
 
   /** Releases the permits this process holds and closes every store. Idempotent. */
   async close(): Promise<void> {
-    for (const limiter of this.limiters.values()) {
-      for (const [leaseId, key] of limiter.heldLeases()) {
-        if (!limiter.unhold(leaseId)) continue;
-        await limiter.store.engine.release(limiter.policy, key, leaseId).catch(() => undefined);
-      }
-    }
+    await Promise.all([...this.limiters.values()].map((l) => l.leases.releaseAll()));
     await Promise.all([...this.stores.values()].map((s) => s.engine.close()));
   }
 
@@ -114,15 +132,19 @@ export class RateSync {
     return this.limiters.has(limiterId);
   }
 
-  /** @throws LimiterNotFoundError listing the known ids */
+  /**
+   * The runtime limiter of an id, without counting it as a use (tests, introspection).
+   * @throws LimiterNotFoundError listing the known ids
+   */
   limiter(limiterId: string): Limiter {
     const limiter = this.limiters.get(limiterId);
     if (!limiter) throw new LimiterNotFoundError(limiterId, this.limiterIds());
-    if (this.clones.has(limiterId)) {
-      this.clones.delete(limiterId);
-      this.clones.set(limiterId, true);
-    }
     return limiter;
+  }
+
+  /** The compiled policy of a limiter id, or undefined; a pure lookup. */
+  policy(limiterId: string): LimiterPolicy | undefined {
+    return this.limiters.get(limiterId)?.policy;
   }
 
   limiterIds(): string[] {
@@ -131,18 +153,48 @@ export class RateSync {
 
   // --- acquisition ---
 
+  /**
+   * Plans an acquisition over `limiterIds` (see {@link planAcquisition}); the plan can run many
+   * times with different identifiers.
+   *
+   * @param context appended to error messages (`in @RateLimit on AuthController.login`)
+   * @throws LimiterNotFoundError naming the unknown id and the known ones
+   * @throws InvalidArgumentError for layers on different stores, a bad cost or timeout
+   */
+  plan(limiterIds: readonly string[], options: PlanOptions, context?: string): AcquisitionPlan {
+    const limiters = limiterIds.map((id) => this.use(id, context));
+    return planAcquisition(limiters, options, context);
+  }
+
+  /**
+   * Runs a plan with one identifier per layer (undefined: the limiter's shared bucket).
+   * `signal` cancels a call that is still waiting.
+   * @throws StoreUnavailableError when a fail_closed limiter's store cannot decide
+   */
+  async execute(
+    plan: AcquisitionPlan,
+    identifiers: readonly (string | undefined)[],
+    signal?: AbortSignal,
+  ): Promise<PlanOutcome> {
+    if (plan.strategy === 'any_must_pass' && plan.limiters.length > 1) {
+      return this.firstThatPasses(plan, identifiers, signal);
+    }
+    const { results, permit } = await this.runLayers(plan, identifiers, signal);
+    return { result: combineResults(results, plan.strategy), permit };
+  }
+
   /** Waits up to the timeout, then throws {@link RateLimitExceededError}. */
   async acquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit> {
-    const { results, permit } = await this.layers([limiterId], options, Infinity, false);
+    const plan = this.plan([limiterId], { kind: 'call', ...options });
+    const { results, permit } = await this.runLayers(plan, [options.key]);
     if (!permit) throw new RateLimitExceededError(results[0]);
     return permit;
   }
 
-  /** Like {@link acquire} with a default timeout of 0; resolves to null when rejected. */
+  /** Like {@link acquire} with no waiting unless a timeout is given; null when rejected. */
   async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
-    const now = this.decideNow(limiterId, options.key, options.timeout, options.cost, false);
-    if (now) return now.allowed ? new Permit(now) : null;
-    const { permit } = await this.layers([limiterId], options, 0, false, undefined, 0);
+    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', ...options });
+    const { permit } = await this.runLayers(plan, [options.key]);
     return permit ?? null;
   }
 
@@ -161,17 +213,17 @@ export class RateSync {
   }
 
   /**
-   * One decision without waiting. `consume: false` decides without consuming anything.
-   * A consumed concurrency slot of an allowed check is released at once (use acquire to hold one).
+   * One decision without waiting (unless a timeout is given). `consume: false` decides without
+   * consuming anything. A concurrency slot taken by an allowed check is released at once (use
+   * acquire to hold one).
    */
   async check(
     limiterId: string,
     options: AcquireOptions & { consume?: boolean } = {},
   ): Promise<RateLimitResult> {
-    const consume = options.consume ?? true;
-    const now = this.decideNow(limiterId, options.key, options.timeout, options.cost, !consume);
-    if (now) return now;
-    const { results, permit } = await this.layers([limiterId], options, 0, !consume, undefined, 0);
+    const dryRun = options.consume === false;
+    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', dryRun, ...options });
+    const { results, permit } = await this.runLayers(plan, [options.key]);
     await permit?.release();
     return results[0];
   }
@@ -179,70 +231,32 @@ export class RateSync {
   /**
    * Composite decision over several limiters (DESIGN 3.6), without waiting unless a timeout is
    * given: nothing is consumed unless every layer allows (`most_restrictive`, `all_must_pass`),
-   * or the first layer that allows is consumed (`any_must_pass`).
+   * or the first layer that allows is consumed (`any_must_pass`). Each layer counts its own
+   * identifier from `keys`, else `key`. A concurrency slot taken is released at once.
    */
   async checkAll(
     limiterIds: readonly string[],
-    options: AcquireOptions & { strategy?: CompositeStrategy; consume?: boolean } = {},
+    options: CheckAllOptions = {},
   ): Promise<CompositeResult> {
-    const { result, permit } = await this.acquireComposite(limiterIds, {
-      ...options,
-      timeout: options.timeout ?? 0,
+    const { keys, consume, ...rest } = options;
+    if (keys !== undefined) checkKeysNameLayers(keys, limiterIds);
+    const plan = this.plan(limiterIds, {
+      kind: 'call',
+      mode: 'try',
+      dryRun: consume === false,
+      ...rest,
     });
+    const identifiers = limiterIds.map((id) => (keys && id in keys ? keys[id] : options.key));
+    const { result, permit } = await this.execute(plan, identifiers);
     await permit?.release();
     return result;
   }
 
-  /** Composite acquisition returning a permit when admitted (the guard holds it). */
-  async acquireComposite(
-    limiterIds: readonly string[],
-    options: AcquireOptions & {
-      strategy?: CompositeStrategy;
-      consume?: boolean;
-      keys?: (string | undefined)[];
-    } = {},
-  ): Promise<{ result: CompositeResult; permit?: Permit }> {
-    if (limiterIds.length === 0)
-      throw new InvalidArgumentError('limiterIds', 'expected at least one limiter id');
-    const strategy = options.strategy ?? 'most_restrictive';
-    const dryRun = options.consume === false;
-    if (limiterIds.length === 1) {
-      const key = options.keys?.[0] ?? options.key;
-      const now = this.decideNow(limiterIds[0], key, options.timeout, options.cost, dryRun);
-      if (now) {
-        const result = singleLayer(now);
-        return { result, permit: now.allowed && !dryRun ? new Permit(now) : undefined };
-      }
-    }
-    if (strategy === 'any_must_pass') {
-      const tried: RateLimitResult[] = [];
-      for (const [i, id] of limiterIds.entries()) {
-        const key = options.keys?.[i] ?? options.key;
-        const { results, permit } = await this.layers([id], { ...options, key }, 0, dryRun);
-        tried.push(results[0]);
-        if (results[0].allowed) return { result: combineResults(tried, strategy), permit };
-      }
-      return { result: combineResults(tried, strategy) };
-    }
-    const { results, permit } = await this.layers(limiterIds, options, 0, dryRun, options.keys);
-    return { result: combineResults(results, strategy), permit };
-  }
-
   /** Reads a key's state without consuming anything. */
   async state(limiterId: string, key?: string): Promise<LimiterState> {
-    const limiter = this.limiter(limiterId);
+    const limiter = this.use(limiterId);
     const request = limiter.request(limiter.keyOf(key), 1, 0, true);
-    let decision;
-    try {
-      [decision] = await limiter.store.call((e) => e.acquire([request]));
-    } catch (err) {
-      throw new StoreUnavailableError(
-        limiter.store.id,
-        limiterId,
-        limiter.store.breaker.retryAfterMs,
-        err,
-      );
-    }
+    const [decision] = await this.storeCall(limiter, (e) => e.acquire([request]));
     return {
       limiterId,
       key: key ?? '',
@@ -255,55 +269,48 @@ export class RateSync {
 
   /** Frees everything of one key, or of every key of the limiter. Held permits become no-ops. */
   async reset(limiterId: string, key?: string): Promise<void> {
-    const limiter = this.limiter(limiterId);
+    const limiter = this.use(limiterId);
     const storageKey = key === undefined ? undefined : limiter.keyOf(key);
     limiter.forgetBlocked(storageKey);
-    try {
-      await limiter.store.call((e) => e.reset(limiter.policy, storageKey));
-    } catch (err) {
-      throw new StoreUnavailableError(
-        limiter.store.id,
-        limiterId,
-        limiter.store.breaker.retryAfterMs,
-        err,
-      );
-    }
+    await this.storeCall(limiter, (e) => e.reset(limiter.policy, storageKey));
   }
 
   // --- registry ---
 
   /** Registers `newId` with the options of `sourceId` and the given overrides. */
-  clone(sourceId: string, newId: string, overrides: Partial<LimiterOptions> = {}): Limiter {
-    const source = this.limiter(sourceId);
-    if (this.limiters.has(newId)) {
-      throw new InvalidArgumentError('newId', `a limiter named '${newId}' already exists`);
-    }
-    const merged = { ...source.options, ...overrides };
-    const valid = validateConfig({
-      data: { stores: this.config.stores, limiters: { [newId]: merged } },
-      spelling: 'camel',
-    });
-    return this.addLimiter(newId, valid.limiters[newId]);
+  clone(sourceId: string, newId: string, overrides: Partial<LimiterOptions> = {}): LimiterInfo {
+    return describeLimiter(this.addClone(sourceId, newId, overrides));
   }
 
   /**
-   * The limiter `${baseId}:${uniqueId}`, cloned from `baseId` on first use. At most `maxClones`
-   * are kept (least recently used dropped; their state lives in the store, so a dropped clone
-   * comes back with the same counts).
+   * The limiter `${baseId}:${uniqueId}` (the unique id escaped as identifiers are, so distinct
+   * pairs never share a limiter), cloned from `baseId` on first use. At most `maxClones` are
+   * kept (least recently used dropped; their state lives in the store, so a dropped clone comes
+   * back with the same counts).
    */
-  async getOrClone(baseId: string, uniqueId: string): Promise<Limiter> {
-    const id = `${baseId}:${uniqueId}`;
-    if (this.limiters.has(id)) return this.limiter(id);
-    const limiter = this.clone(baseId, id);
-    this.clones.set(id, true);
+  async getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
+    const id = `${baseId}:${escapeKeyPart(uniqueId)}`;
+    const existing = this.limiters.get(id);
+    if (existing) {
+      if (this.clones.get(id) !== baseId) {
+        throw new InvalidArgumentError(
+          'uniqueId',
+          `'${id}' is a configured limiter, not a clone of '${baseId}'; choose another id`,
+        );
+      }
+      this.use(id);
+      return describeLimiter(existing);
+    }
+    const limiter = this.addClone(baseId, id, {});
+    this.clones.set(id, baseId);
     const max = this.runtime.maxClones ?? 10_000;
     for (const oldest of this.clones.keys()) {
       if (this.clones.size <= max) break;
-      if (this.limiters.get(oldest)?.heldLeases().length) continue;
+      if (this.limiters.get(oldest)?.leases.size) continue;
       this.clones.delete(oldest);
       this.limiters.delete(oldest);
     }
-    return limiter;
+    return describeLimiter(limiter);
   }
 
   /** Every limiter's settings. Contains no secret. */
@@ -312,7 +319,7 @@ export class RateSync {
   }
 
   metrics(limiterId: string): LimiterMetrics {
-    return this.limiter(limiterId).metrics.snapshot();
+    return this.use(limiterId).metrics.snapshot();
   }
 
   allMetrics(): LimiterMetrics[] {
@@ -324,7 +331,7 @@ export class RateSync {
     return [...this.stores.values()].map((s) => ({
       store: s.id,
       engine: s.options.engine,
-      up: s.breaker.state === 'closed' && s.connectError === undefined,
+      up: s.reachable,
       breaker: s.breaker.state,
     }));
   }
@@ -332,20 +339,74 @@ export class RateSync {
   // --- internals ---
 
   /**
-   * The synchronous fast path of a single-layer call that may not wait (see
-   * `Limiter.decideNow`), or undefined.
+   * The limiter of an id, for a use: a clone becomes the most recently used.
+   * @throws LimiterNotFoundError listing the known ids
    */
-  private decideNow(
-    limiterId: string,
-    key: string | undefined,
-    timeout: number | undefined,
-    cost = 1,
-    dryRun: boolean,
-  ): RateLimitResult | undefined {
-    if (timeout !== undefined && timeout !== 0) return undefined;
-    const limiter = this.limiter(limiterId);
-    limiter.validateCost(cost);
-    return limiter.decideNow(key, cost, dryRun);
+  private use(limiterId: string, context?: string): Limiter {
+    const limiter = this.limiters.get(limiterId);
+    if (!limiter) throw new LimiterNotFoundError(limiterId, this.limiterIds(), context);
+    if (this.clones.size === 0) return limiter;
+    const base = this.clones.get(limiterId);
+    if (base !== undefined) {
+      this.clones.delete(limiterId);
+      this.clones.set(limiterId, base);
+    }
+    return limiter;
+  }
+
+  /** One plan's layers, with the synchronous fast path of a single layer that may not wait. */
+  private runLayers(
+    plan: AcquisitionPlan,
+    identifiers: readonly (string | undefined)[],
+    signal?: AbortSignal,
+  ): Promise<Acquired> {
+    if (plan.limiters.length === 1 && plan.waitMs === 0) {
+      const now = plan.limiters[0].decideNow(identifiers[0], plan.cost, plan.dryRun);
+      if (now) {
+        const permit = now.allowed && !plan.dryRun ? new Permit(now) : undefined;
+        return Promise.resolve({ results: [now], permit });
+      }
+    }
+    return runPlan(plan, identifiers, this.clock, signal);
+  }
+
+  /** `any_must_pass`: the layers one at a time; the first that allows is consumed. */
+  private async firstThatPasses(
+    plan: AcquisitionPlan,
+    identifiers: readonly (string | undefined)[],
+    signal?: AbortSignal,
+  ): Promise<PlanOutcome> {
+    const tried: RateLimitResult[] = [];
+    for (const [i, limiter] of plan.limiters.entries()) {
+      const layer = { ...plan, limiters: [limiter] };
+      const { results, permit } = await this.runLayers(layer, [identifiers[i]], signal);
+      tried.push(results[0]);
+      if (results[0].allowed) return { result: combineResults(tried, plan.strategy), permit };
+    }
+    return { result: combineResults(tried, plan.strategy) };
+  }
+
+  /** A store call outside an acquisition: a failure is a {@link StoreUnavailableError}. */
+  private async storeCall<T>(limiter: Limiter, fn: (engine: Engine) => Promise<T>): Promise<T> {
+    try {
+      return await limiter.store.call(fn);
+    } catch (err) {
+      const store = limiter.store;
+      throw new StoreUnavailableError(store.id, limiter.id, store.breaker.retryAfterMs, err);
+    }
+  }
+
+  private addClone(sourceId: string, newId: string, overrides: Partial<LimiterOptions>): Limiter {
+    const source = this.use(sourceId);
+    if (this.limiters.has(newId)) {
+      throw new InvalidArgumentError('newId', `a limiter named '${newId}' already exists`);
+    }
+    const merged = { ...source.options, ...overrides };
+    const valid = validateConfig({
+      data: { stores: this.config.stores, limiters: { [newId]: merged } },
+      spelling: 'camel',
+    });
+    return this.addLimiter(newId, valid.limiters[newId]);
   }
 
   private addLimiter(id: string, options: LimiterOptions): Limiter {
@@ -355,72 +416,19 @@ export class RateSync {
     this.limiters.set(id, limiter);
     return limiter;
   }
-
-  private layers(
-    limiterIds: readonly string[],
-    options: AcquireOptions,
-    defaultTimeout: number,
-    dryRun: boolean,
-    keys?: (string | undefined)[],
-    /** The timeout when `options.timeout` is not given, before the limiter's own. */
-    callDefault?: number,
-  ): Promise<Acquired> {
-    const layers: LayerSpec[] = limiterIds.map((id, i) => ({
-      limiter: this.limiter(id),
-      identifier: keys?.[i] ?? options.key,
-    }));
-    // A composite's checks cannot fail for one layer, the common case: skipped for it.
-    if (layers.length > 1) checkComposite(limiterIds, layers);
-    const cost = options.cost ?? 1;
-    layers.forEach((l) => l.limiter.validateCost(cost));
-    const seconds = options.timeout ?? callDefault ?? layers[0].limiter.options.timeout;
-    const timeoutMs = seconds === undefined ? defaultTimeout : validTimeoutMs(seconds);
-    return acquireLayers(layers, { timeoutMs, cost, dryRun }, this.clock);
-  }
 }
 
-function validTimeoutMs(timeout: number): number {
-  // Infinity is accepted and means no bound (a decorated service method's default wait).
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new InvalidArgumentError(
-      'timeout',
-      `expected a number of seconds >= 0 (Infinity: no bound), got ${String(timeout)}`,
-    );
-  }
-  return timeout * 1000;
-}
-
-/** The composite view of a single layer's result, written out (spreads are slow here). */
-function singleLayer(r: RateLimitResult): CompositeResult {
-  return {
-    allowed: r.allowed,
-    limit: r.limit,
-    remaining: r.remaining,
-    resetAt: r.resetAt,
-    retryAfterMs: r.retryAfterMs,
-    limiterId: r.limiterId,
-    key: r.key,
-    blockedBy: r.blockedBy,
-    failedOpen: r.failedOpen,
-    waitedMs: r.waitedMs,
-    layers: [r],
-    blockingLimiterId: r.allowed ? undefined : r.limiterId,
-  };
-}
-
-/** A composite's layers must share one store and name each (limiter, key) once. */
-function checkComposite(limiterIds: readonly string[], layers: readonly LayerSpec[]): void {
-  const stores = new Set(layers.map((l) => l.limiter.store));
-  if (stores.size > 1) {
-    throw new RateSyncError(
-      `Composite limits must share one store; ${limiterIds.join(', ')} use ${[...stores].map((s) => `'${s.id}'`).join(', ')}`,
-    );
-  }
-  const keysSeen = new Set(layers.map((l) => l.limiter.keyOf(l.identifier)));
-  if (keysSeen.size < layers.length) {
-    throw new InvalidArgumentError(
-      'limiterIds',
-      `the same limiter and key appear twice in one composite (${limiterIds.join(', ')})`,
-    );
+/** Every id named in a composite's `keys` is one of its layers (a typo would count nothing). */
+function checkKeysNameLayers(
+  keys: Readonly<Record<string, string | undefined>>,
+  limiterIds: readonly string[],
+): void {
+  for (const id of Object.keys(keys)) {
+    if (!limiterIds.includes(id)) {
+      throw new InvalidArgumentError(
+        'keys',
+        `'${id}' is not one of the limiters checked (${limiterIds.join(', ')})`,
+      );
+    }
   }
 }

@@ -10,8 +10,8 @@ export class StoreHandle {
   readonly breaker: CircuitBreaker;
   readonly waiters: ReleaseWaiters;
   readonly log: RateLimitedLog;
-  /** Set when connect() failed; cleared on the first successful store call. */
-  connectError?: unknown;
+  /** Set when connect() failed; cleared by the first successful store call. */
+  private connectError?: unknown;
 
   constructor(
     readonly id: string,
@@ -25,8 +25,29 @@ export class StoreHandle {
     this.log = new RateLimitedLog(logger);
   }
 
+  /** Connects the engine; a failure is remembered (see {@link reachable}) and rethrown. */
+  async connect(): Promise<void> {
+    try {
+      await this.engine.connect();
+    } catch (err) {
+      this.connectError = err;
+      throw err;
+    }
+  }
+
+  /** Connected (or answered since), and the breaker is closed. */
+  get reachable(): boolean {
+    return this.breaker.state === 'closed' && this.connectError === undefined;
+  }
+
   /** Runs one store call through the circuit breaker. */
   call<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
-    return this.breaker.run(() => fn(this.engine));
+    if (this.connectError === undefined) return this.breaker.run(() => fn(this.engine));
+    return this.breaker
+      .run(() => fn(this.engine))
+      .then((value) => {
+        this.connectError = undefined;
+        return value;
+      });
   }
 }

@@ -10,7 +10,7 @@ export {
   RATE_SYNC_MODULE_OPTIONS,
   RATE_SYNC_SETTINGS,
 } from './rate-sync.constants';
-export { LimiterService, type CheckAllOptions, type StoreHealth } from './limiter.service';
+export { LimiterService, type StoreHealth } from './limiter.service';
 export { RateLimit } from './decorators/rate-limit.decorator';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
 export type {

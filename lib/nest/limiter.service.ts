@@ -3,9 +3,8 @@ import {
   RateSync,
   toPrometheus,
   type AcquireOptions,
+  type CheckAllOptions,
   type CompositeResult,
-  type CompositeStrategy,
-  type Limiter,
   type LimiterInfo,
   type LimiterMetrics,
   type LimiterOptions,
@@ -13,14 +12,6 @@ import {
   type Permit,
   type RateLimitResult,
 } from '../core';
-
-/** Options of {@link LimiterService.checkAll}. */
-export interface CheckAllOptions extends AcquireOptions {
-  /** How the layers combine. @default 'most_restrictive' */
-  strategy?: CompositeStrategy;
-  /** `false`: decide without consuming anything. @default true */
-  consume?: boolean;
-}
 
 /** One store's health as {@link LimiterService.health} reports it. */
 export interface StoreHealth {
@@ -70,7 +61,11 @@ export class LimiterService {
     return this.rateSync.check(limiterId, options);
   }
 
-  /** A composite decision: nothing is consumed unless every layer allows (by default). */
+  /**
+   * A composite decision over several limiters, without waiting unless `timeout` is given:
+   * nothing is consumed unless every layer allows (by default). Each layer counts its own
+   * identifier from `keys` (by limiter id), else `key`.
+   */
   checkAll(limiterIds: readonly string[], options?: CheckAllOptions): Promise<CompositeResult> {
     return this.rateSync.checkAll(limiterIds, options);
   }
@@ -90,8 +85,11 @@ export class LimiterService {
     this.rateSync.clone(sourceId, newId, overrides);
   }
 
-  /** The limiter `${baseId}:${uniqueId}`, cloned from `baseId` on first use (bounded LRU). */
-  getOrClone(baseId: string, uniqueId: string): Promise<Limiter> {
+  /**
+   * The limiter `${baseId}:${uniqueId}` (the unique id escaped like an identifier), cloned from
+   * `baseId` on first use (bounded LRU); resolves to its settings.
+   */
+  getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
     return this.rateSync.getOrClone(baseId, uniqueId);
   }
 

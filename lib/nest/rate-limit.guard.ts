@@ -3,9 +3,10 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { Permit, RateSync, StoreUnavailableError, type RateLimitResult } from '../core';
 import { requestClientIp } from './http/client-ip';
 import { RateLimitExceededException } from './http/rate-limit-exceeded.exception';
-import { policyWindowSeconds, rateLimitHeaders } from './http/rate-limit-headers';
+import { rateLimitHeaders } from './http/rate-limit-headers';
+import { holdForRequest } from './http/request-permit';
 import { RateLimitUnavailableException } from './http/rate-limit-unavailable.exception';
-import { rawResponse, whenResponseDone } from './http/response-lifecycle';
+import { rawResponse, whenClientLeaves, whenResponseDone } from './http/response-lifecycle';
 import type { KeySource, RequestLike } from './keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from './keys/key-template';
 import type { CompiledLimit, LimitOutcome } from './limits/compiled-limit';
@@ -16,8 +17,9 @@ import type { RateSyncSettings } from './rate-sync-settings';
 /**
  * The global guard `RateSyncModule` registers. On an HTTP handler limited by `@RateLimit` it
  * acquires before the handler runs, sets the rate-limit headers, answers 429 when rejected (503
- * when a fail_closed store is down) and releases the permit exactly once, when the response
- * finishes or the connection closes. Handlers without `@RateLimit` pass at the cost of one
+ * when a fail_closed store is down) and releases the permit exactly once, when the handler's
+ * work and the response are both over. A request waits for its slot only when its own
+ * `@RateLimit(..., { timeout })` says so, and a client that leaves while waiting cancels it. Handlers without `@RateLimit` pass at the cost of one
  * lookup. Other contexts (GraphQL, WebSocket, RPC) pass: `RateLimitInterceptor` limits them.
  *
  * Extend it through the protected methods and pass the subclass as the module's `guard` option.
@@ -41,7 +43,7 @@ export class RateLimitGuard implements CanActivate {
     const { result, permit } = await this.acquire(context, limit, keys, response);
     if (!permit) return this.onRejected(context, result, response);
     this.onAdmitted(context, result, response);
-    this.releaseWhenDone(response, permit);
+    if (limit.holdsSlots) this.releaseWhenDone(request, response, permit);
     return true;
   }
 
@@ -85,18 +87,25 @@ export class RateLimitGuard implements CanActivate {
     return limit.keys(source);
   }
 
-  /** Acquires without waiting beyond the timeout; a fail_closed store outage becomes a 503. */
+  /**
+   * Acquires, waiting only as long as the declaration's own `timeout` allows; a client that
+   * disconnects while waiting cancels its wait. A fail_closed store outage becomes a 503.
+   */
   protected async acquire(
     context: ExecutionContext,
     limit: CompiledLimit,
     keys: (string | undefined)[],
     response: unknown,
   ): Promise<LimitOutcome> {
+    const raw = limit.waitMs > 0 ? rawResponse(response) : undefined;
+    const abandoned = raw ? whenClientLeaves(raw) : undefined;
     try {
-      return await limit.acquire(keys, false);
+      return await limit.acquire(keys, abandoned?.signal);
     } catch (err) {
       if (err instanceof StoreUnavailableError) this.onStoreUnavailable(context, err, response);
       throw err;
+    } finally {
+      abandoned?.stop();
     }
   }
 
@@ -130,18 +139,21 @@ export class RateLimitGuard implements CanActivate {
     throw exception;
   }
 
-  /** Releases the permit once, when the response finishes or the connection closes. */
-  protected releaseWhenDone(response: unknown, permit: Permit): void {
+  /**
+   * Releases the permit once, when the handler's work and the response are both over: a client
+   * that disconnects does not free the slot while its handler runs.
+   */
+  protected releaseWhenDone(request: RequestLike, response: unknown, permit: Permit): void {
     const raw = rawResponse(response);
-    if (raw) whenResponseDone(raw, () => void permit.release());
-    else void permit.release(); // no Node response to watch: hold nothing
+    if (!raw) return void permit.release(); // no Node response to watch: hold nothing
+    const held = holdForRequest(request, permit);
+    whenResponseDone(raw, () => held.responseDone());
   }
 
   /** Writes the header fields of a decision, per the module's `headers` option. */
   protected setHeaders(response: unknown, result: RateLimitResult): void {
     const now = this.settings.clock.now();
-    const windowOf = (id: string): number | undefined =>
-      this.rateSync.has(id) ? policyWindowSeconds(this.rateSync.limiter(id).options) : undefined;
+    const windowOf = (id: string): number | undefined => this.rateSync.policy(id)?.periodSeconds;
     for (const [name, value] of rateLimitHeaders(result, this.settings.headers, now, windowOf)) {
       this.setHeader(response, name, value);
     }

@@ -75,7 +75,7 @@ export class RateLimitInterceptor implements NestInterceptor {
       args: context.getArgs(),
       ip: () => (request ? requestClientIp(request, this.settings.trustedProxies) : undefined),
     };
-    const { result, permit } = await limit.acquire(limit.keys(source), false);
+    const { result, permit } = await limit.acquire(limit.keys(source));
     if (!permit) throw new RateLimitExceededError(result);
     return permit;
   }

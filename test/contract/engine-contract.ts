@@ -246,6 +246,19 @@ export function engineContract(target: ContractTarget): void {
       await p3.release();
       expect(await rs.tryAcquire('c')).not.toBeNull();
     });
+
+    it("estimates a rejection's retry delay from hold times, not the lease length", async () => {
+      const h = await setup({ c: { maxConcurrent: 1, leaseSeconds: 60 } });
+      const first = await h.rs.acquire('c');
+      await h.advance(300);
+      await first.release(); // this process saw a slot held for about 300 ms
+      const holder = await h.rs.acquire('c');
+      const rejected = await h.rs.check('c');
+      expect(rejected).toMatchObject({ allowed: false, blockedBy: 'concurrency' });
+      expect(rejected.retryAfterMs).toBeGreaterThanOrEqual(300 - h.tolMs);
+      expect(rejected.retryAfterMs).toBeLessThan(300 + 4 * h.tolMs + 50);
+      await holder.release();
+    });
   });
 
   describe('combined (rate and concurrency)', () => {
@@ -315,6 +328,25 @@ export function engineContract(target: ContractTarget): void {
   });
 
   describe('composite', () => {
+    it('checkAll counts each layer under its own key, all or nothing', async () => {
+      const { rs } = await setup({
+        per_ip: { algorithm: 'sliding_window', limit: 5, windowSeconds: 60 },
+        per_account: { algorithm: 'sliding_window', limit: 2, windowSeconds: 60 },
+      });
+      const login = (ip: string, account: string) =>
+        rs.checkAll(['per_ip', 'per_account'], { keys: { per_ip: ip, per_account: account } });
+      expect((await login('10.0.0.1', 'ann')).allowed).toBe(true);
+      expect((await login('10.0.0.2', 'ann')).allowed).toBe(true);
+      const third = await login('10.0.0.3', 'ann');
+      expect(third).toMatchObject({ allowed: false, blockingLimiterId: 'per_account' });
+      expect((await rs.state('per_ip', '10.0.0.3')).remaining).toBe(5); // nothing charged
+      expect((await rs.state('per_ip', '10.0.0.1')).remaining).toBe(4);
+      expect((await login('10.0.0.1', 'bob')).allowed).toBe(true);
+      await expect(
+        rs.checkAll(['per_ip', 'per_account'], { keys: { per_acount: 'x' } }),
+      ).rejects.toThrow(/'per_acount' is not one of the limiters checked/);
+    });
+
     it('consumes nothing unless every layer allows, and names the blocking layer', async () => {
       const { rs } = await setup({
         wide: { algorithm: 'sliding_window', limit: 5, windowSeconds: 60 },

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { Permit } from '../../lib/core';
 import { LimiterService, RateLimit, RateSyncModule } from '../../lib/nest';
+import { RequestPermit } from '../../lib/nest/http/request-permit';
 import { ADAPTERS, createApp, eventually, type TestApp } from './support/create-app';
 import { Gate } from './support/gate';
 
@@ -105,21 +106,24 @@ describe.each(ADAPTERS)('permit release (%s)', (adapter) => {
     expect(service.metrics('one_slot').released).toBe(2);
   });
 
-  it('releases once when the client aborts mid-response', async () => {
+  it('holds the slot while an aborted request still runs its handler, then releases once', async () => {
     const gate = t.app.get(Gate);
+    const responseDone = jest.spyOn(RequestPermit.prototype, 'responseDone');
     const aborted = http.get(`${t.url}/slots/held`);
     aborted.on('error', () => undefined);
     await gate.whenEntered(1);
+    aborted.destroy();
+    await eventually(() => responseDone.mock.calls.length === 1); // the server saw the abort
+    // The handler still runs: its slot is still taken.
     expect(await inFlight()).toBe(1);
     await request(t.url).get('/slots/quick').expect(429);
-    aborted.destroy();
+    gate.open(); // the aborted handler finishes now, and frees its slot
+    await eventually(() => gate.left === 1);
     await eventually(async () => (await inFlight()) === 0);
     await request(t.url).get('/slots/quick').expect(200);
-    gate.open(); // the aborted handler finishes now: no second release
-    await eventually(() => gate.left === 1);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(release).toHaveBeenCalledTimes(2);
+    await eventually(() => release.mock.calls.length === 2);
     expect(service.metrics('one_slot').released).toBe(2);
+    responseDone.mockRestore();
   });
 
   it('holds the slot until a streamed response ends', async () => {

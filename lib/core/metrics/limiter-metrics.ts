@@ -27,6 +27,14 @@ export interface LimiterMetrics {
 
 type Counter = Exclude<keyof LimiterMetrics, 'limiterId' | 'inFlight'>;
 
+/**
+ * How one acquisition ended, for one limiter: admitted (after `waitedMs` of waiting, if any),
+ * rejected by the store or by this process's cache of certain rejections, or decided by the
+ * failure policy because the store failed.
+ */
+export type AcquisitionOutcome =
+  'allowed' | 'rejected' | 'rejectedLocally' | 'failedOpen' | 'failedClosed';
+
 /** The mutable counters behind {@link LimiterMetrics}: plain fields, cheap on the hot path. */
 export class MetricsRecorder implements Record<Counter, number> {
   attempts = 0;
@@ -43,8 +51,40 @@ export class MetricsRecorder implements Record<Counter, number> {
 
   constructor(readonly limiterId: string) {}
 
-  add(counter: Counter, n = 1): void {
-    this[counter] += n;
+  /** Tracks the concurrency permits held now, after one was taken or released. */
+  holding(held: number, released: boolean): void {
+    this.inFlight = held;
+    if (released) this.released++;
+  }
+
+  /** Counts one acquisition and its outcome: the one way decisions reach the counters. */
+  record(outcome: AcquisitionOutcome, waitedMs = 0): void {
+    this.attempts++;
+    switch (outcome) {
+      case 'allowed':
+        this.allowed++;
+        if (waitedMs > 0) {
+          this.waited++;
+          this.totalWaitMs += waitedMs;
+        }
+        return;
+      case 'rejectedLocally':
+        this.rejectedLocally++;
+        this.rejected++;
+        return;
+      case 'rejected':
+        this.rejected++;
+        return;
+      case 'failedOpen':
+        this.storeErrors++;
+        this.failedOpen++;
+        this.allowed++;
+        return;
+      case 'failedClosed':
+        this.storeErrors++;
+        this.failedClosed++;
+        return;
+    }
   }
 
   snapshot(): LimiterMetrics {

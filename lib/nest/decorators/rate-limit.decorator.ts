@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { HandlerCompletionInterceptor } from '../handler-completion.interceptor';
 import { RATE_LIMIT_METADATA } from '../rate-sync.constants';
 import type { RateLimitDeclaration, RateLimitOptions } from './rate-limit-options.interface';
 import { validateRateLimit } from './validate-rate-limit';
@@ -7,7 +8,8 @@ import { validateRateLimit } from './validate-rate-limit';
  * Limits a controller (every handler), a handler, or a method of any provider.
  *
  * On HTTP handlers the guard acquires before the handler runs and answers 429 when rejected;
- * the permit is released when the response finishes or the connection closes. On provider
+ * the permit is released when both the handler's work and the response are over (a client
+ * that disconnects does not free a concurrency slot while its handler runs). On provider
  * methods the call is wrapped at bootstrap (`mode: 'wait'` waits for its slot, `'try'` throws
  * `RateLimitExceededError`). Several ids form one all-or-nothing composite limit.
  *
@@ -26,5 +28,9 @@ export function RateLimit(
 ): ClassDecorator & MethodDecorator {
   const limiterIds = validateRateLimit(idOrIds, options);
   const declaration: RateLimitDeclaration = { limiterIds, options: { ...options } };
-  return SetMetadata(RATE_LIMIT_METADATA, declaration);
+  // The interceptor learns when a handler's work is over; it costs nothing on unlimited routes.
+  return applyDecorators(
+    SetMetadata(RATE_LIMIT_METADATA, declaration),
+    UseInterceptors(HandlerCompletionInterceptor),
+  );
 }

@@ -24,7 +24,7 @@ export function limitMethod(instance: object, name: string, cls: Type, limit: Co
   const limited = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const context = new MethodExecutionContext(args, cls, original);
     const keys = limit.keys({ context, args, ip: () => undefined });
-    const { result, permit } = await limit.acquire(keys, true);
+    const { result, permit } = await limit.acquire(keys);
     if (!permit) throw new RateLimitExceededError(result);
     try {
       return await original.apply(this, args);

@@ -1,5 +1,5 @@
 import type { CompositeResult, RateLimitResult } from '../../core';
-import { policyWindowSeconds, rateLimitHeaders, retryAfterSeconds } from './rate-limit-headers';
+import { rateLimitHeaders, retryAfterSeconds } from './rate-limit-headers';
 
 const NOW = 1_700_000_000_000;
 const result = (over: Partial<RateLimitResult> = {}): RateLimitResult => ({
@@ -46,14 +46,5 @@ describe('rateLimitHeaders', () => {
 
   it('sends no made-up numbers for a fail-open admission', () => {
     expect(rateLimitHeaders(result({ failedOpen: true }), 'both', NOW, windowOf)).toEqual([]);
-  });
-});
-
-describe('policyWindowSeconds', () => {
-  it('is the window, the burst refill time, or none', () => {
-    expect(policyWindowSeconds({ windowSeconds: 300 })).toBe(300);
-    expect(policyWindowSeconds({ ratePerSecond: 10, burst: 20 })).toBe(2);
-    expect(policyWindowSeconds({ ratePerSecond: 0.5 })).toBe(2);
-    expect(policyWindowSeconds({})).toBeUndefined();
   });
 });

@@ -62,19 +62,3 @@ export function rateLimitHeaders(
 function sfString(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?')}"`;
 }
-
-/**
- * The window a limiter's policy is expressed over, in whole seconds (`RateLimit-Policy`'s
- * `w`): the sliding window, or the time a token bucket takes to refill its burst; undefined
- * for a pure concurrency limiter.
- */
-export function policyWindowSeconds(options: {
-  windowSeconds?: number;
-  ratePerSecond?: number;
-  burst?: number;
-}): number | undefined {
-  if (options.windowSeconds !== undefined) return Math.ceil(options.windowSeconds);
-  if (options.ratePerSecond)
-    return Math.max(1, Math.ceil((options.burst ?? 1) / options.ratePerSecond));
-  return undefined;
-}

@@ -30,6 +30,20 @@ export function whenResponseDone(response: ServerResponse, done: () => void): vo
   response.on('close', once);
 }
 
+/**
+ * A signal that aborts when the connection of a response closes before the response finished
+ * (the client went away). `stop()` removes the listener.
+ */
+export function whenClientLeaves(response: ServerResponse): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!response.writableFinished) controller.abort();
+  };
+  if (response.destroyed) onClose();
+  else response.once('close', onClose);
+  return { signal: controller.signal, stop: () => response.off('close', onClose) };
+}
+
 function isServerResponse(value: unknown): value is ServerResponse {
   return (
     typeof value === 'object' &&

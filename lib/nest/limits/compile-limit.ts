@@ -1,9 +1,4 @@
-import {
-  InvalidArgumentError,
-  LimiterNotFoundError,
-  type RateSync,
-  type RateSyncLogger,
-} from '../../core';
+import { InvalidArgumentError, type RateSync, type RateSyncLogger } from '../../core';
 import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
 import { compileKeyTemplate } from '../keys/key-template';
 import { CompiledLimit, type KeyResolver } from './compiled-limit';
@@ -16,7 +11,9 @@ import { CompiledLimit, type KeyResolver } from './compiled-limit';
 export type LimitTarget = 'handler' | 'method';
 
 /**
- * Validates a declaration against the configured limiters and compiles its keys.
+ * Validates a declaration against the configured limiters, plans its acquisition (a route is a
+ * client's request: it waits only on the decorator's own `timeout`; a provider method is a
+ * call) and compiles its keys.
  *
  * @throws LimiterNotFoundError naming the unknown id and listing the known ones
  * @throws InvalidArgumentError for a cost no limiter can admit, limiters on different stores,
@@ -31,36 +28,21 @@ export function compileLimit(
 ): CompiledLimit {
   const { limiterIds, options } = declaration;
   const context = `in @RateLimit on ${where}`;
-  for (const id of limiterIds) {
-    if (!rateSync.has(id)) throw new LimiterNotFoundError(id, rateSync.limiterIds(), context);
-  }
-  const limiters = limiterIds.map((id) => rateSync.limiter(id));
-  const stores = new Set(limiters.map((l) => l.options.store));
-  if (stores.size > 1) {
-    throw new InvalidArgumentError(
-      'limiterIds',
-      `${limiterIds.join(', ')} use different stores (${[...stores].join(', ')}); a composite limit needs one store (${context})`,
-    );
-  }
-  for (const limiter of limiters) {
-    try {
-      limiter.validateCost(options.cost ?? 1);
-    } catch (err) {
-      throw new InvalidArgumentError('cost', `${(err as Error).message} (${context})`);
-    }
-  }
+  const plan = rateSync.plan(
+    limiterIds,
+    {
+      kind: target === 'handler' ? 'request' : 'call',
+      mode: options.mode,
+      timeout: options.timeout,
+      cost: options.cost,
+      strategy: options.strategy,
+    },
+    context,
+  );
   const resolvers = limiterIds.map((id) =>
     keyResolver(keySpecOf(options.key, id), target, context),
   );
-  return new CompiledLimit(
-    where,
-    limiterIds,
-    options,
-    resolvers,
-    limiters[0].options.timeout,
-    rateSync,
-    logger,
-  );
+  return new CompiledLimit({ where, plan, resolvers, rateSync, logger });
 }
 
 function keySpecOf(key: RateLimitDeclaration['options']['key'], id: string): KeySpec | undefined {

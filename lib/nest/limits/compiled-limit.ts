@@ -1,5 +1,4 @@
-import type { CompositeResult, Permit, RateSync, RateSyncLogger } from '../../core';
-import type { RateLimitOptions } from '../decorators/rate-limit-options.interface';
+import type { AcquisitionPlan, PlanOutcome, RateSync, RateSyncLogger } from '../../core';
 import type { KeySource } from '../keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from '../keys/key-template';
 
@@ -7,29 +6,52 @@ import { MISSING_FIELD_PLACEHOLDER } from '../keys/key-template';
 export type KeyResolver = (source: KeySource) => { key: string | undefined; missing?: string[] };
 
 /** The outcome of an acquisition: the decision, and a permit when admitted. */
-export interface LimitOutcome {
-  readonly result: CompositeResult;
-  readonly permit?: Permit;
+export type LimitOutcome = PlanOutcome;
+
+/** What {@link CompiledLimit} is built from. */
+export interface CompiledLimitParts {
+  /** `Class.method`, for messages. */
+  readonly where: string;
+  /** The acquisition, planned and validated at bootstrap. */
+  readonly plan: AcquisitionPlan;
+  /** One key resolver per layer of the plan. */
+  readonly resolvers: readonly KeyResolver[];
+  readonly rateSync: RateSync;
+  readonly logger: RateSyncLogger;
 }
 
 /**
- * A `@RateLimit` declaration bound to one handler or method, validated and compiled at
- * bootstrap: limiter ids checked, key templates parsed, timeouts resolved. One per route.
+ * A `@RateLimit` declaration bound to one handler or method, validated and planned at
+ * bootstrap: limiter ids checked, key templates parsed, how long a call may wait decided. One
+ * per route; each call only computes its keys and runs the plan.
  */
 export class CompiledLimit {
+  readonly where: string;
+  readonly limiterIds: readonly string[];
+  /** Whether an admission holds concurrency slots (its permit must be released). */
+  readonly holdsSlots: boolean;
+  private readonly plan: AcquisitionPlan;
+  private readonly resolvers: readonly KeyResolver[];
+  private readonly rateSync: RateSync;
+  private readonly logger: RateSyncLogger;
   private warned = false;
 
-  constructor(
-    /** `Class.method`, for messages. */
-    readonly where: string,
-    readonly limiterIds: readonly string[],
-    readonly options: Readonly<RateLimitOptions>,
-    private readonly resolvers: readonly KeyResolver[],
-    /** The first limiter's configured `timeout`, in seconds. */
-    private readonly limiterTimeout: number | undefined,
-    private readonly rateSync: RateSync,
-    private readonly logger: RateSyncLogger,
-  ) {}
+  constructor(parts: CompiledLimitParts) {
+    ({
+      where: this.where,
+      plan: this.plan,
+      resolvers: this.resolvers,
+      rateSync: this.rateSync,
+      logger: this.logger,
+    } = parts);
+    this.limiterIds = this.plan.limiters.map((l) => l.id);
+    this.holdsSlots = this.plan.limiters.some((l) => l.policy.concurrency !== undefined);
+  }
+
+  /** Milliseconds a call may wait for its slot (0: it does not wait). */
+  get waitMs(): number {
+    return this.plan.waitMs;
+  }
 
   /** One identifier per limiter id (undefined: the limiter's shared bucket). */
   keys(source: KeySource): (string | undefined)[] {
@@ -41,26 +63,12 @@ export class CompiledLimit {
   }
 
   /**
-   * Seconds a call may wait. `'try'`: the decorator's timeout, else 0. `'wait'`: the
-   * decorator's, else the limiter's, else `Infinity` when `unbounded` (provider methods) or 0
-   * (handlers never queue a request without bound).
-   */
-  timeout(unbounded: boolean): number {
-    if (this.options.mode === 'try') return this.options.timeout ?? 0;
-    return this.options.timeout ?? this.limiterTimeout ?? (unbounded ? Infinity : 0);
-  }
-
-  /**
-   * Acquires every limiter all-or-nothing with the given identifiers.
+   * Acquires every limiter all-or-nothing with the given identifiers. `signal` cancels a call
+   * that is still waiting (its client went away).
    * @throws StoreUnavailableError when a fail_closed limiter's store cannot decide
    */
-  acquire(keys: (string | undefined)[], unbounded: boolean): Promise<LimitOutcome> {
-    return this.rateSync.acquireComposite(this.limiterIds, {
-      keys,
-      cost: this.options.cost,
-      strategy: this.options.strategy,
-      timeout: this.timeout(unbounded),
-    });
+  acquire(keys: (string | undefined)[], signal?: AbortSignal): Promise<LimitOutcome> {
+    return this.rateSync.execute(this.plan, keys, signal);
   }
 
   private warnMissing(missing: string[]): void {

@@ -1,6 +1,5 @@
 import { decideLayer, type KeyState, type LayerWrite } from '../../algorithms/decide';
 import type { Clock } from '../../clock';
-import { escapeKeyPart } from '../../keys';
 import type { LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision } from '../engine';
 
@@ -75,7 +74,7 @@ export class MemoryEngine implements Engine {
     if (write.tat !== undefined) this.put(this.tats, r.key, write.tat);
     if (write.entries !== undefined) {
       this.put(this.logs, r.key, write.entries);
-      this.windowMs.set(escapeKeyPart(r.policy.id), r.policy.window!.windowMs);
+      this.windowMs.set(r.policy.keyPrefix, r.policy.window!.windowMs);
     }
     if (write.lease) {
       let held = this.leases.get(r.key);
@@ -104,7 +103,7 @@ export class MemoryEngine implements Engine {
   }
 
   async reset(policy: LimiterPolicy, key?: string): Promise<void> {
-    const prefix = escapeKeyPart(policy.id);
+    const prefix = policy.keyPrefix;
     const matches = (k: string): boolean =>
       key !== undefined ? k === key : k === prefix || k.startsWith(`${prefix}:`);
     for (const map of [this.tats, this.logs] as Map<string, unknown>[]) {

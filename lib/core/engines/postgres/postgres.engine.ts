@@ -8,7 +8,6 @@ import type { Pool, PoolClient, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
 import type { Clock } from '../../clock';
 import { RateSyncError } from '../../errors';
-import { escapeKeyPart } from '../../keys';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision } from '../engine';
@@ -209,7 +208,7 @@ export class PostgresEngine implements Engine {
       await this.query(
         'reset',
         this.sql.resetLimiter,
-        [escapeKeyPart(policy.id), this.names.channel],
+        [policy.keyPrefix, this.names.channel],
         false,
       );
     }

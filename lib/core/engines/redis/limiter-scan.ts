@@ -11,12 +11,12 @@ export async function scanLimiterKeys(
   client: RedisClient,
   isCluster: boolean,
   prefix: string,
-  limiterId: string,
+  keyPrefix: string,
 ): Promise<string[]> {
   const nodes: Redis[] = isCluster ? (client as Cluster).nodes('master') : [client as Redis];
   const found = new Set<string>();
   for (const node of nodes) {
-    for (const pattern of limiterScanPatterns(prefix, limiterId)) {
+    for (const pattern of limiterScanPatterns(prefix, keyPrefix)) {
       let cursor = '0';
       do {
         const [next, names] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

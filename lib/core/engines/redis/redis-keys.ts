@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors';
-import { escapeKeyPart, MAX_ESCAPED_PART } from '../../keys';
+import { MAX_ESCAPED_PART } from '../../keys';
 
 /** The default `key_prefix` of a redis store. */
 export const DEFAULT_KEY_PREFIX = 'rate_limit';
@@ -45,13 +45,13 @@ export function storageKeyOf(prefix: string, name: string): string | undefined {
 }
 
 /**
- * SCAN patterns matching every key of one limiter: its global key `{lim}` and its
+ * SCAN patterns matching every key of one limiter (its policy's escaped `keyPrefix`): its global key `{lim}` and its
  * per-identifier keys `{lim:...}`. Escaped limiter ids contain no colon, so `lim` never matches
  * the keys of a limiter whose id merely starts with `lim`.
  */
-export function limiterScanPatterns(prefix: string, limiterId: string): string[] {
+export function limiterScanPatterns(prefix: string, keyPrefix: string): string[] {
   const p = escapeGlob(prefix);
-  const lim = escapeGlob(escapeKeyPart(limiterId));
+  const lim = escapeGlob(keyPrefix);
   return [`${p}:{${lim}}:?`, `${p}:{${lim}:*}:?`];
 }
 

@@ -176,7 +176,7 @@ export class RedisEngine implements Engine {
     const keys =
       key !== undefined
         ? [key]
-        : await scanLimiterKeys(this.client, this.isCluster, this.prefix, policy.id).catch(
+        : await scanLimiterKeys(this.client, this.isCluster, this.prefix, policy.keyPrefix).catch(
             (err: unknown) => {
               throw this.failure('reset', err);
             },
