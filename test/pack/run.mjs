@@ -45,7 +45,7 @@ try {
   await step('published files: dist .js + .d.ts, no specs, no sources', () => {
     const bad = packed.files.filter((f) => /\.spec\.(js|d\.ts)$|^lib\/|^test\/|^sample\//.test(f));
     if (bad.length) throw new Error(`unexpected files in the tarball:\n  ${bad.join('\n  ')}`);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'package.json', 'LICENSE']) {
       if (!packed.files.includes(f)) throw new Error(`${f} is not in the tarball`);
     }
   });
