@@ -40,6 +40,7 @@ export {
   type RateLimitExceededBody,
   RateLimitUnavailableException,
   type RateLimitUnavailableBody,
+  RateLimitExceptionFilter,
   type RateLimitHeadersMode,
   clientIp,
   requestClientIp,
