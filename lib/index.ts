@@ -39,6 +39,7 @@ export {
   type RateLimitExceededBody,
   RateLimitUnavailableException,
   type RateLimitUnavailableBody,
+  RateLimitExceptionFilter,
   type RateLimitHeadersMode,
   clientIp,
   requestClientIp,

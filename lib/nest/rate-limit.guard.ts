@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { Permit, RateSync, StoreUnavailableError, type RateLimitResult } from '../core';
 import { requestClientIp } from './http/client-ip';
 import { RateLimitExceededException } from './http/rate-limit-exceeded.exception';
-import { rateLimitHeaders } from './http/rate-limit-headers';
+import { responseHeaders } from './http/rate-limit-headers';
 import { holdForRequest } from './http/request-permit';
 import { RateLimitUnavailableException } from './http/rate-limit-unavailable.exception';
 import { rawResponse, whenClientLeaves, whenResponseDone } from './http/response-lifecycle';
@@ -134,9 +134,8 @@ export class RateLimitGuard implements CanActivate {
     error: StoreUnavailableError,
     response: unknown,
   ): never {
-    const exception = new RateLimitUnavailableException(error);
-    this.setHeader(response, 'Retry-After', String(exception.retryAfter));
-    throw exception;
+    this.setHeaders(response, error);
+    throw new RateLimitUnavailableException(error);
   }
 
   /**
@@ -150,11 +149,9 @@ export class RateLimitGuard implements CanActivate {
     whenResponseDone(raw, () => held.responseDone());
   }
 
-  /** Writes the header fields of a decision, per the module's `headers` option. */
-  protected setHeaders(response: unknown, result: RateLimitResult): void {
-    const now = this.settings.clock.now();
-    const windowOf = (id: string): number | undefined => this.rateSync.policy(id)?.periodSeconds;
-    for (const [name, value] of rateLimitHeaders(result, this.settings.headers, now, windowOf)) {
+  /** Writes the header fields of a decision or a store failure, per the `headers` option. */
+  protected setHeaders(response: unknown, result: RateLimitResult | StoreUnavailableError): void {
+    for (const [name, value] of responseHeaders(result, this.settings, this.rateSync)) {
       this.setHeader(response, name, value);
     }
   }

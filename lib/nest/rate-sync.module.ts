@@ -5,10 +5,11 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { RateSync } from '../core';
 import { createRateSync } from './create-rate-sync';
 import { RateLimitExplorer } from './explorer/rate-limit.explorer';
+import { RateLimitExceptionFilter } from './http/rate-limit-exception.filter';
 import { LimiterService } from './limiter.service';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
 import { RateLimitGuard } from './rate-limit.guard';
@@ -57,8 +58,17 @@ import { resolveSettings, type RateSyncSettings } from './rate-sync-settings';
         settings.nonHttp ? moduleRef.create(RateLimitInterceptor) : null,
       inject: [RATE_SYNC_SETTINGS, ModuleRef],
     },
+    // 429/503 with the headers for rate-limit errors thrown anywhere in an HTTP request.
+    RateLimitExceptionFilter,
+    { provide: APP_FILTER, useExisting: RateLimitExceptionFilter },
   ],
-  exports: [RateSync, LimiterService, RATE_SYNC_SETTINGS, RateLimitRegistry],
+  exports: [
+    RateSync,
+    LimiterService,
+    RATE_SYNC_SETTINGS,
+    RateLimitRegistry,
+    RateLimitExceptionFilter,
+  ],
 })
 export class RateSyncModule
   extends RateSyncConfigurableModule

@@ -1,7 +1,9 @@
-import { Injectable, SetMetadata, type INestApplicationContext } from '@nestjs/common';
+import { Injectable, SetMetadata, type INestApplicationContext, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ManualClock, RateLimitExceededError } from '../../lib/core';
+import { Observable, of } from 'rxjs';
+import { ManualClock, RateLimitExceededError, RateSyncError } from '../../lib/core';
 import { LimiterService, RateLimit, RateSyncModule } from '../../lib/nest';
+import { settle, watchUnhandledRejections } from './support/unhandled-rejections';
 
 const MARK = 'test:mark';
 
@@ -143,5 +145,137 @@ describe('@RateLimit on provider methods', () => {
     expect(Reflect.getMetadata(MARK, client.quote)).toBe('kept');
     expect(Object.prototype.hasOwnProperty.call(client, 'quote')).toBe(true);
     expect(PartnerClient.prototype.quote).not.toBe(client.quote);
+  });
+});
+
+// Declarations a limited method cannot honour: it returns a Promise whatever it declares.
+@Injectable()
+class Calculator {
+  @RateLimit('calc', { mode: 'try' })
+  add(a: number, b: number): number {
+    return a + b;
+  }
+}
+
+@Injectable()
+class Notifier {
+  @RateLimit('calc', { timeout: 0 }) // mode 'wait'
+  notify(_message: string): void {}
+}
+
+@Injectable()
+class Ticker {
+  @RateLimit('calc', { mode: 'try' })
+  ticks(): Observable<number> {
+    return of(1, 2);
+  }
+}
+
+@Injectable()
+class Untyped {
+  // No return type and not async: the compiler records `undefined`, as for `void`.
+  @RateLimit('calc', { mode: 'try' })
+  fetch() {
+    return Promise.resolve('fetched');
+  }
+}
+
+// Plain JavaScript: decorators applied by hand, so no design:* metadata at all.
+class PlainSync {
+  add(a: number, b: number): number {
+    return a + b;
+  }
+}
+class PlainAsync {
+  async add(a: number, b: number): Promise<number> {
+    return a + b;
+  }
+}
+for (const cls of [PlainSync, PlainAsync]) {
+  const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, 'add')!;
+  RateLimit('calc', { mode: 'try' })(cls.prototype, 'add', descriptor);
+}
+
+// Accepted: declared to return a Promise without being async.
+@Injectable()
+class PromiseDeclared {
+  @RateLimit('calc', { mode: 'try' })
+  add(a: number, b: number): Promise<number> {
+    return Promise.resolve(a + b);
+  }
+}
+
+const REFUSED: { cls: Type; name: string; why: string }[] = [
+  { cls: Calculator, name: 'add', why: 'declared to return Number' },
+  { cls: Notifier, name: 'notify', why: 'declared to return void' },
+  { cls: Ticker, name: 'ticks', why: 'declared to return Observable' },
+  { cls: Untyped, name: 'fetch', why: 'declared to return void' },
+  { cls: PlainSync, name: 'add', why: 'not async and has no return type metadata' },
+];
+
+function bootWith(provider: Type): Promise<INestApplicationContext> {
+  return Test.createTestingModule({
+    imports: [
+      RateSyncModule.forRoot({
+        configFile: false,
+        stores: { mem: { engine: 'memory' } },
+        limiters: {
+          calc: { store: 'mem', algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
+        },
+      }),
+    ],
+    providers: [provider],
+  })
+    .compile()
+    .then((moduleRef) => moduleRef.init());
+}
+
+describe('@RateLimit on provider methods: the declared return type', () => {
+  it.each(REFUSED)(
+    'refuses to boot with $cls.name $name() ($why), naming it and the fix',
+    async ({ cls, name, why }) => {
+      const err = await bootWith(cls).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RateSyncError);
+      const message = (err as Error).message;
+      expect(message).toContain(`@RateLimit on ${cls.name}.${name}: `);
+      expect(message).toContain(why);
+      expect(message).toContain('Declare it async (returning Promise<T>) and await its calls.');
+    },
+  );
+
+  it('boots async methods and methods declared to return a Promise, with or without metadata', async () => {
+    for (const cls of [PromiseDeclared, PlainAsync]) {
+      const app = await bootWith(cls);
+      const calc = app.get<{ add(a: number, b: number): Promise<number> }>(cls);
+      await expect(calc.add(1, 2)).resolves.toBe(3);
+      await expect(calc.add(1, 2)).rejects.toBeInstanceOf(RateLimitExceededError);
+      await app.close();
+    }
+  });
+
+  it('leaves no unhandled rejection on any path', async () => {
+    const watch = watchUnhandledRejections();
+    try {
+      // Callers of a method declared synchronous (or void, or Observable) never await it.
+      for (const { cls, name } of REFUSED) {
+        const app = await bootWith(cls).catch(() => undefined);
+        if (!app) continue;
+        const instance = app.get<Record<string, (...args: unknown[]) => unknown>>(cls);
+        instance[name](1, 2);
+        instance[name](1, 2);
+        await settle();
+        await app.close();
+      }
+      // Accepted methods: admitted, refused, and the method's own error, each awaited.
+      const app = await bootWith(PromiseDeclared);
+      const calc = app.get(PromiseDeclared);
+      await calc.add(1, 2);
+      await calc.add(1, 2).catch(() => undefined);
+      await settle();
+      await app.close();
+      expect(watch.reasons).toEqual([]);
+    } finally {
+      watch.stop();
+    }
   });
 });

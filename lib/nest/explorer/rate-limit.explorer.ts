@@ -12,6 +12,7 @@ import {
   isNonHttpHandler,
 } from './handler-metadata';
 import { limitMethod } from './limit-method';
+import { assertReturnsPromise } from './promise-return';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
@@ -33,7 +34,8 @@ export class RateLimitExplorer {
 
   /**
    * @throws LimiterNotFoundError naming an unknown limiter and listing the known ones
-   * @throws InvalidArgumentError / RateSyncError for a declaration that cannot work
+   * @throws InvalidArgumentError / RateSyncError for a declaration that cannot work (e.g. on a
+   *   provider method not declared to return a Promise)
    */
   explore(): void {
     const unintercepted: string[] = [];
@@ -69,6 +71,7 @@ export class RateLimitExplorer {
       const limit = this.registry.forMethod(cls, method, name);
       if (!limit) continue;
       this.assertWrappable(cls, name, instances);
+      assertReturnsPromise(cls, name, method);
       for (const instance of instances) limitMethod(instance, name, cls, limit);
     }
     if (handlers === 0 && this.accessor.onClass(cls)) {

@@ -17,8 +17,10 @@ export interface RateLimitExceededBody {
 }
 
 /**
- * HTTP 429 Too Many Requests, thrown by the guard when a `@RateLimit` rejects a request.
- * Carries the decision; its body is a {@link RateLimitExceededBody}.
+ * HTTP 429 Too Many Requests, thrown by the guard when a `@RateLimit` rejects a request, or by
+ * your code with a decision of `LimiterService.check`. Carries the decision; its body is a
+ * {@link RateLimitExceededBody}; `RateLimitExceptionFilter` answers it with the decision's
+ * header fields and `Retry-After`, wherever it was thrown.
  */
 export class RateLimitExceededException extends HttpException {
   constructor(

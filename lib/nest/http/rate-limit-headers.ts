@@ -1,4 +1,10 @@
-import type { CompositeResult, RateLimitResult } from '../../core';
+import {
+  StoreUnavailableError,
+  type Clock,
+  type CompositeResult,
+  type RateLimitResult,
+  type RateSync,
+} from '../../core';
 
 /**
  * Which rate-limit header fields responses carry:
@@ -17,6 +23,27 @@ export const HEADERS_MODES: readonly RateLimitHeadersMode[] = ['legacy', 'ietf',
 /** `Retry-After` seconds for a delay in milliseconds: rounded up, at least 1. */
 export function retryAfterSeconds(retryAfterMs: number): number {
   return Math.max(1, Math.ceil(retryAfterMs / 1000));
+}
+
+/** What an answer's header fields describe: a decision, or a store that could not decide. */
+export type HeadersSubject = RateLimitResult | CompositeResult | StoreUnavailableError;
+
+/**
+ * Every rate-limit header field of an answer about `subject`, per the module's `headers` mode:
+ * for a decision, its fields (see {@link rateLimitHeaders}) and `Retry-After` when it rejected;
+ * for a store failure (a 503), `Retry-After` alone. The one rule for the guard's answers and for
+ * the exceptions `RateLimitExceptionFilter` answers.
+ */
+export function responseHeaders(
+  subject: HeadersSubject,
+  settings: { readonly headers: RateLimitHeadersMode; readonly clock: Clock },
+  rateSync: RateSync,
+): [name: string, value: string][] {
+  if (subject instanceof StoreUnavailableError) {
+    return [['Retry-After', String(retryAfterSeconds(subject.retryAfterMs))]];
+  }
+  const windowOf = (id: string): number | undefined => rateSync.policy(id)?.periodSeconds;
+  return rateLimitHeaders(subject, settings.headers, settings.clock.now(), windowOf);
 }
 
 /**

@@ -15,7 +15,8 @@ export interface RateLimitUnavailableBody {
 
 /**
  * HTTP 503 Service Unavailable, thrown by the guard when the store of a `fail_closed` limiter
- * cannot decide. Carries the core's {@link StoreUnavailableError} as `cause`.
+ * cannot decide. Carries the core's {@link StoreUnavailableError} as `cause`;
+ * `RateLimitExceptionFilter` answers it with `Retry-After`, wherever it was thrown.
  */
 export class RateLimitUnavailableException extends HttpException {
   /** Seconds to wait before retrying (the `Retry-After` value). */

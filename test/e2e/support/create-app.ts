@@ -17,11 +17,16 @@ export interface TestApp {
 }
 
 /**
- * Compiles `metadata`, creates the app on `adapter`, initialises it and listens on an
- * ephemeral port of 127.0.0.1 (so that concurrent supertest requests share one server).
+ * Compiles `metadata`, creates the app on `adapter`, hands it to `configure` (as `main.ts`
+ * would, e.g. `app.useGlobalFilters()`), initialises it and listens on an ephemeral port of
+ * 127.0.0.1 (so that concurrent supertest requests share one server).
  * A failed init closes what was opened, then rethrows.
  */
-export async function createApp(adapter: AdapterName, metadata: ModuleMetadata): Promise<TestApp> {
+export async function createApp(
+  adapter: AdapterName,
+  metadata: ModuleMetadata,
+  configure?: (app: INestApplication) => void,
+): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app =
     adapter === 'express'
@@ -30,6 +35,7 @@ export async function createApp(adapter: AdapterName, metadata: ModuleMetadata):
           logger: false,
         });
   try {
+    configure?.(app);
     await app.init();
     if (adapter === 'fastify') {
       await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();

@@ -1,0 +1,77 @@
+import { Catch, Inject, Injectable, type ArgumentsHost } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { RateLimitExceededError, RateSync, StoreUnavailableError } from '../../core';
+import { RATE_SYNC_SETTINGS } from '../rate-sync.constants';
+import type { RateSyncSettings } from '../rate-sync-settings';
+import { RateLimitExceededException } from './rate-limit-exceeded.exception';
+import { responseHeaders } from './rate-limit-headers';
+import { RateLimitUnavailableException } from './rate-limit-unavailable.exception';
+
+/** What this filter answers. */
+const CAUGHT = [
+  RateLimitExceededException,
+  RateLimitUnavailableException,
+  RateLimitExceededError,
+  StoreUnavailableError,
+] as const;
+
+type Caught = InstanceType<(typeof CAUGHT)[number]>;
+
+/**
+ * Answers, over HTTP, every rate-limit refusal thrown in a request, wherever it was thrown (the
+ * guard, a service, `LimiterService`, a limited provider method): a 429 for
+ * `RateLimitExceededException` and the core `RateLimitExceededError`, a 503 for
+ * `RateLimitUnavailableException` and `StoreUnavailableError`, each with the same header fields
+ * as the guard's answers (per the module's `headers` option) and the same JSON body.
+ *
+ * `RateSyncModule` registers it globally. Nest picks one filter per exception, and a filter bound
+ * to the route or its controller, or a global one registered after the module's (e.g. with
+ * `app.useGlobalFilters`), takes precedence: such a filter can hand these exceptions over with
+ * `if (rateLimitFilter.handles(exception)) return rateLimitFilter.catch(exception, host)`.
+ *
+ * Outside HTTP (RPC, GraphQL) it answers nothing, so the transport's own handling applies as if
+ * it were not registered.
+ */
+@Catch(...CAUGHT)
+@Injectable()
+export class RateLimitExceptionFilter extends BaseExceptionFilter {
+  constructor(
+    private readonly rateSync: RateSync,
+    @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
+  ) {
+    super();
+  }
+
+  /** True for the exceptions this filter answers. */
+  handles(exception: unknown): exception is Caught {
+    return CAUGHT.some((type) => exception instanceof type);
+  }
+
+  /** Sets the header fields and answers the 429 or 503; outside HTTP, does nothing. */
+  override catch(exception: Caught, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const answer = toHttpException(exception);
+    const adapter = this.httpAdapterHost!.httpAdapter;
+    const response = host.switchToHttp().getResponse<unknown>();
+    if (!adapter.isHeadersSent(response)) {
+      const subject = answer instanceof RateLimitExceededException ? answer.result : answer.error;
+      for (const [name, value] of responseHeaders(subject, this.settings, this.rateSync)) {
+        adapter.setHeader(response, name, value);
+      }
+    }
+    super.catch(answer, host);
+  }
+}
+
+/** The HTTP answer to a rate-limit exception or core error. */
+function toHttpException(
+  exception: Caught,
+): RateLimitExceededException | RateLimitUnavailableException {
+  if (exception instanceof RateLimitExceededError) {
+    return new RateLimitExceededException(exception.result);
+  }
+  if (exception instanceof StoreUnavailableError) {
+    return new RateLimitUnavailableException(exception);
+  }
+  return exception;
+}
