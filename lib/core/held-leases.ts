@@ -15,7 +15,8 @@ const HOLD_AVERAGE_WEIGHT = 0.2;
 
 /**
  * The concurrency leases one limiter holds in this process: the one owner of that state. It
- * renews them every `lease / 3` while any is held (one timer per limiter, none when idle),
+ * renews them every `lease / 3` (or `max_hold`, if shorter) while any is held (one timer per
+ * limiter, none when idle), takes back those held longer than `max_hold_seconds`,
  * releases them exactly once, and keeps the running average of how long a slot is held, which
  * estimates when a slot frees for a rejected caller.
  */
@@ -46,8 +47,10 @@ export class HeldLeases {
   hold(leaseId: string, key: string): void {
     this.held.set(leaseId, { key, since: this.clock.now() });
     this.metrics.holding(this.held.size, false);
-    if (!this.renewTimer && this.policy.concurrency) {
-      this.renewTimer = setInterval(() => void this.renew(), this.policy.concurrency.leaseMs / 3);
+    const conc = this.policy.concurrency;
+    if (!this.renewTimer && conc) {
+      const every = Math.min(conc.leaseMs / 3, conc.maxHoldMs);
+      this.renewTimer = setInterval(() => void this.renew(), every);
       this.renewTimer.unref();
     }
   }
@@ -86,6 +89,21 @@ export class HeldLeases {
     await Promise.all([...this.held.keys()].map((id) => this.release(id)));
   }
 
+  /** Releases the leases held longer than `max_hold_seconds`, with a warning. */
+  private takeBackOverdue(): void {
+    const maxHoldMs = this.policy.concurrency?.maxHoldMs ?? Infinity;
+    if (maxHoldMs === Infinity) return;
+    const now = this.clock.now();
+    for (const [leaseId, { since }] of this.held) {
+      if (now - since < maxHoldMs) continue;
+      this.store.log.warn(
+        `max-hold:${this.limiterId}`,
+        `rate-sync: a permit of '${this.limiterId}' was held longer than max_hold_seconds (${maxHoldMs / 1000} s); its slot is taken back`,
+      );
+      void this.release(leaseId);
+    }
+  }
+
   private forget(leaseId: string, lease: HeldLease): void {
     this.held.delete(leaseId);
     const heldMs = Math.max(0, this.clock.now() - lease.since);
@@ -101,6 +119,7 @@ export class HeldLeases {
   }
 
   private async renew(): Promise<void> {
+    this.takeBackOverdue();
     const byKey = new Map<string, string[]>();
     for (const [leaseId, { key }] of this.held) {
       const ids = byKey.get(key);

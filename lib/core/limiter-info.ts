@@ -13,6 +13,7 @@ export interface LimiterInfo {
   readonly windowSeconds?: number;
   readonly maxConcurrent?: number;
   readonly leaseSeconds?: number;
+  readonly maxHoldSeconds?: number;
   readonly timeout?: number;
   readonly failClosed: boolean;
 }
@@ -31,6 +32,7 @@ export function describeLimiter(l: Limiter): LimiterInfo {
     windowSeconds: o.windowSeconds,
     maxConcurrent: o.maxConcurrent,
     leaseSeconds: p.concurrency ? p.concurrency.leaseMs / 1000 : undefined,
+    maxHoldSeconds: o.maxHoldSeconds,
     timeout: o.timeout,
     failClosed: o.failClosed ?? false,
   };

@@ -74,6 +74,12 @@ export interface LimiterOptions {
   maxConcurrent?: number;
   /** Seconds a concurrency lease lives unless renewed; a crashed holder's slot frees after it. @default 60 */
   leaseSeconds?: number;
+  /**
+   * Seconds a concurrency permit may be held before its slot is taken back (a permit that was
+   * forgotten, a handler that hangs): it is then no longer renewed, released, and a warning
+   * names the limiter. Unset: no bound.
+   */
+  maxHoldSeconds?: number;
   /** sliding_window: admissions per window. */
   limit?: number;
   /** sliding_window: window length in seconds. */

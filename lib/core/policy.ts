@@ -23,7 +23,12 @@ export interface LimiterPolicy {
   /** Exact sliding window log. */
   readonly window?: { readonly limit: number; readonly windowMs: number };
   /** Concurrency leases. */
-  readonly concurrency?: { readonly max: number; readonly leaseMs: number };
+  readonly concurrency?: {
+    readonly max: number;
+    readonly leaseMs: number;
+    /** Longest a permit may be held before its slot is taken back (Infinity: no bound). */
+    readonly maxHoldMs: number;
+  };
 }
 
 /** Default lease lifetime in seconds. */
@@ -46,7 +51,11 @@ export function toPolicy(id: string, o: LimiterOptions): LimiterPolicy {
         : undefined,
     concurrency:
       o.maxConcurrent !== undefined
-        ? { max: o.maxConcurrent, leaseMs: (o.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000 }
+        ? {
+            max: o.maxConcurrent,
+            leaseMs: (o.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000,
+            maxHoldMs: (o.maxHoldSeconds ?? Infinity) * 1000,
+          }
         : undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ManualClock, RateSync } from '../../lib/core';
+import { loadConfig } from '../../lib/core/config';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -57,5 +58,48 @@ describe('a permit that is never released', () => {
     await kept.release();
     expect(await rs.tryAcquire('uploads')).not.toBeNull();
     await rs.close();
+  });
+});
+
+describe('max_hold_seconds', () => {
+  it('takes a slot back from a permit held too long, with a warning naming the limiter', async () => {
+    const warnings: string[] = [];
+    const rs = new RateSync(
+      {
+        stores: { s: { engine: 'memory' } },
+        limiters: {
+          jobs: { store: 's', maxConcurrent: 1, leaseSeconds: 30, maxHoldSeconds: 0.1 },
+        },
+      },
+      { logger: { log: () => undefined, warn: (m) => warnings.push(m), error: () => undefined } },
+    );
+    await rs.connect();
+    const hung = await rs.acquire('jobs');
+    expect(await rs.tryAcquire('jobs')).toBeNull();
+    // Real time is the subject here: the bound is checked on the renewal timer.
+    const next = await rs.acquire('jobs', { timeout: 1 });
+    expect(next.result.allowed).toBe(true);
+    expect(warnings.join('\n')).toMatch(/'jobs' was held longer than max_hold_seconds \(0.1 s\)/);
+    await hung.release(); // a no-op now
+    expect(await rs.tryAcquire('jobs')).toBeNull(); // `next` still holds the only slot
+    await next.release();
+    await rs.close();
+  });
+
+  it('is validated: positive, and only with max_concurrent', () => {
+    expect(() =>
+      loadConfig({
+        configFile: false,
+        stores: { s: { engine: 'memory' } },
+        limiters: { x: { store: 's', ratePerSecond: 1, maxHoldSeconds: 5 } },
+      }),
+    ).toThrow(/limiters.x.maxHoldSeconds: maxHoldSeconds applies only with maxConcurrent/);
+    expect(() =>
+      loadConfig({
+        configFile: false,
+        stores: { s: { engine: 'memory' } },
+        limiters: { x: { store: 's', maxConcurrent: 1, maxHoldSeconds: 0 } },
+      }),
+    ).toThrow(/limiters.x.maxHoldSeconds: expected a number > 0/);
   });
 });

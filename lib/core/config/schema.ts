@@ -113,6 +113,7 @@ export const LIMITER_FIELDS: readonly FieldSpec[] = [
   field('burst', count, { algorithms: ['token_bucket'] }),
   field('max_concurrent', count),
   field('lease_seconds', positive),
+  field('max_hold_seconds', positive),
   field('limit', count, { algorithms: ['sliding_window'] }),
   field('window_seconds', positive, { algorithms: ['sliding_window'] }),
   field('timeout', nonNegative),

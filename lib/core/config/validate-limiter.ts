@@ -46,9 +46,10 @@ export function validateLimiter(
       problems.add(at(key), 'required for a sliding_window limiter', tableLocation(table));
     }
   }
-  if (present.has('lease_seconds') && !present.has('max_concurrent')) {
-    const message = `${name('lease_seconds')} applies only with ${name('max_concurrent')}`;
-    problems.add(at('lease_seconds'), message, valueLocation(table, 'lease_seconds'));
+  for (const key of ['lease_seconds', 'max_hold_seconds'].filter((k) => present.has(k))) {
+    if (present.has('max_concurrent')) continue;
+    const message = `${name(key)} applies only with ${name('max_concurrent')}`;
+    problems.add(at(key), message, valueLocation(table, key));
   }
   if (problems.count > before || algorithm === undefined) return undefined;
 
