@@ -24,6 +24,11 @@ export type {
 } from './decorators/rate-limit-options.interface';
 export { RateLimitGuard } from './rate-limit.guard';
 export { RateLimitInterceptor } from './rate-limit.interceptor';
+export {
+  RateSyncTestingModule,
+  type RateSyncTestingOptions,
+} from './testing/rate-sync-testing.module';
+export { RateSyncTesting } from './testing/rate-sync-testing';
 export { RateLimitMetadataAccessor } from './rate-limit-metadata.accessor';
 export { RateLimitRegistry } from './limits/rate-limit.registry';
 export type { CompiledLimit, LimitOutcome } from './limits/compiled-limit';

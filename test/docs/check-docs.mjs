@@ -146,7 +146,7 @@ function tsconfig(dir, files) {
       sourceMap: false,
       outDir: undefined,
       rootDir: undefined,
-      types: ['node'],
+      types: ['node', 'jest'], // docs/testing.md shows a jest spec
       typeRoots: [join(nodeModules, '@types')],
       baseUrl: dir,
       paths: {
