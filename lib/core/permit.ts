@@ -14,7 +14,7 @@ export class Permit implements AsyncDisposable {
     private readonly onRelease?: () => Promise<void>,
   ) {}
 
-  /** True once {@link release} was called. */
+  /** True once {@link Permit.release} was called. */
   get released(): boolean {
     return this.releasing !== undefined;
   }

@@ -25,7 +25,8 @@ describe('RateSync registry', () => {
   it('getOrClone returns one limiter per unique id and keeps at most maxClones', async () => {
     const rs = make(3);
     const a = await rs.getOrClone('base', 'tenant-a');
-    expect(await rs.getOrClone('base', 'tenant-a')).toBe(a);
+    expect(a).toMatchObject({ id: 'base:tenant-a', store: 's', engine: 'memory', burst: 2 });
+    expect(await rs.getOrClone('base', 'tenant-a')).toEqual(a);
     await rs.check('base:tenant-a');
     await rs.check('base:tenant-a');
     for (const t of ['b', 'c', 'd', 'e']) await rs.getOrClone('base', `tenant-${t}`);

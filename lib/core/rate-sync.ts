@@ -289,11 +289,11 @@ export class RateSync {
   /**
    * The limiter `${baseId}:${uniqueId}`, cloned from `baseId` on first use. At most `maxClones`
    * are kept (least recently used dropped; their state lives in the store, so a dropped clone
-   * comes back with the same counts).
+   * comes back with the same counts). Resolves to a read-only view of its settings.
    */
-  async getOrClone(baseId: string, uniqueId: string): Promise<Limiter> {
+  async getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
     const id = `${baseId}:${uniqueId}`;
-    if (this.limiters.has(id)) return this.limiter(id);
+    if (this.limiters.has(id)) return describeLimiter(this.limiter(id));
     const limiter = this.clone(baseId, id);
     this.clones.set(id, true);
     const max = this.runtime.maxClones ?? 10_000;
@@ -303,7 +303,7 @@ export class RateSync {
       this.clones.delete(oldest);
       this.limiters.delete(oldest);
     }
-    return limiter;
+    return describeLimiter(limiter);
   }
 
   /** Every limiter's settings. Contains no secret. */

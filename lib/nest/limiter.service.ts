@@ -5,7 +5,6 @@ import {
   type AcquireOptions,
   type CompositeResult,
   type CompositeStrategy,
-  type Limiter,
   type LimiterInfo,
   type LimiterMetrics,
   type LimiterOptions,
@@ -34,10 +33,11 @@ export interface StoreHealth {
 
 /**
  * The programmatic API, injectable anywhere once `RateSyncModule` is imported. Every method
- * delegates to the application's {@link RateSync}. Timeouts are in seconds.
+ * delegates to the application's rate-sync runtime (one per application). Timeouts are in seconds.
  */
 @Injectable()
 export class LimiterService {
+  /** @internal Nest creates it: inject `LimiterService`, do not construct it. */
   constructor(private readonly rateSync: RateSync) {}
 
   /**
@@ -49,7 +49,7 @@ export class LimiterService {
     return this.rateSync.acquire(limiterId, options);
   }
 
-  /** Like {@link acquire}, but does not wait unless `timeout` is given; null when rejected. */
+  /** Like {@link LimiterService.acquire}, but does not wait unless `timeout` is given; null when rejected. */
   tryAcquire(limiterId: string, options?: AcquireOptions): Promise<Permit | null> {
     return this.rateSync.tryAcquire(limiterId, options);
   }
@@ -90,8 +90,11 @@ export class LimiterService {
     this.rateSync.clone(sourceId, newId, overrides);
   }
 
-  /** The limiter `${baseId}:${uniqueId}`, cloned from `baseId` on first use (bounded LRU). */
-  getOrClone(baseId: string, uniqueId: string): Promise<Limiter> {
+  /**
+   * The limiter `${baseId}:${uniqueId}`, cloned from `baseId` on first use (bounded LRU), as a
+   * read-only view of its settings. Use its `id` with the other methods.
+   */
+  getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
     return this.rateSync.getOrClone(baseId, uniqueId);
   }
 
