@@ -1,7 +1,8 @@
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { StoreUnavailableError } from './errors';
-import { errorText, type Limiter } from './limiter';
+import { errorText } from './error-text';
+import type { Limiter } from './limiter';
 import { Permit } from './permit';
 import type { RateLimitResult } from './result';
 import type { Waiter } from './release-waiters';

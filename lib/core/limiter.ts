@@ -1,5 +1,6 @@
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
+import { errorText } from './error-text';
 import { InvalidArgumentError } from './errors';
 import { escapeKeyPart } from './keys';
 import { MetricsRecorder } from './metrics/limiter-metrics';
@@ -218,8 +219,4 @@ export class Limiter {
 
 function randomLeaseId(): string {
   return globalThis.crypto.randomUUID();
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -14,7 +14,8 @@ import {
   StoreUnavailableError,
   StoreSetupError,
 } from './errors';
-import { errorText, Limiter } from './limiter';
+import { errorText } from './error-text';
+import { Limiter } from './limiter';
 import { describeLimiter, type LimiterInfo } from './limiter-info';
 import { consoleLogger, type RateSyncLogger } from './logger';
 import type { LimiterMetrics } from './metrics/limiter-metrics';

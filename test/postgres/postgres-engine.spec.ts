@@ -43,8 +43,14 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 3000): P
 describePg('PostgresEngine', () => {
   const schema = uniqueName('rs_engine');
   const engines: PostgresEngine[] = [];
-  const open = async (options: Parameters<typeof pgContext>[0] = {}, logger = captureLogger()) => {
-    const e = new PostgresEngine(pgContext({ schemaName: schema, ...options }, { logger }));
+  const open = async (
+    options: Parameters<typeof pgContext>[0] = {},
+    logger = captureLogger(),
+    testClock?: ManualClock,
+  ) => {
+    const e = new PostgresEngine(
+      pgContext({ schemaName: schema, ...options }, { logger, testClock }),
+    );
     engines.push(e);
     await e.connect();
     return e;
@@ -309,9 +315,8 @@ describePg('PostgresEngine', () => {
 
   describe('leases', () => {
     it('renews live leases but never brings back an expired one', async () => {
-      const e = await open({ tableName: 'renew' });
       const clock = new ManualClock();
-      e.useTestClock(clock);
+      const e = await open({ tableName: 'renew' }, undefined, clock);
       const p = toPolicy('r', { store: 's', maxConcurrent: 1, leaseSeconds: 1 });
       const key = storageKey('r', undefined);
       await e.acquire([req(p, undefined, { leaseId: 'a' })]);

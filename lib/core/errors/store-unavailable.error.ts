@@ -1,4 +1,5 @@
 import { RateSyncError } from './rate-sync.error';
+import { errorText } from '../error-text';
 
 /**
  * The store could not be reached (or its circuit breaker is open) and the limiter is
@@ -12,7 +13,7 @@ export class StoreUnavailableError extends RateSyncError {
     readonly retryAfterMs: number,
     cause?: unknown,
   ) {
-    const why = cause instanceof Error ? `: ${cause.message}` : '';
+    const why = cause === undefined ? '' : `: ${errorText(cause)}`;
     super(
       `Store '${storeId}' is unavailable${limiterId ? ` (limiter '${limiterId}' is fail_closed)` : ''}${why}`,
       { cause },

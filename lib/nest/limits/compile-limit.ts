@@ -7,6 +7,7 @@ import {
 import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
 import { compileKeyTemplate } from '../keys/key-template';
 import { CompiledLimit, type KeyResolver } from './compiled-limit';
+import { errorText } from '../../core/error-text';
 
 /**
  * `'handler'`: a route, resolver, gateway or message handler (request fields allowed; default
@@ -46,7 +47,7 @@ export function compileLimit(
     try {
       limiter.validateCost(options.cost ?? 1);
     } catch (err) {
-      throw new InvalidArgumentError('cost', `${(err as Error).message} (${context})`);
+      throw new InvalidArgumentError('cost', `${errorText(err)} (${context})`);
     }
   }
   const resolvers = limiterIds.map((id) =>
