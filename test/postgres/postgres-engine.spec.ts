@@ -418,6 +418,17 @@ describePg('PostgresEngine', () => {
       await expect(e.acquire([req()])).rejects.toThrow(/closed/);
     });
 
+    it('does not reopen after close(): connect() and calls reject, naming the store', async () => {
+      const e = await open({ tableName: 'closed' });
+      expect((await e.acquire([req()]))[0].allowed).toBe(true);
+      await e.close();
+      const closed = /Store 'pg-test': connect\(\) called after the postgres engine was closed/;
+      await expect(e.connect()).rejects.toThrow(closed);
+      await expect(e.acquire([req()])).rejects.toThrow(
+        /called after the postgres engine was closed/,
+      );
+    });
+
     it('connects on first use when the server was not reachable at startup', async () => {
       const e = new PostgresEngine(pgContext({ schemaName: schema }));
       engines.push(e);

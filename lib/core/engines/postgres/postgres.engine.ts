@@ -30,6 +30,7 @@ import { ReleaseListener } from './release-listener';
 import { ensureSchema } from './schema-installer';
 import { statements, type Statements } from './statements';
 import { errorText } from '../../error-text';
+import { engineClosedError } from '../engine-closed.error';
 
 /** Rows per cleanup statement, and statements per cleanup run: at most 100,000 rows a run. */
 export const CLEANUP_BATCH = 5_000;
@@ -86,10 +87,10 @@ export class PostgresEngine implements Engine {
   /**
    * Opens the pool, checks the table and functions (creating them with `autoCreate`, the
    * default) and starts the cleanup timer. Idempotent. Rejects with a message naming the
-   * target (without credentials) when the server is unreachable.
+   * target (without credentials) when the server is unreachable, and after close() (final).
    */
   connect(): Promise<void> {
-    this.closed = false;
+    if (this.closed) return Promise.reject(this.closedError('connect()'));
     if (this.pool) return Promise.resolve();
     this.opening ??= this.open().finally(() => (this.opening = undefined));
     return this.opening;
@@ -380,9 +381,7 @@ export class PostgresEngine implements Engine {
   }
 
   private closedError(op: string): RateSyncError {
-    return new RateSyncError(
-      `Store '${this.ctx.storeId}': ${op} called after the postgres engine was closed.`,
-    );
+    return engineClosedError(this.ctx.storeId, 'postgres', op);
   }
 
   private failure(op: string, err: unknown): RateSyncError {

@@ -38,6 +38,7 @@ import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
 import { RELEASE_LUA, RENEW_LUA, RESET_KEY_LUA, UNDO_LUA } from './scripts/lease.script';
 import { loadScripts, luaScript, runScript, type LuaScript } from './script-runner';
 import { errorText } from '../../error-text';
+import { engineClosedError } from '../engine-closed.error';
 
 const ACQUIRE = luaScript('acquire', ACQUIRE_LUA);
 // named for messages: they are acquires
@@ -90,8 +91,7 @@ export class RedisEngine implements Engine {
   }
 
   async connect(): Promise<void> {
-    if (this.closed)
-      throw new RateSyncError(`Store '${this.ctx.storeId}': the redis engine is closed.`);
+    if (this.closed) throw engineClosedError(this.ctx.storeId, 'redis', 'connect()');
     // ioredis rejects connect() with "Connection is closed."; the cause is in its 'error' event.
     let cause: unknown;
     const onError = (err: Error): void => void (cause = err);
