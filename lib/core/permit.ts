@@ -25,6 +25,7 @@ export class Permit implements AsyncDisposable {
     return this.releasing;
   }
 
+  /** `await using permit = ...`: releases when the scope ends. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
   }

@@ -23,7 +23,9 @@ export interface CheckAllOptions extends AcquireOptions {
 
 /** One store's health as {@link LimiterService.health} reports it. */
 export interface StoreHealth {
+  /** The store id. */
   readonly store: string;
+  /** Its engine: `memory`, `redis` or `postgres`. */
   readonly engine: string;
   /** Reachable as far as this process knows. */
   readonly up: boolean;

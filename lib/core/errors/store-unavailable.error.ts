@@ -7,7 +7,9 @@ import { errorText } from '../error-text';
  */
 export class StoreUnavailableError extends RateSyncError {
   constructor(
+    /** The store that could not decide. */
     readonly storeId: string,
+    /** The fail_closed limiter that was asked, when known. */
     readonly limiterId: string | undefined,
     /** Suggested delay before retrying, in milliseconds. */
     readonly retryAfterMs: number,
