@@ -14,6 +14,27 @@ export default tseslint.config(
     },
   },
   {
+    // The core is framework-free (DESIGN.md section 2): no Nest, no rxjs, nothing of lib/nest.
+    files: ['lib/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', 'rxjs', 'rxjs/*'],
+              message: 'lib/core is framework-free: move Nest and rxjs code to lib/nest.',
+            },
+            {
+              group: ['**/nest', '**/nest/**', '**/lib', '**/lib/index'],
+              message: 'lib/core must not import lib/nest (or the package root, which does).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

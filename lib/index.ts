@@ -1,55 +1,63 @@
 /**
  * @rate-sync/nestjs: distributed rate limiting and concurrency limiting for NestJS.
- * The public API, named export by export.
+ *
+ * The public API, named export by export. Every name here is a promise to users: the committed
+ * API report (`etc/rate-sync-nestjs.api.md`, checked by `npm run api`) makes each change to it
+ * a visible decision. Runtime machinery (the registry, compiled limits, the limiter class,
+ * storage keys, injection tokens) stays internal.
+ *
+ * @packageDocumentation
  */
 
-// --- NestJS integration ---
+// --- the module and its options ---
 export {
   RateSyncModule,
   type RateSyncRootOptions,
   type RateSyncAsyncOptions,
   type RateSyncModuleOptions,
   type RateSyncOptionsFactory,
-  type RateSyncSettings,
-  RATE_LIMIT_METADATA,
-  RATE_SYNC_MODULE_OPTIONS,
-  RATE_SYNC_SETTINGS,
-  LimiterService,
-  type StoreHealth,
+} from './nest';
+
+// --- the programmatic API and the types of its signatures ---
+export { LimiterService, type StoreHealth } from './nest';
+export {
+  Permit,
+  type AcquireOptions,
+  type CheckAllOptions,
+  type RateLimitResult,
+  type CompositeResult,
+  type CompositeStrategy,
+  type LimiterState,
+  type LimiterInfo,
+  type LimiterMetrics,
+} from './core';
+
+// --- decorators ---
+export {
   RateLimit,
   SkipRateLimit,
-  type KeyFunction,
-  type KeySpec,
-  type RateLimitDeclaration,
-  type RateLimitMetadata,
-  type RateLimitMode,
   type RateLimitOptions,
-  type SkipRateLimitDeclaration,
+  type RateLimitMode,
+  type KeySpec,
+  type KeyFunction,
+  type RateLimitDeclaration,
+} from './nest';
+
+// --- HTTP: the guard, the interceptor for other transports, headers and exceptions ---
+export {
   RateLimitGuard,
   RateLimitInterceptor,
-  RateSyncTestingModule,
-  type RateSyncTestingOptions,
-  RateSyncTesting,
-  RateLimitMetadataAccessor,
-  RateLimitRegistry,
-  type CompiledLimit,
-  type LimitOutcome,
-  type KeySource,
   type RequestLike,
-  MISSING_FIELD_PLACEHOLDER,
-  METHOD_CONTEXT_TYPE,
+  type RateLimitHeadersMode,
   RateLimitExceededException,
   type RateLimitExceededBody,
   RateLimitUnavailableException,
   type RateLimitUnavailableBody,
   RateLimitExceptionFilter,
-  type RateLimitHeadersMode,
-  clientIp,
-  requestClientIp,
-  TrustedProxies,
+  type RateLimitRefusal,
 } from './nest';
 
-// --- framework-free core ---
+// --- errors ---
 export {
   RateSyncError,
   ConfigValidationError,
@@ -61,30 +69,18 @@ export {
   StoreSetupError,
   MissingDriverError,
   InvalidArgumentError,
+} from './core';
+
+// --- configuration ---
+export {
   type EngineName,
   type AlgorithmName,
   type StoreOptions,
   type LimiterOptions,
   type RateSyncConfig,
-  type RateLimitResult,
-  type CompositeResult,
-  type LimiterState,
-  type Clock,
-  systemClock,
-  ManualClock,
-  Permit,
-  type RateSyncLogger,
-  consoleLogger,
-  RateSync,
-  type AcquireOptions,
-  type CheckAllOptions,
-  type RateSyncRuntimeOptions,
-  Limiter,
-  type LimiterInfo,
-  type CompositeStrategy,
-  type LimiterMetrics,
-  toPrometheus,
-  storageKey,
-  escapeKeyPart,
 } from './core';
 export { loadConfig, type LoadConfigOptions, type ValidatedConfig } from './core/config';
+
+// --- tests: a manual clock, and the module on memory stores ---
+export { type Clock, ManualClock } from './core';
+export { RateSyncTestingModule, type RateSyncTestingOptions, RateSyncTesting } from './nest';

@@ -53,10 +53,12 @@ export class ManualClock implements Clock {
     this.current = start;
   }
 
+  /** The current time of this clock, in epoch milliseconds. */
   now(): number {
     return this.current;
   }
 
+  /** Resolves when {@link ManualClock.advance} passes `ms` from now (or at once when aborted). */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (ms <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {

@@ -3,18 +3,31 @@ import type { AlgorithmName, EngineName } from './options';
 
 /** A limiter's settings as `list()` shows them. No secret: no URL, no password. */
 export interface LimiterInfo {
+  /** The limiter id (for a clone, `${baseId}:${uniqueId}`). */
   readonly id: string;
+  /** The store id. */
   readonly store: string;
+  /** The store's engine. */
   readonly engine: EngineName;
+  /** The rate algorithm, or `'concurrency'` for a limiter with `maxConcurrent` only. */
   readonly algorithm: AlgorithmName | 'concurrency';
+  /** token_bucket: admissions per second. */
   readonly ratePerSecond?: number;
+  /** token_bucket: admissions allowed back to back after idle time. */
   readonly burst?: number;
+  /** sliding_window: admissions per window. */
   readonly limit?: number;
+  /** sliding_window: window length in seconds. */
   readonly windowSeconds?: number;
+  /** Concurrent holders allowed. */
   readonly maxConcurrent?: number;
+  /** Seconds a concurrency lease lives unless renewed. */
   readonly leaseSeconds?: number;
+  /** Seconds a concurrency permit may be held before its slot is taken back, when configured. */
   readonly maxHoldSeconds?: number;
+  /** Default seconds an acquisition may wait, when configured. */
   readonly timeout?: number;
+  /** Whether a store failure rejects (true) or admits (false). */
   readonly failClosed: boolean;
 }
 

@@ -92,6 +92,8 @@ export interface LimiterOptions {
 
 /** A complete, validated configuration. */
 export interface RateSyncConfig {
+  /** Stores by id. */
   stores: Record<string, StoreOptions>;
+  /** Limiters by id. */
   limiters: Record<string, LimiterOptions>;
 }

@@ -14,7 +14,7 @@ export class Permit implements AsyncDisposable {
     private readonly onRelease?: () => Promise<void>,
   ) {}
 
-  /** True once {@link release} was called. */
+  /** True once {@link Permit.release} was called. */
   get released(): boolean {
     return this.releasing !== undefined;
   }
@@ -25,6 +25,7 @@ export class Permit implements AsyncDisposable {
     return this.releasing;
   }
 
+  /** `await using permit = ...`: releases when the scope ends. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
   }

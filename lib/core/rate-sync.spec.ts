@@ -25,7 +25,7 @@ describe('RateSync registry', () => {
   it('getOrClone returns one limiter per unique id and keeps at most maxClones', async () => {
     const rs = make(3);
     const a = await rs.getOrClone('base', 'tenant-a');
-    expect(a).toMatchObject({ id: 'base:tenant-a', ratePerSecond: 1, burst: 2 });
+    expect(a).toMatchObject({ id: 'base:tenant-a', store: 's', engine: 'memory', burst: 2 });
     expect(await rs.getOrClone('base', 'tenant-a')).toEqual(a);
     await rs.check('base:tenant-a');
     await rs.check('base:tenant-a');

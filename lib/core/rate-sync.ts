@@ -50,7 +50,7 @@ export interface RateSyncRuntimeOptions {
   maxClones?: number;
 }
 
-/** Options of a composite decision ({@link RateSync.checkAll}). */
+/** Options of a composite decision (`LimiterService.checkAll`). */
 export interface CheckAllOptions extends AcquireOptions {
   /** How the layers combine. @default 'most_restrictive' */
   strategy?: CompositeStrategy;

@@ -34,10 +34,15 @@ export interface CompositeResult extends RateLimitResult {
 
 /** A read-only view of one key of a limiter. Reading it consumes nothing. */
 export interface LimiterState {
+  /** The limiter read. */
   readonly limiterId: string;
+  /** The key read (`''`: the shared bucket). */
   readonly key: string;
+  /** The limit: burst, window limit, or max concurrent. */
   readonly limit: number;
+  /** What one more acquisition could take now. */
   readonly remaining: number;
+  /** Epoch ms when the key is back to its full limit. */
   readonly resetAt: number;
   /** Concurrency slots currently held, when the policy has `max_concurrent`. */
   readonly inFlight?: number;

@@ -43,7 +43,10 @@ export {
   RateLimitUnavailableException,
   type RateLimitUnavailableBody,
 } from './http/rate-limit-unavailable.exception';
-export { RateLimitExceptionFilter } from './http/rate-limit-exception.filter';
+export {
+  RateLimitExceptionFilter,
+  type RateLimitRefusal,
+} from './http/rate-limit-exception.filter';
 export type { RateLimitHeadersMode } from './http/rate-limit-headers';
 export { clientIp, requestClientIp } from './http/client-ip';
 export { TrustedProxies } from './http/trusted-proxies';

@@ -15,7 +15,9 @@ import {
 
 /** One store's health as {@link LimiterService.health} reports it. */
 export interface StoreHealth {
+  /** The store id. */
   readonly store: string;
+  /** Its engine: `memory`, `redis` or `postgres`. */
   readonly engine: string;
   /** Reachable as far as this process knows. */
   readonly up: boolean;
@@ -25,10 +27,11 @@ export interface StoreHealth {
 
 /**
  * The programmatic API, injectable anywhere once `RateSyncModule` is imported. Every method
- * delegates to the application's {@link RateSync}. Timeouts are in seconds.
+ * delegates to the application's rate-sync runtime (one per application). Timeouts are in seconds.
  */
 @Injectable()
 export class LimiterService {
+  /** @internal Nest creates it: inject `LimiterService`, do not construct it. */
   constructor(private readonly rateSync: RateSync) {}
 
   /**
@@ -40,7 +43,7 @@ export class LimiterService {
     return this.rateSync.acquire(limiterId, options);
   }
 
-  /** Like {@link acquire}, but does not wait unless `timeout` is given; null when rejected. */
+  /** Like {@link LimiterService.acquire}, but does not wait unless `timeout` is given; null when rejected. */
   tryAcquire(limiterId: string, options?: AcquireOptions): Promise<Permit | null> {
     return this.rateSync.tryAcquire(limiterId, options);
   }
@@ -87,7 +90,8 @@ export class LimiterService {
 
   /**
    * The limiter `${baseId}:${uniqueId}` (the unique id escaped like an identifier), cloned from
-   * `baseId` on first use (bounded LRU); resolves to its settings.
+   * `baseId` on first use (bounded LRU), as a read-only view of its settings. Use its `id` with
+   * the other methods.
    */
   getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
     return this.rateSync.getOrClone(baseId, uniqueId);

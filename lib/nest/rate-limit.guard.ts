@@ -7,6 +7,7 @@ import { responseHeaders } from './http/rate-limit-headers';
 import { holdForRequest } from './http/request-permit';
 import { RateLimitUnavailableException } from './http/rate-limit-unavailable.exception';
 import { rawResponse, whenClientLeaves, whenResponseDone } from './http/response-lifecycle';
+import type { RateLimitDeclaration } from './decorators/rate-limit-options.interface';
 import type { KeySource, RequestLike } from './keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from './keys/key-template';
 import type { CompiledLimit, LimitOutcome } from './limits/compiled-limit';
@@ -23,13 +24,17 @@ import type { RateSyncSettings } from './rate-sync-settings';
  * lookup. Other contexts (GraphQL, WebSocket, RPC) pass: `RateLimitInterceptor` limits them.
  *
  * Extend it through the protected methods and pass the subclass as the module's `guard` option.
+ * A subclass keeps this constructor (its parameters are internal); it gets its own
+ * dependencies by property injection (`@Inject(Foo) private readonly foo!: Foo`).
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  /** @internal Nest creates the guard; the parameters are the module's internals. */
   constructor(
-    protected readonly limits: RateLimitRegistry,
-    protected readonly rateSync: RateSync,
-    @Inject(RATE_SYNC_SETTINGS) protected readonly settings: RateSyncSettings,
+    /** @internal */ protected readonly limits: RateLimitRegistry,
+    /** @internal */ protected readonly rateSync: RateSync,
+    /** @internal */ @Inject(RATE_SYNC_SETTINGS) protected readonly settings: RateSyncSettings,
+    /** Nest's HTTP adapter (Express or Fastify), through which headers are written. */
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -47,10 +52,13 @@ export class RateLimitGuard implements CanActivate {
     return true;
   }
 
-  /** Return true to let a request through unlimited (health checks, internal callers...). */
+  /**
+   * Return true to let a request through unlimited (health checks, internal callers...).
+   * `limit` is the handler's `@RateLimit` declaration: its limiter ids and options.
+   */
   protected shouldSkip(
     _context: ExecutionContext,
-    _limit: CompiledLimit,
+    _limit: RateLimitDeclaration,
   ): boolean | Promise<boolean> {
     return false;
   }
@@ -72,7 +80,10 @@ export class RateLimitGuard implements CanActivate {
     return requestClientIp(request, this.settings.trustedProxies) ?? MISSING_FIELD_PLACEHOLDER;
   }
 
-  /** One identifier per limiter of the declaration (undefined: its shared bucket). */
+  /**
+   * One identifier per limiter of the declaration (undefined: its shared bucket).
+   * @internal Its signature will change; override `getTracker` to change the default key.
+   */
   protected getKeys(
     context: ExecutionContext,
     limit: CompiledLimit,
@@ -90,6 +101,7 @@ export class RateLimitGuard implements CanActivate {
   /**
    * Acquires, waiting only as long as the declaration's own `timeout` allows; a client that
    * disconnects while waiting cancels its wait. A fail_closed store outage becomes a 503.
+   * @internal Its signature will change; override `onStoreUnavailable` to change the 503.
    */
   protected async acquire(
     context: ExecutionContext,

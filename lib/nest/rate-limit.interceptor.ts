@@ -26,9 +26,10 @@ import type { RateSyncSettings } from './rate-sync-settings';
  */
 @Injectable()
 export class RateLimitInterceptor implements NestInterceptor {
+  /** @internal Nest creates the interceptor; the parameters are the module's internals. */
   constructor(
-    protected readonly limits: RateLimitRegistry,
-    @Inject(RATE_SYNC_SETTINGS) protected readonly settings: RateSyncSettings,
+    /** @internal */ protected readonly limits: RateLimitRegistry,
+    /** @internal */ @Inject(RATE_SYNC_SETTINGS) protected readonly settings: RateSyncSettings,
   ) {}
 
   /** Runs the handler under a permit; HTTP contexts and unlimited handlers pass straight through. */

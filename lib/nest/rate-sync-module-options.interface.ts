@@ -50,5 +50,6 @@ export interface RateSyncModuleOptions {
 
 /** A class `forRootAsync({ useClass })` can use to build the options. */
 export interface RateSyncOptionsFactory {
+  /** The module options, computed when the module is created. */
   createRateSyncOptions(): RateSyncModuleOptions | Promise<RateSyncModuleOptions>;
 }

@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import { RATE_SYNC_MODULE_OPTIONS } from './rate-sync.constants';
 import type { RateSyncModuleOptions } from './rate-sync-module-options.interface';
 
@@ -20,10 +20,17 @@ export const {
   .build();
 
 /** What `RateSyncModule.forRoot()` accepts: the module options plus `isGlobal`. */
-export type RateSyncRootOptions = typeof RATE_SYNC_OPTIONS_TYPE;
+export interface RateSyncRootOptions extends RateSyncModuleOptions {
+  /** Register the module's providers globally. @default true */
+  isGlobal?: boolean;
+}
 
 /**
  * What `RateSyncModule.forRootAsync()` accepts: `imports`, `inject` and one of `useFactory`,
  * `useClass` (a {@link RateSyncOptionsFactory}) or `useExisting`, plus `isGlobal`.
  */
-export type RateSyncAsyncOptions = typeof RATE_SYNC_ASYNC_OPTIONS_TYPE;
+export type RateSyncAsyncOptions = ConfigurableModuleAsyncOptions<
+  RateSyncModuleOptions,
+  'createRateSyncOptions'
+> &
+  Pick<RateSyncRootOptions, 'isGlobal'>;

@@ -24,8 +24,8 @@ import {
 import { resolveSettings, type RateSyncSettings } from './rate-sync-settings';
 
 /**
- * Rate limiting for the application: loads the configuration, provides {@link RateSync} and
- * {@link LimiterService}, registers the global {@link RateLimitGuard} (HTTP) and, with
+ * Rate limiting for the application: loads the configuration, provides {@link LimiterService},
+ * registers the global {@link RateLimitGuard} (HTTP) and, with
  * `nonHttp: true`, the global {@link RateLimitInterceptor} (other contexts), validates every
  * `@RateLimit` and wraps decorated provider methods at init, connects the stores at init and
  * closes them at shutdown.
@@ -76,6 +76,7 @@ export class RateSyncModule
 {
   private readonly logger = new Logger('RateSync');
 
+  /** @internal Nest creates the module. */
   constructor(
     private readonly rateSync: RateSync,
     private readonly explorer: RateLimitExplorer,

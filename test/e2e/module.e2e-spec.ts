@@ -1,4 +1,4 @@
-import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -110,6 +110,36 @@ describe.each(ADAPTERS)('RateSyncModule (%s)', (adapter) => {
     await request(t.url).get('/ping').set('x-api-key', 'k1').expect(200);
     await request(t.url).get('/ping').set('x-api-key', 'k1').expect(429);
     await request(t.url).get('/ping').set('x-api-key', 'k2').expect(200);
+  });
+
+  it('a guard subclass gets its own dependencies by property injection', async () => {
+    @Injectable()
+    class TenantGuard extends RateLimitGuard {
+      @Inject(ConfigService) private readonly config!: ConfigService;
+      protected override getTracker(request: RequestLike): string {
+        const header = this.config.getOrThrow<string>('TENANT_HEADER');
+        return String(request.headers?.[header] ?? 'anonymous');
+      }
+    }
+    t = await createApp(adapter, {
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [() => ({ TENANT_HEADER: 'x-tenant' })],
+        }),
+        RateSyncModule.forRoot({
+          configFile: false,
+          stores: STORES,
+          limiters: { api: oneBy(1) },
+          guard: TenantGuard,
+        }),
+      ],
+      controllers: [PingController],
+    });
+    await request(t.url).get('/ping').set('x-tenant', 'a').expect(200);
+    await request(t.url).get('/ping').set('x-tenant', 'a').expect(429);
+    await request(t.url).get('/ping').set('x-tenant', 'b').expect(200);
   });
 });
 

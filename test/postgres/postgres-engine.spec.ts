@@ -43,8 +43,14 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 3000): P
 describePg('PostgresEngine', () => {
   const schema = uniqueName('rs_engine');
   const engines: PostgresEngine[] = [];
-  const open = async (options: Parameters<typeof pgContext>[0] = {}, logger = captureLogger()) => {
-    const e = new PostgresEngine(pgContext({ schemaName: schema, ...options }, { logger }));
+  const open = async (
+    options: Parameters<typeof pgContext>[0] = {},
+    logger = captureLogger(),
+    testClock?: ManualClock,
+  ) => {
+    const e = new PostgresEngine(
+      pgContext({ schemaName: schema, ...options }, { logger, testClock }),
+    );
     engines.push(e);
     await e.connect();
     return e;
@@ -309,9 +315,8 @@ describePg('PostgresEngine', () => {
 
   describe('leases', () => {
     it('renews live leases but never brings back an expired one', async () => {
-      const e = await open({ tableName: 'renew' });
       const clock = new ManualClock();
-      e.useTestClock(clock);
+      const e = await open({ tableName: 'renew' }, undefined, clock);
       const p = toPolicy('r', { store: 's', maxConcurrent: 1, leaseSeconds: 1 });
       const key = storageKey('r', undefined);
       await e.acquire([req(p, undefined, { leaseId: 'a' })]);
@@ -411,6 +416,17 @@ describePg('PostgresEngine', () => {
       await expect(e.acquire([req()])).rejects.toThrow(/cannot connect to PostgreSQL/);
       await e.close();
       await expect(e.acquire([req()])).rejects.toThrow(/closed/);
+    });
+
+    it('does not reopen after close(): connect() and calls reject, naming the store', async () => {
+      const e = await open({ tableName: 'closed' });
+      expect((await e.acquire([req()]))[0].allowed).toBe(true);
+      await e.close();
+      const closed = /Store 'pg-test': connect\(\) called after the postgres engine was closed/;
+      await expect(e.connect()).rejects.toThrow(closed);
+      await expect(e.acquire([req()])).rejects.toThrow(
+        /called after the postgres engine was closed/,
+      );
     });
 
     it('connects on first use when the server was not reachable at startup', async () => {

@@ -40,9 +40,8 @@ describePg('postgres engine: renewing an expired lease', () => {
 
   it('does not revive it', async () => {
     const clock = new ManualClock();
-    const engine = new PostgresEngine(pgContext({ schemaName: schema }));
+    const engine = new PostgresEngine(pgContext({ schemaName: schema }, { testClock: clock }));
     await engine.connect();
-    engine.useTestClock(clock);
     try {
       expect(await twoHoldersAfterLateRenewal(engine, clock)).toBe(1);
     } finally {

@@ -52,9 +52,8 @@ describePg('postgres engine vs the reference model (memory)', () => {
   let pg: PostgresEngine;
 
   beforeAll(async () => {
-    pg = new PostgresEngine(pgContext({ schemaName: schema }));
+    pg = new PostgresEngine(pgContext({ schemaName: schema }, { testClock: clock }));
     await pg.connect();
-    pg.useTestClock(clock);
   });
   afterAll(async () => {
     await pg?.close();

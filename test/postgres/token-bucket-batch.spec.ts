@@ -77,8 +77,10 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   let queries: jest.SpyInstance;
 
-  const open = async (table: string, storeId = uniqueName('batch')) => {
-    const e = new PostgresEngine(pgContext({ schemaName: schema, tableName: table }, { storeId }));
+  const open = async (table: string, testClock?: ManualClock, storeId = uniqueName('batch')) => {
+    const e = new PostgresEngine(
+      pgContext({ schemaName: schema, tableName: table }, { storeId, testClock }),
+    );
     engines.push(e);
     await e.connect();
     return e;
@@ -147,9 +149,8 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
   });
 
   it('decides a tick in one round trip, exactly as the reference model in arrival order', async () => {
-    const e = await open('exact');
     const clock = new ManualClock();
-    e.useTestClock(clock);
+    const e = await open('exact', clock);
     const m = model();
     // State before the batch, one decision per tick: the one-statement path.
     const full = req(tb, 'full', 1, Infinity);
@@ -192,9 +193,8 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
   });
 
   it(`sends a tick of more than ${MAX_BATCH} decisions as several calls`, async () => {
-    const e = await open('split');
     const clock = new ManualClock();
-    e.useTestClock(clock);
+    const e = await open('split', clock);
     // 100 keys, each asked three times for 2 of its burst of 4: the third ask of some keys
     // lands in the second call, which may run first. Whatever the order, two asks pass.
     const tick = Array.from({ length: MAX_BATCH + 44 }, (_, i) => req(tb, `k${i % 100}`, 2));
@@ -209,8 +209,7 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
 
   it('never deadlocks nor over-admits when several processes batch the same keys in any order', async () => {
     const clock = new ManualClock();
-    const processes = await Promise.all([1, 2, 3].map(() => open('shared')));
-    processes.forEach((e) => e.useTestClock(clock));
+    const processes = await Promise.all([1, 2, 3].map(() => open('shared', clock)));
     const keys = Array.from({ length: 20 }, (_, i) => `u${i}`);
     const admitted = new Map<string, number>();
     await Promise.all(
@@ -233,9 +232,8 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
 
   it('recreates a row deleted while the batch waited for its lock, as a key without state', async () => {
     const storeId = uniqueName('deleted');
-    const e = await open('deleted', storeId);
     const clock = new ManualClock();
-    e.useTestClock(clock);
+    const e = await open('deleted', clock, storeId);
     const m = model();
     for (const r of [req(tb, 'gone', 4), req(tb, 'kept', 3)]) {
       await e.acquire([r]);
@@ -261,7 +259,7 @@ describePg('postgres engine: lone token buckets batched per tick', () => {
 
   it('a terminated backend rejects every decision of its batch, and the next tick decides', async () => {
     const storeId = uniqueName('killed');
-    const e = await open('killed', storeId);
+    const e = await open('killed', undefined, storeId);
     await e.acquire([req(tb, 'locked')]);
     const other = new Pool({ connectionString: PG_URL, max: 1 });
     try {

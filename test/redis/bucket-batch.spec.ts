@@ -27,7 +27,7 @@ describeRedis('RedisEngine batches the token-bucket decisions of one tick', () =
   beforeEach(async () => {
     clock = new ManualClock();
     memory = new MemoryEngine({ clock });
-    ({ engine: redis, prefix } = await openEngine({}, { now: () => clock.now() }));
+    ({ engine: redis, prefix } = await openEngine({}, clock));
     // Counts the keys of every EVALSHA the engine sends: one entry per round trip.
     const client = (redis as unknown as { client: { evalsha: (...a: unknown[]) => unknown } })
       .client;

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
-import { RedisEngine, type RedisEngineInternals } from '../../lib/core/engines/redis';
-import { systemClock } from '../../lib/core/clock';
+import { RedisEngine } from '../../lib/core/engines/redis';
+import { systemClock, type Clock } from '../../lib/core/clock';
 import type { AcquireRequest } from '../../lib/core/engines/engine';
 import type { LimiterPolicy } from '../../lib/core/policy';
 import type { RateSyncLogger } from '../../lib/core/logger';
@@ -24,19 +24,17 @@ export class MemoLogger implements RateSyncLogger {
 /** A connected Redis engine on a fresh key prefix, plus what it logged. */
 export async function openEngine(
   options: Partial<StoreOptions> = {},
-  internals?: RedisEngineInternals,
+  testClock?: Clock,
 ): Promise<{ engine: RedisEngine; logger: MemoLogger; prefix: string }> {
   const logger = new MemoLogger();
   const prefix = options.keyPrefix ?? uniquePrefix();
-  const engine = new RedisEngine(
-    {
-      storeId: 'test',
-      options: { engine: 'redis', url: redisUrl(), ...options, keyPrefix: prefix },
-      clock: systemClock,
-      logger,
-    },
-    internals,
-  );
+  const engine = new RedisEngine({
+    storeId: 'test',
+    options: { engine: 'redis', url: redisUrl(), ...options, keyPrefix: prefix },
+    clock: systemClock,
+    testClock,
+    logger,
+  });
   await engine.connect();
   return { engine, logger, prefix };
 }

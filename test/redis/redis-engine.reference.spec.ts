@@ -46,7 +46,7 @@ describeRedis('RedisEngine decides exactly like the memory reference model', () 
   beforeEach(async () => {
     clock = new ManualClock();
     memory = new MemoryEngine({ clock });
-    ({ engine: redis, prefix } = await openEngine({}, { now: () => clock.now() }));
+    ({ engine: redis, prefix } = await openEngine({}, clock));
   });
   afterEach(async () => {
     await Promise.all([memory.close(), redis.close(), dropPrefix(prefix)]);

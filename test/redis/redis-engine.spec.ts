@@ -145,6 +145,16 @@ describeRedis('RedisEngine on a real server', () => {
     expect((await engine.acquire([req(tb, 'tb')]))[0].allowed).toBe(false);
   });
 
+  it('does not reopen after close(): connect() and calls reject, naming the store', async () => {
+    const { engine } = await open();
+    const tb = toPolicy('tb', { store: 's', ratePerSecond: 10 });
+    expect((await engine.acquire([req(tb, 'k')]))[0].allowed).toBe(true);
+    await engine.close();
+    const closed = /Store 'test': connect\(\) called after the redis engine was closed/;
+    await expect(engine.connect()).rejects.toThrow(closed);
+    await expect(engine.acquire([req(tb, 'k')])).rejects.toThrow(RateSyncError);
+  });
+
   it('rejects a key_prefix with braces and a malformed URL, without echoing secrets', () => {
     const ctx = (options: object) => ({
       storeId: 's',

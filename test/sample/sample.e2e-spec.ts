@@ -12,8 +12,10 @@ import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { LimiterService, ManualClock, RATE_SYNC_MODULE_OPTIONS } from '@rate-sync/nestjs';
+import { LimiterService, ManualClock } from '@rate-sync/nestjs';
 import request, { type Response } from 'supertest';
+// The options token is internal: the test swaps the sample's clock through it.
+import { RATE_SYNC_MODULE_OPTIONS } from '../../lib/nest/rate-sync.constants';
 import { AppModule } from '../../sample/src/app.module';
 import { rateSyncOptions } from '../../sample/src/rate-sync-options';
 import { ADAPTERS, type AdapterName } from '../e2e/support/create-app';

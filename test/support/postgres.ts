@@ -92,12 +92,13 @@ export function captureLogger(): RateSyncLogger & { readonly messages: string[] 
 /** An engine context for a postgres store on the test server. */
 export function pgContext(
   options: Partial<StoreOptions>,
-  extra: { storeId?: string; logger?: RateSyncLogger; clock?: Clock } = {},
+  extra: { storeId?: string; logger?: RateSyncLogger; clock?: Clock; testClock?: Clock } = {},
 ): EngineContext {
   return {
     storeId: extra.storeId ?? 'pg-test',
     options: { engine: 'postgres', url: PG_URL, ...options },
     clock: extra.clock ?? systemClock,
+    testClock: extra.testClock,
     logger: extra.logger ?? captureLogger(),
   };
 }

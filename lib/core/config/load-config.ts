@@ -23,12 +23,17 @@ export interface LoadConfigOptions {
 }
 
 /**
- * Loads the configuration: finds the TOML file (see {@link discoverConfigFile}), parses it,
- * interpolates `${VAR}` / `${VAR:-default}` in its keys and values, merges the inline `stores`
- * and `limiters` over it (per id, key by key: an inline key replaces the file's, the file's
- * other keys stay), and validates the result.
+ * Loads the configuration: finds the TOML file (`configFile`, else the file `RATE_SYNC_CONFIG`
+ * names, else `./rate-sync.toml`, else `./config/rate-sync.toml`), parses it, interpolates
+ * `${VAR}` / `${VAR:-default}` in its keys and values, merges the inline `stores` and
+ * `limiters` over it (per id, key by key: an inline key replaces the file's, the file's other
+ * keys stay), and validates the result.
  *
- * @throws ConfigValidationError listing every problem (interpolation and validation together).
+ * It is also the configuration check for tools (a CI step, a command line): it connects to
+ * nothing, and either returns the normalized configuration or throws every problem at once.
+ *
+ * @throws ConfigValidationError listing every problem (interpolation and validation together),
+ *   each with its path, file and line.
  */
 export function loadConfig(options: LoadConfigOptions = {}): ValidatedConfig {
   const env = options.env ?? process.env;

@@ -10,5 +10,11 @@ export interface EngineContext {
   readonly options: StoreOptions;
   /** The memory engine's time source (shared engines use the server's clock). */
   readonly clock: Clock;
+  /**
+   * Tests only: the shared engines (Redis, PostgreSQL) decide at this clock's time instead of
+   * the server's, so their decisions can be compared with the memory engine's at identical
+   * instants. Never set in production: a distributed decision must use the store's clock.
+   */
+  readonly testClock?: Clock;
   readonly logger: RateSyncLogger;
 }

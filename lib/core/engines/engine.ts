@@ -49,9 +49,12 @@ export interface LayerDecision {
  */
 export interface Engine {
   readonly kind: EngineName;
-  /** Connects (and for postgres, creates its schema objects). Rejects if unreachable. */
+  /**
+   * Connects (and for postgres, creates its schema objects). Rejects if unreachable, and on a
+   * shared engine (Redis, PostgreSQL) after close(): see `engine-closed.error.ts`.
+   */
   connect(): Promise<void>;
-  /** Closes every client, pool and timer. Idempotent. */
+  /** Closes every client, pool and timer. Idempotent. Final on shared engines: no reopening. */
   close(): Promise<void>;
   /**
    * Decides the layers all-or-nothing and returns one decision per layer, in order. When any

@@ -17,7 +17,10 @@ export interface ConfigProblem {
  * fixes them all in one pass. Nothing was started.
  */
 export class ConfigValidationError extends RateSyncError {
-  constructor(readonly problems: readonly ConfigProblem[]) {
+  constructor(
+    /** Every problem, each with its path and, for a file, the file and line. */
+    readonly problems: readonly ConfigProblem[],
+  ) {
     super(ConfigValidationError.format(problems));
     this.name = 'ConfigValidationError';
   }

@@ -3,7 +3,9 @@ import { RateSyncError } from './rate-sync.error';
 /** A limiter id was used that is not configured. The message lists the known ids. */
 export class LimiterNotFoundError extends RateSyncError {
   constructor(
+    /** The unknown id. */
     readonly limiterId: string,
+    /** The configured limiter ids. */
     readonly knownIds: readonly string[],
     context?: string,
   ) {

@@ -3,7 +3,9 @@ import { RateSyncError } from './rate-sync.error';
 /** A store uses an engine whose driver package is not installed. */
 export class MissingDriverError extends RateSyncError {
   constructor(
+    /** The store that needs the driver. */
     readonly storeId: string,
+    /** The npm package to install: `ioredis` or `pg`. */
     readonly packageName: string,
     cause?: unknown,
   ) {

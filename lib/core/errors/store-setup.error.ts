@@ -7,6 +7,7 @@ import { RateSyncError } from './rate-sync.error';
  */
 export class StoreSetupError extends RateSyncError {
   constructor(
+    /** The store that cannot be used as configured. */
     readonly storeId: string,
     message: string,
   ) {

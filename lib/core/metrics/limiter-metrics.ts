@@ -1,5 +1,6 @@
 /** Counters of one limiter in this process. Cumulative since start (or since `reset`). */
 export interface LimiterMetrics {
+  /** The limiter these counters belong to. */
   readonly limiterId: string;
   /** Acquisition attempts (each call, whatever its outcome). */
   readonly attempts: number;

@@ -48,9 +48,11 @@ export interface RateLimitOptions {
 
 /** What `@RateLimit` stores under the `rate-sync:limit` metadata key. */
 export interface RateLimitDeclaration {
+  /** Absent on a `@RateLimit` declaration (`true` only for `@SkipRateLimit`). */
   readonly skip?: false;
   /** The limiter ids, in the order given. */
   readonly limiterIds: readonly string[];
+  /** The options given to `@RateLimit`. */
   readonly options: Readonly<RateLimitOptions>;
 }
 

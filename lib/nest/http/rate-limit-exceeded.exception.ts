@@ -4,7 +4,9 @@ import { retryAfterSeconds } from './rate-limit-headers';
 
 /** The JSON body of a 429 answer. */
 export interface RateLimitExceededBody {
+  /** Always 429. */
   readonly statusCode: 429;
+  /** The status text. */
   readonly error: 'Too Many Requests';
   /** For people: which limit, and when to retry. */
   readonly message: string;

@@ -15,7 +15,15 @@ const CAUGHT = [
   StoreUnavailableError,
 ] as const;
 
-type Caught = InstanceType<(typeof CAUGHT)[number]>;
+/**
+ * What {@link RateLimitExceptionFilter} answers: the HTTP exceptions of this library and the
+ * core errors behind them.
+ */
+export type RateLimitRefusal =
+  | RateLimitExceededException
+  | RateLimitUnavailableException
+  | RateLimitExceededError
+  | StoreUnavailableError;
 
 /**
  * Answers, over HTTP, every rate-limit refusal thrown in a request, wherever it was thrown (the
@@ -35,6 +43,7 @@ type Caught = InstanceType<(typeof CAUGHT)[number]>;
 @Catch(...CAUGHT)
 @Injectable()
 export class RateLimitExceptionFilter extends BaseExceptionFilter {
+  /** @internal Nest creates the filter; the parameters are the module's internals. */
   constructor(
     private readonly rateSync: RateSync,
     @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
@@ -43,12 +52,12 @@ export class RateLimitExceptionFilter extends BaseExceptionFilter {
   }
 
   /** True for the exceptions this filter answers. */
-  handles(exception: unknown): exception is Caught {
+  handles(exception: unknown): exception is RateLimitRefusal {
     return CAUGHT.some((type) => exception instanceof type);
   }
 
   /** Sets the header fields and answers the 429 or 503; outside HTTP, does nothing. */
-  override catch(exception: Caught, host: ArgumentsHost): void {
+  override catch(exception: RateLimitRefusal, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
     const answer = toHttpException(exception);
     const adapter = this.httpAdapterHost!.httpAdapter;
@@ -65,7 +74,7 @@ export class RateLimitExceptionFilter extends BaseExceptionFilter {
 
 /** The HTTP answer to a rate-limit exception or core error. */
 function toHttpException(
-  exception: Caught,
+  exception: RateLimitRefusal,
 ): RateLimitExceededException | RateLimitUnavailableException {
   if (exception instanceof RateLimitExceededError) {
     return new RateLimitExceededException(exception.result);

@@ -4,8 +4,11 @@ import { retryAfterSeconds } from './rate-limit-headers';
 
 /** The JSON body of a 503 answer. The store's address and the cause are never included. */
 export interface RateLimitUnavailableBody {
+  /** Always 503. */
   readonly statusCode: 503;
+  /** The status text. */
   readonly error: 'Service Unavailable';
+  /** For people: which limiter, and that its store is unavailable. */
   readonly message: string;
   /** The fail_closed limiter whose store failed. */
   readonly limiter: string | undefined;

@@ -42,7 +42,7 @@ export function compileLimit(
   const resolvers = limiterIds.map((id) =>
     keyResolver(keySpecOf(options.key, id), target, context),
   );
-  return new CompiledLimit({ where, plan, resolvers, rateSync, logger });
+  return new CompiledLimit({ where, options, plan, resolvers, rateSync, logger });
 }
 
 function keySpecOf(key: RateLimitDeclaration['options']['key'], id: string): KeySpec | undefined {

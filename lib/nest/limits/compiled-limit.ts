@@ -1,4 +1,5 @@
 import type { AcquisitionPlan, PlanOutcome, RateSync, RateSyncLogger } from '../../core';
+import type { RateLimitOptions } from '../decorators/rate-limit-options.interface';
 import type { KeySource } from '../keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from '../keys/key-template';
 
@@ -12,6 +13,8 @@ export type LimitOutcome = PlanOutcome;
 export interface CompiledLimitParts {
   /** `Class.method`, for messages. */
   readonly where: string;
+  /** The options given to `@RateLimit`. */
+  readonly options: Readonly<RateLimitOptions>;
   /** The acquisition, planned and validated at bootstrap. */
   readonly plan: AcquisitionPlan;
   /** One key resolver per layer of the plan. */
@@ -27,7 +30,9 @@ export interface CompiledLimitParts {
  */
 export class CompiledLimit {
   readonly where: string;
+  /** The limiter ids and options of the declaration (a `RateLimitDeclaration` view). */
   readonly limiterIds: readonly string[];
+  readonly options: Readonly<RateLimitOptions>;
   /** Whether an admission holds concurrency slots (its permit must be released). */
   readonly holdsSlots: boolean;
   private readonly plan: AcquisitionPlan;
@@ -39,6 +44,7 @@ export class CompiledLimit {
   constructor(parts: CompiledLimitParts) {
     ({
       where: this.where,
+      options: this.options,
       plan: this.plan,
       resolvers: this.resolvers,
       rateSync: this.rateSync,

@@ -9,6 +9,7 @@ import { LimiterService } from '../limiter.service';
  */
 @Injectable()
 export class RateSyncTesting {
+  /** @internal Nest creates it. */
   constructor(
     /** The clock of every limiter: it moves only when the test advances it. */
     readonly clock: ManualClock,

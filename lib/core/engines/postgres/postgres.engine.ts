@@ -6,13 +6,12 @@
  */
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
-import type { Clock } from '../../clock';
 import { RateSyncError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision } from '../engine';
 import type { EngineContext } from '../engine-context';
-import { DECISION_WIDTH } from './acquire.sql';
+import { DECISION_FIELDS, DECISION_WIDTH } from './acquire.sql';
 import { postgresNames, type PostgresNames } from './identifiers';
 import {
   DEFAULT_CLEANUP_INTERVAL,
@@ -29,6 +28,8 @@ import { QueryDeadlines } from './query-deadline';
 import { ReleaseListener } from './release-listener';
 import { ensureSchema } from './schema-installer';
 import { statements, type Statements } from './statements';
+import { errorText } from '../../error-text';
+import { engineClosedError } from '../engine-closed.error';
 
 /** Rows per cleanup statement, and statements per cleanup run: at most 100,000 rows a run. */
 export const CLEANUP_BATCH = 5_000;
@@ -70,7 +71,6 @@ export class PostgresEngine implements Engine {
   private listener?: ReleaseListener;
   private cleanupTimer?: NodeJS.Timeout;
   private cleaning = false;
-  private testClock?: Clock;
   /** The client-side limit of every pooled query (instead of `pg`'s per-query timer). */
   private readonly deadlines: QueryDeadlines;
 
@@ -86,10 +86,10 @@ export class PostgresEngine implements Engine {
   /**
    * Opens the pool, checks the table and functions (creating them with `autoCreate`, the
    * default) and starts the cleanup timer. Idempotent. Rejects with a message naming the
-   * target (without credentials) when the server is unreachable.
+   * target (without credentials) when the server is unreachable, and after close() (final).
    */
   connect(): Promise<void> {
-    this.closed = false;
+    if (this.closed) return Promise.reject(this.closedError('connect()'));
     if (this.pool) return Promise.resolve();
     this.opening ??= this.open().finally(() => (this.opening = undefined));
     return this.opening;
@@ -259,17 +259,9 @@ export class PostgresEngine implements Engine {
     }
   }
 
-  /**
-   * @internal Tests only: decide at `clock.now()` instead of the server's `clock_timestamp()`,
-   * so decisions can be compared with the memory engine's exactly. Never use it in production:
-   * a distributed decision must use the store's clock.
-   */
-  useTestClock(clock: Clock | undefined): void {
-    this.testClock = clock;
-  }
-
+  /** The `p_now` argument: null (the server's `clock_timestamp()`), or the test clock's time. */
   private testNow(): number | null {
-    return this.testClock ? this.testClock.now() : null;
+    return this.ctx.testClock ? this.ctx.testClock.now() : null;
   }
 
   private async open(): Promise<void> {
@@ -277,7 +269,7 @@ export class PostgresEngine implements Engine {
     pool.on('error', (err) =>
       this.warn(
         'pool',
-        `an idle PostgreSQL connection failed (${err.message}); it is replaced on next use`,
+        `an idle PostgreSQL connection failed (${errorText(err)}); it is replaced on next use`,
       ),
     );
     // A checked-out connection that fails (a terminated backend) emits 'error'; its query
@@ -291,7 +283,7 @@ export class PostgresEngine implements Engine {
       await pool.end().catch(() => undefined);
       throw new RateSyncError(
         this.scrub(
-          `Store '${this.ctx.storeId}': cannot connect to PostgreSQL at ${describeTarget(this.ctx.options)}: ${message(err)}`,
+          `Store '${this.ctx.storeId}': cannot connect to PostgreSQL at ${describeTarget(this.ctx.options)}: ${errorText(err)}`,
         ),
         { cause: err },
       );
@@ -318,7 +310,7 @@ export class PostgresEngine implements Engine {
       if (err instanceof RateSyncError) throw err;
       throw new RateSyncError(
         this.scrub(
-          `Store '${this.ctx.storeId}': cannot prepare ${this.names.qTable}: ${message(err)}`,
+          `Store '${this.ctx.storeId}': cannot prepare ${this.names.qTable}: ${errorText(err)}`,
         ),
         {
           cause: err,
@@ -336,7 +328,7 @@ export class PostgresEngine implements Engine {
       if (this.cleaning || !this.pool) return;
       this.cleaning = true;
       this.cleanup()
-        .catch((err: Error) => this.warn('cleanup', `expired-row cleanup failed: ${err.message}`))
+        .catch((err) => this.warn('cleanup', `expired-row cleanup failed: ${errorText(err)}`))
         .finally(() => (this.cleaning = false));
     }, seconds * 1000);
     this.cleanupTimer.unref();
@@ -388,14 +380,12 @@ export class PostgresEngine implements Engine {
   }
 
   private closedError(op: string): RateSyncError {
-    return new RateSyncError(
-      `Store '${this.ctx.storeId}': ${op} called after the postgres engine was closed.`,
-    );
+    return engineClosedError(this.ctx.storeId, 'postgres', op);
   }
 
   private failure(op: string, err: unknown): RateSyncError {
     return new RateSyncError(
-      this.scrub(`Store '${this.ctx.storeId}' (postgres): ${op} failed: ${message(err)}`),
+      this.scrub(`Store '${this.ctx.storeId}' (postgres): ${op} failed: ${errorText(err)}`),
       { cause: err },
     );
   }
@@ -424,24 +414,26 @@ function isPlainTokenBucket(r: AcquireRequest): boolean {
   return !!p.gcra && !p.window && !p.concurrency && !r.dryRun && r.cost <= p.gcra.burst;
 }
 
-/** One layer's slice of `<table>_acquire`'s array, at `at` (see DECISION_FIELDS). */
+/** Where each of DECISION_FIELDS sits in one layer's slice of `<table>_acquire`'s array. */
+const FIELD = Object.fromEntries(DECISION_FIELDS.map((name, i) => [name, i])) as Record<
+  (typeof DECISION_FIELDS)[number],
+  number
+>;
+
+/** One layer's slice of `<table>_acquire`'s array, starting at `at`. */
 function toDecision(d: (number | null)[], at: number): LayerDecision {
-  const blocked = d[at + 7];
+  const field = (name: keyof typeof FIELD): number | null => d[at + FIELD[name]];
+  const blocked = field('blockedBy');
   return {
-    allowed: d[at] === 1,
-    waitMs: d[at + 1] as number,
-    retryAfterMs: d[at + 2] as number,
-    limit: d[at + 3] as number,
-    remaining: d[at + 4] as number,
-    resetAt: d[at + 5] as number,
-    inFlight: d[at + 6] ?? undefined,
+    allowed: field('allowed') === 1,
+    waitMs: field('waitMs') as number,
+    retryAfterMs: field('retryAfterMs') as number,
+    limit: field('limit') as number,
+    remaining: field('remaining') as number,
+    resetAt: field('resetAt') as number,
+    inFlight: field('inFlight') ?? undefined,
     blockedBy: blocked === 2 ? 'concurrency' : blocked === 1 ? 'rate' : undefined,
   };
-}
-
-function message(err: unknown): string {
-  if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
-  return String(err);
 }
 
 /** `pg`, required on first use so that importing the package never loads it. */

@@ -1,5 +1,6 @@
 import type { Client, Notification } from 'pg';
 import { quoteIdent } from './identifiers';
+import { errorText } from '../../error-text';
 
 /** What the listener needs from its engine. */
 export interface ReleaseListenerOptions {
@@ -111,7 +112,7 @@ export class ReleaseListener {
     this.o.warn(
       'listen',
       `Store '${this.o.storeId}': the LISTEN connection for lease releases is down` +
-        `${err ? ` (${err.message})` : ''}; waiters fall back to lease expiry until it is back.`,
+        `${err ? ` (${errorText(err)})` : ''}; waiters fall back to lease expiry until it is back.`,
     );
     if (this.listeners.size === 0 || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
@@ -142,7 +143,7 @@ export class ReleaseListener {
       } catch (err) {
         this.o.warn(
           'listener',
-          `Store '${this.o.storeId}': a release listener threw: ${(err as Error).message}`,
+          `Store '${this.o.storeId}': a release listener threw: ${errorText(err)}`,
         );
       }
     }

@@ -3,7 +3,7 @@ import { policyLimit, type LimiterPolicy } from '../../policy';
 import type { AcquireRequest, LayerDecision } from '../engine';
 import { layerKeys } from './redis-keys';
 
-/** KEYS and ARGV of one acquire script call (layout documented in `scripts/acquire.lua.ts`). */
+/** KEYS and ARGV of one acquire script call (layout documented in `scripts/acquire.script.ts`). */
 export interface AcquireCall {
   readonly keys: string[];
   readonly args: string[];

@@ -1,6 +1,7 @@
 import type { AcquireRequest, LayerDecision } from '../engine';
 import type { AcquireCall } from './acquire-codec';
 import { slotOf } from './cluster-slot';
+import { errorText } from '../../error-text';
 
 /** What {@link acquireAcrossSlots} needs from the engine. */
 export interface SlotRunner {
@@ -74,9 +75,9 @@ async function undoAll(calls: readonly AcquireCall[], run: SlotRunner): Promise<
     calls.map((c) =>
       run
         .undo(c)
-        .catch((err: Error) =>
+        .catch((err) =>
           run.warn(
-            `could not undo a cross-slot composite layer (it expires with its TTL): ${err.message}`,
+            `could not undo a cross-slot composite layer (it expires with its TTL): ${errorText(err)}`,
           ),
         ),
     ),

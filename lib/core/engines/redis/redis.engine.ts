@@ -37,6 +37,8 @@ import { ACQUIRE_LUA } from './scripts/acquire.script';
 import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
 import { RELEASE_LUA, RENEW_LUA, RESET_KEY_LUA, UNDO_LUA } from './scripts/lease.script';
 import { loadScripts, luaScript, runScript, type LuaScript } from './script-runner';
+import { errorText } from '../../error-text';
+import { engineClosedError } from '../engine-closed.error';
 
 const ACQUIRE = luaScript('acquire', ACQUIRE_LUA);
 // named for messages: they are acquires
@@ -47,16 +49,6 @@ const RENEW = luaScript('renew', RENEW_LUA);
 const RESET_KEY = luaScript('reset-key', RESET_KEY_LUA);
 const UNDO = luaScript('undo', UNDO_LUA);
 const SCRIPTS = [ACQUIRE, GCRA, GCRA_ONE, RELEASE, RENEW, RESET_KEY, UNDO];
-
-/** Test-only hooks. Production code never passes them. */
-export interface RedisEngineInternals {
-  /**
-   * Replaces the server clock (`redis.call('TIME')`) by this one in every script, so that tests
-   * can compare decisions with the memory reference model at identical instants.
-   * @internal
-   */
-  readonly now?: () => number;
-}
 
 /**
  * The `redis` engine (DESIGN 4): one ioredis client per store (a `Cluster` when
@@ -82,16 +74,13 @@ export class RedisEngine implements Engine {
    */
   private readonly bucketArgs = new WeakMap<LimiterPolicy, { head: string; usual: string }>();
 
-  constructor(
-    private readonly ctx: EngineContext,
-    private readonly internals: RedisEngineInternals = {},
-  ) {
+  constructor(private readonly ctx: EngineContext) {
     const o = ctx.options;
     this.prefix = checkKeyPrefix(ctx.storeId, o.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.isCluster = !!o.clusterNodes?.length;
     this.log = new RateLimitedLog(ctx.logger);
     this.client = createClient(ctx.storeId, o);
-    this.client.on('error', (err: Error) => this.warn('client', err.message));
+    this.client.on('error', (err) => this.warn('client', errorText(err)));
     this.hub = new ReleaseHub(this.client, this.isCluster, (topic, m) => this.warn(topic, m));
     this.buckets = new TickBatcher((calls) => this.decideBuckets(calls), {
       maxBatch: MAX_BATCH,
@@ -102,8 +91,7 @@ export class RedisEngine implements Engine {
   }
 
   async connect(): Promise<void> {
-    if (this.closed)
-      throw new RateSyncError(`Store '${this.ctx.storeId}': the redis engine is closed.`);
+    if (this.closed) throw engineClosedError(this.ctx.storeId, 'redis', 'connect()');
     // ioredis rejects connect() with "Connection is closed."; the cause is in its 'error' event.
     let cause: unknown;
     const onError = (err: Error): void => void (cause = err);
@@ -191,7 +179,13 @@ export class RedisEngine implements Engine {
   }
 
   private encode(requests: readonly AcquireRequest[], writeNothing = false): AcquireCall {
-    return encodeAcquire(this.prefix, requests, this.internals.now?.(), callToken(), writeNothing);
+    return encodeAcquire(
+      this.prefix,
+      requests,
+      this.ctx.testClock?.now(),
+      callToken(),
+      writeNothing,
+    );
   }
 
   private async decide(
@@ -223,7 +217,7 @@ export class RedisEngine implements Engine {
    * tick of one): one single-layer reply each.
    */
   private async decideBuckets(calls: BucketCall[]): Promise<LayerDecision[][]> {
-    const { keys, args } = encodeBatch(calls, this.internals.now?.());
+    const { keys, args } = encodeBatch(calls, this.ctx.testClock?.now());
     const script = calls.length === 1 ? GCRA_ONE : GCRA;
     return decodeBatch(calls, String(await this.run(script, keys, args))).map(one);
   }
@@ -243,8 +237,9 @@ export class RedisEngine implements Engine {
     });
   }
 
+  /** ARGV[1] of the scripts: '' (the server's clock), or the test clock's time. */
   private nowArg(): string {
-    return this.internals.now ? String(this.internals.now()) : '';
+    return this.ctx.testClock ? String(this.ctx.testClock.now()) : '';
   }
 
   private failure(what: string, err: unknown): RateSyncError {
@@ -257,9 +252,7 @@ export class RedisEngine implements Engine {
   }
 
   private scrub(err: unknown): string {
-    // Duck-typed: errors from Node's own modules fail `instanceof Error` under test VMs.
-    const message = (err as { message?: unknown } | null)?.message;
-    return scrubSecrets(this.ctx.options, typeof message === 'string' ? message : String(err));
+    return scrubSecrets(this.ctx.options, errorText(err));
   }
 
   private warn(topic: string, message: string): void {

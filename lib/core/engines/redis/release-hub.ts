@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { quitOrDisconnect } from './client-lifecycle';
 import type { RedisClient } from './redis-connection';
+import { errorText } from '../../error-text';
 
 /** How the hub reports problems (rate limited and scrubbed by the engine). */
 export type HubWarn = (topic: string, message: string) => void;
@@ -47,7 +48,7 @@ export class ReleaseHub {
       this.channels.delete(channel);
       const sub = this.sub;
       if (sub && !this.closed && (this.isCluster || sub.status === 'ready')) {
-        sub.unsubscribe(channel).catch((err: Error) => this.warn('unsubscribe', err.message));
+        sub.unsubscribe(channel).catch((err) => this.warn('unsubscribe', errorText(err)));
       }
     };
   }
@@ -76,8 +77,7 @@ export class ReleaseHub {
     if (!this.isCluster && sub.status !== 'ready') return;
     sub.subscribe(...channels).then(
       () => channels.forEach((c) => this.wake(c)),
-      (err: Error) =>
-        this.warn('subscribe', `cannot subscribe to release channels: ${err.message}`),
+      (err) => this.warn('subscribe', `cannot subscribe to release channels: ${errorText(err)}`),
     );
   }
 
@@ -91,9 +91,7 @@ export class ReleaseHub {
         autoResubscribe: false,
         connectionName: `${(this.client as Redis).options.connectionName ?? 'rate-sync'}:sub`,
       });
-      sub.on('error', (err: Error) =>
-        this.warn('subscriber', `release subscriber: ${err.message}`),
-      );
+      sub.on('error', (err) => this.warn('subscriber', `release subscriber: ${errorText(err)}`));
       sub.on('ready', () => this.subscribe([...this.channels.keys()]));
       this.sub = sub;
     }
@@ -108,7 +106,7 @@ export class ReleaseHub {
       try {
         listener();
       } catch (err) {
-        this.warn('listener', `a release listener threw: ${(err as Error).message}`);
+        this.warn('listener', `a release listener threw: ${errorText(err)}`);
       }
     }
   }
