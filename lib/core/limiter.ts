@@ -1,6 +1,5 @@
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
-import { errorText } from './error-text';
 import { InvalidArgumentError } from './errors';
 import { HeldLeases } from './held-leases';
 import { escapeKeyPart } from './keys';
