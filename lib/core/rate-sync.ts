@@ -2,6 +2,7 @@ import { acquireLayers, type Acquired, type LayerSpec } from './acquisition';
 import { systemClock, type Clock } from './clock';
 import { combineResults, type CompositeStrategy } from './composite';
 import { validateConfig } from './config';
+import type { ConfigSource } from './config/config-source';
 import { createEngine } from './engines/create-engine';
 import type { Engine } from './engines/engine';
 import type { EngineContext } from './engines/engine-context';
@@ -117,12 +118,19 @@ export class RateSync {
   /** @throws LimiterNotFoundError listing the known ids */
   limiter(limiterId: string): Limiter {
     const limiter = this.limiters.get(limiterId);
-    if (!limiter) throw new LimiterNotFoundError(limiterId, this.limiterIds());
+    if (!limiter) {
+      throw new LimiterNotFoundError(limiterId, this.limiterIds(), undefined, this.config.source);
+    }
     if (this.clones.has(limiterId)) {
       this.clones.delete(limiterId);
       this.clones.set(limiterId, true);
     }
     return limiter;
+  }
+
+  /** Where the configuration came from (the file, or where none was found), when known. */
+  get configSource(): ConfigSource | undefined {
+    return this.config.source;
   }
 
   limiterIds(): string[] {

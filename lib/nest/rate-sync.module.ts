@@ -1,4 +1,5 @@
 import {
+  Inject,
   Injectable,
   Logger,
   Module,
@@ -8,7 +9,8 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
-import { RateSync, RateSyncError } from '../core';
+import { formatConfigProblem, RateSync, RateSyncError } from '../core';
+import { describeConfig } from '../core/config/describe-config';
 import { createRateSync } from './create-rate-sync';
 import { RateLimitExplorer } from './explorer/rate-limit.explorer';
 import { LimiterService } from './limiter.service';
@@ -36,6 +38,7 @@ class RateSyncLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly rateSync: RateSync,
     private readonly explorer: RateLimitExplorer,
+    @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
   ) {}
 
   /**
@@ -43,6 +46,9 @@ class RateSyncLifecycle implements OnModuleInit, OnApplicationShutdown {
    * connects the stores (an unreachable store fails the boot only for fail_closed limiters).
    */
   async onModuleInit(): Promise<void> {
+    for (const warning of this.settings.warnings) {
+      this.logger.warn(`rate-sync: ${formatConfigProblem(warning)}`);
+    }
     try {
       this.explorer.explore();
       await this.rateSync.connect();
@@ -50,7 +56,7 @@ class RateSyncLifecycle implements OnModuleInit, OnApplicationShutdown {
       await this.rateSync.close();
       throw err;
     }
-    this.logger.log(`${this.rateSync.limiterIds().length} limiter(s) ready`);
+    this.logger.log(`rate-sync ready: ${describeConfig(this.settings.config)}`);
   }
 
   /** Releases the permits this process holds and closes every store client and pool. */

@@ -1,6 +1,7 @@
 import type { LimiterOptions, StoreOptions } from '../options';
 import { formatPath } from './config-path';
 import type { ConfigLayer } from './config-layer';
+import { configSourceOf } from './config-source';
 import { discoverConfigFile } from './discover';
 import { interpolateEnv } from './interpolate';
 import { ProblemList } from './problem-list';
@@ -32,7 +33,8 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(options: LoadConfigOptions = {}): ValidatedConfig {
   const env = options.env ?? process.env;
-  const found = discoverConfigFile({ configFile: options.configFile, env, cwd: options.cwd });
+  const cwd = options.cwd ?? process.cwd();
+  const found = discoverConfigFile({ configFile: options.configFile, env, cwd });
   const problems = new ProblemList();
   const layers: ConfigLayer[] = [];
 
@@ -58,5 +60,5 @@ export function loadConfig(options: LoadConfigOptions = {}): ValidatedConfig {
 
   const config = collectConfig(layers, problems);
   problems.throwIfAny();
-  return config;
+  return { ...config, source: configSourceOf(found, options.configFile, cwd) };
 }

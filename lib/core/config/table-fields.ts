@@ -16,8 +16,13 @@ export interface CheckedFields {
 
 /** How to check the keys of one table. */
 export interface FieldRules {
-  /** Why `spec` does not apply to this table (another engine or algorithm), or undefined. */
+  /** Why `spec` does not apply to this table (another engine), or undefined: an error. */
   notApplicable?(spec: FieldSpec): string | undefined;
+  /**
+   * Why `spec` has no effect in this table (a parameter of another algorithm, which the Python
+   * library ignores), or undefined: a warning, and the value is dropped unchecked.
+   */
+  ignored?(spec: FieldSpec): string | undefined;
   /** The engine, which selects the URL schemes a `url` accepts. */
   readonly engine?: string;
   /** The other kind of table's fields, for a "belongs in a limiter" hint. */
@@ -39,9 +44,14 @@ export function checkTableFields(
   for (const spec of table.fields) {
     const given = table.values.get(spec.name);
     if (!given) continue;
+    const path = [...table.path, given.key];
+    const ignored = rules.ignored?.(spec);
+    if (ignored !== undefined) {
+      problems.warn(path, ignored, locate(given.layer, path));
+      continue;
+    }
     present.add(spec.name);
     if (isUnresolved(given.value)) continue;
-    const path = [...table.path, given.key];
     const reason = rules.notApplicable?.(spec);
     const checked =
       reason === undefined ? checkValue(spec.type, given.value, rules.engine) : undefined;

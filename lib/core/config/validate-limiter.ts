@@ -22,7 +22,7 @@ export function validateLimiter(
   const before = problems.count;
   const algorithm = resolveAlgorithm(table);
   const { values, present } = checkTableFields(table, problems, {
-    notApplicable: (spec) => (algorithm ? wrongAlgorithm(table, spec, algorithm) : undefined),
+    ignored: (spec) => (algorithm ? wrongAlgorithm(table, spec, algorithm) : undefined),
     otherFields: { noun: 'store', fields: STORE_FIELDS },
   });
   const name = (key: string): string => keyName(table, key);
@@ -79,7 +79,8 @@ function wrongAlgorithm(
   const implicit = table.values.has('algorithm') ? '' : ' (the default)';
   return (
     `applies only to ${spec.algorithms.join(' and ')} limiters, ` +
-    `and this limiter's ${keyName(table, 'algorithm')} is "${algorithm}"${implicit}`
+    `and this limiter's ${keyName(table, 'algorithm')} is "${algorithm}"${implicit}: ` +
+    'ignored (as the Python library does); remove it'
   );
 }
 

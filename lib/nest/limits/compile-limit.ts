@@ -32,7 +32,9 @@ export function compileLimit(
   const { limiterIds, options } = declaration;
   const context = `in @RateLimit on ${where}`;
   for (const id of limiterIds) {
-    if (!rateSync.has(id)) throw new LimiterNotFoundError(id, rateSync.limiterIds(), context);
+    if (!rateSync.has(id)) {
+      throw new LimiterNotFoundError(id, rateSync.limiterIds(), context, rateSync.configSource);
+    }
   }
   const limiters = limiterIds.map((id) => rateSync.limiter(id));
   const stores = new Set(limiters.map((l) => l.options.store));
@@ -78,7 +80,7 @@ function keyResolver(spec: KeySpec | undefined, target: LimitTarget, context: st
   }
   if (spec === false) return () => ({ key: undefined });
   if (typeof spec === 'function') return (source) => ({ key: spec(source.context) || undefined });
-  const template = compileKeyTemplate(spec);
+  const template = compileKeyTemplate(spec, context);
   if (target === 'method' && template.readsRequest) {
     throw new InvalidArgumentError(
       'key',
