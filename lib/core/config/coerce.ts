@@ -26,12 +26,19 @@ const URL_SCHEMES: Record<string, readonly string[]> = {
  * Checks `value` against `type`, coercing only where the type asks for it: a numeric string
  * (typically from env interpolation) becomes a number for a number field, and `"true"` /
  * `"false"` become booleans for a boolean field. A string field keeps numeric-looking strings
- * as they are. `engine` selects the URL schemes accepted for a `url` field.
+ * as they are. `engine` selects the URL schemes accepted for a `url` field. `written` is the
+ * value as written when it came from the environment (`"${API_TOKEN}"`): messages show it
+ * instead of the value.
  */
-export function checkValue(type: FieldType, value: unknown, engine?: string): Checked {
+export function checkValue(
+  type: FieldType,
+  value: unknown,
+  engine?: string,
+  written?: unknown,
+): Checked {
   const fail = (expected: string): Checked => ({
     ok: false,
-    message: `expected ${expected}, got ${describeValue(value, {
+    message: `expected ${expected}, got ${describeValue(written ?? value, {
       secret: type.kind === 'string' && type.secret,
       url: type.kind === 'url',
     })}`,
@@ -73,11 +80,24 @@ export function checkValue(type: FieldType, value: unknown, engine?: string): Ch
             `a SQL identifier: a letter or _, then letters, digits or _, ${type.maxLength} characters at most`,
           );
     case 'url':
-      return checkUrl(value, engine, fail);
+      return checkUrl(value, engine, written === undefined ? undefined : fail);
     case 'host-port-list':
-      return checkList(value, isHostPort, 'a non-empty array of "host:port" strings', fail);
+      return checkList(
+        value,
+        isHostPort,
+        'a non-empty array of "host:port" strings',
+        fail,
+        written,
+      );
     case 'cidr-list':
-      return checkList(value, isCidr, 'an array of IP addresses or CIDR ranges', fail, true);
+      return checkList(
+        value,
+        isCidr,
+        'an array of IP addresses or CIDR ranges',
+        fail,
+        written,
+        true,
+      );
   }
 }
 
@@ -88,19 +108,60 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/** What to do about a URL that does not parse: the usual cause is a reserved character. */
+const PERCENT_ENCODE =
+  'percent-encode reserved characters in the user name and password ' +
+  '(@ as %40, / as %2F, ? as %3F, # as %23, % as %25, : in a user name as %3A)';
+
+/**
+ * A `url` value. Never echoed unless it parses (then with its credentials hidden): a URL that
+ * does not parse may have its password anywhere. One that parses but is ambiguous (an `@` after
+ * the host part, which a `/`, `?` or `#` in the password produces) is rejected too: a driver
+ * would read part of the password as the host and name it in its connect errors.
+ *
+ * @param failWritten reports a value that came from the environment (it shows the reference)
+ */
 function checkUrl(
   value: unknown,
   engine: string | undefined,
-  fail: (e: string) => Checked,
+  failWritten: ((e: string) => Checked) | undefined,
 ): Checked {
   const schemes = (engine && URL_SCHEMES[engine]) || [
     ...URL_SCHEMES.redis,
     ...URL_SCHEMES.postgres,
   ];
   const expected = `a ${schemes.map((s) => `${s}://`).join(' or ')} URL`;
-  if (typeof value !== 'string') return fail(expected);
+  const problem = urlProblem(value, schemes);
+  if (problem === undefined) return { ok: true, value };
+  if (failWritten) return failWritten(problem.hint ? `${expected} (${problem.hint})` : expected);
+  return {
+    ok: false,
+    message: `expected ${expected}, got ${problem.shown}${problem.hint ? `; ${problem.hint}` : ''}`,
+  };
+}
+
+/** Why `value` is not a usable URL of one of `schemes`, and how to show it; undefined if it is. */
+function urlProblem(
+  value: unknown,
+  schemes: readonly string[],
+): { shown: string; hint?: string } | undefined {
+  if (typeof value !== 'string') return { shown: describeValue(value) };
+  const hidden = 'a string that is not one (not shown: it may hold a password)';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/[^/?#]/.exec(value)?.[1]?.toLowerCase();
-  return scheme && schemes.includes(scheme) ? { ok: true, value } : fail(expected);
+  if (scheme === undefined) return { shown: hidden };
+  let url: URL;
+  try {
+    url = new URL(value);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return { shown: 'a URL that does not parse (not shown)', hint: PERCENT_ENCODE };
+  }
+  const authorityEnd = value.slice(scheme.length + 3).search(/[/?#]/);
+  if (authorityEnd >= 0 && value.slice(scheme.length + 3 + authorityEnd).includes('@')) {
+    return { shown: 'a URL with an @ after its host part (not shown)', hint: PERCENT_ENCODE };
+  }
+  return schemes.includes(scheme) ? undefined : { shown: describeValue(value, { url: true }) };
 }
 
 function checkList(
@@ -108,12 +169,14 @@ function checkList(
   accepts: (item: string) => boolean,
   expected: string,
   fail: (e: string) => Checked,
+  written: unknown,
   allowEmpty = false,
 ): Checked {
   if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) return fail(expected);
-  const bad = value.find((item) => typeof item !== 'string' || !accepts(item));
-  if (bad === undefined) return { ok: true, value: [...value] };
-  return { ok: false, message: `expected ${expected}, but one item is ${describeValue(bad)}` };
+  const bad = value.findIndex((item) => typeof item !== 'string' || !accepts(item));
+  if (bad < 0) return { ok: true, value: [...value] };
+  const shown = Array.isArray(written) ? written[bad] : value[bad];
+  return { ok: false, message: `expected ${expected}, but one item is ${describeValue(shown)}` };
 }
 
 function isHostPort(text: string): boolean {

@@ -155,7 +155,12 @@ describe('loadConfig', () => {
         file,
         line: 8,
       },
-      { path: 'limiters.api.burst', message: 'expected an integer >= 1, got "0"', file, line: 9 },
+      {
+        path: 'limiters.api.burst',
+        message: 'expected an integer >= 1, got "${BURST:-0}"',
+        file,
+        line: 9,
+      },
       {
         path: 'limiters.api',
         message: 'a token_bucket limiter needs rate_per_second, max_concurrent or both',
@@ -194,7 +199,7 @@ describe('loadConfig', () => {
       throw new Error('expected an error');
     })();
     expect(error.message).toContain(
-      'stores.cache.url: expected a redis:// or rediss:// URL, got "http://***@cache:6379"',
+      'stores.cache.url: expected a redis:// or rediss:// URL, got "${REDIS_URL}"',
     );
     expect(error.message).toContain(
       'stores.cache.password: expected a non-empty string, got a number',

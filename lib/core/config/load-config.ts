@@ -3,7 +3,7 @@ import { formatPath } from './config-path';
 import type { ConfigLayer } from './config-layer';
 import { configSourceOf } from './config-source';
 import { discoverConfigFile } from './discover';
-import { interpolateEnv } from './interpolate';
+import { interpolateEnv, writtenWithReference } from './interpolate';
 import { ProblemList } from './problem-list';
 import { readTomlFile } from './read-toml';
 import { indexTomlLines } from './toml-lines';
@@ -49,6 +49,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ValidatedConfig {
       spelling: 'snake',
       file: file.path,
       lineOf: (path) => lineOfRaw(interpolated.rawPathOf(path)),
+      written: (path) => writtenWithReference(file.data, interpolated.rawPathOf(path)),
     });
   }
   if (options.stores !== undefined || options.limiters !== undefined) {

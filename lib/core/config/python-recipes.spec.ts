@@ -123,7 +123,7 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
         },
         {
           path: 'limiters.api.rate_per_second',
-          message: 'expected a number > 0, got "fast"',
+          message: 'expected a number > 0, got "${API_RATE_LIMIT:-10.0}"',
           file: configFile,
           line: 7,
         },
@@ -171,7 +171,7 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
     expect(bad).toEqual([
       {
         path: 'limiters.reports.rate_per_second',
-        message: 'expected a number > 0, got "x"',
+        message: 'expected a number > 0, got "${DYNAMIC_RATE:-3.0}"',
         file: configFile,
         line: 43,
       },

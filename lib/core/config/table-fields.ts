@@ -1,5 +1,6 @@
 import { checkValue } from './coerce';
 import { type LayeredValue, locate } from './config-layer';
+import { describeValue } from './describe-value';
 import { didYouMean } from './did-you-mean';
 import { UNRESOLVED } from './interpolate';
 import type { MergedTable } from './merge-layers';
@@ -53,8 +54,9 @@ export function checkTableFields(
     present.add(spec.name);
     if (isUnresolved(given.value)) continue;
     const reason = rules.notApplicable?.(spec);
+    const written = given.layer.written?.(path);
     const checked =
-      reason === undefined ? checkValue(spec.type, given.value, rules.engine) : undefined;
+      reason === undefined ? checkValue(spec.type, given.value, rules.engine, written) : undefined;
     if (reason !== undefined) problems.add(path, reason, locate(given.layer, path));
     else if (checked && !checked.ok) problems.add(path, checked.message, locate(given.layer, path));
     else if (checked?.ok) values.set(spec.name, checked.value);
@@ -116,4 +118,15 @@ function reportUnknown(
 
 function isUnresolved(value: unknown): boolean {
   return value === UNRESOLVED || (Array.isArray(value) && value.includes(UNRESOLVED));
+}
+
+/**
+ * A given value for a message: as written when it came from the environment (`"${STORE}"`),
+ * else the value (see {@link describeValue}).
+ */
+export function shownValue(table: MergedTable, name: string): string {
+  const given = table.values.get(name);
+  if (!given) return 'nothing';
+  const written = given.layer.written?.([...table.path, given.key]);
+  return describeValue(written ?? given.value);
 }

@@ -5,7 +5,13 @@ import { UNRESOLVED } from './interpolate';
 import type { MergedTable } from './merge-layers';
 import type { ProblemList } from './problem-list';
 import { type FieldSpec, STORE_FIELDS } from './schema';
-import { checkTableFields, keyName, tableLocation, valueLocation } from './table-fields';
+import {
+  checkTableFields,
+  keyName,
+  shownValue,
+  tableLocation,
+  valueLocation,
+} from './table-fields';
 
 const DEFAULT_ALGORITHM: AlgorithmName = 'token_bucket';
 
@@ -109,6 +115,7 @@ function checkStore(
       (storeIds.length
         ? `; defined stores: ${known}`
         : `; no store is defined: declare [stores.${store}]`);
-    problems.add(path, `unknown store "${store}"${hint}`, valueLocation(table, 'store'));
+    const shown = shownValue(table, 'store');
+    problems.add(path, `unknown store ${shown}${hint}`, valueLocation(table, 'store'));
   }
 }

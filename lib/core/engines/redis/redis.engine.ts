@@ -250,16 +250,16 @@ export class RedisEngine implements Engine {
   private failure(what: string, err: unknown): RateSyncError {
     const status = this.client.status;
     const state = status === 'ready' ? '' : ` (not connected: ${status})`;
+    const scrubbed = this.scrub(err);
     return new RateSyncError(
-      `Store '${this.ctx.storeId}' (redis) ${what} failed${state}: ${explain(this.scrub(err), this.ctx.options)}`,
-      { cause: err },
+      `Store '${this.ctx.storeId}' (redis) ${what} failed${state}: ${explain(scrubbed, this.ctx.options)}`,
+      // The driver's error is kept only when it names no secret (Node prints causes).
+      scrubbed === messageOf(err) ? { cause: err } : {},
     );
   }
 
   private scrub(err: unknown): string {
-    // Duck-typed: errors from Node's own modules fail `instanceof Error` under test VMs.
-    const message = (err as { message?: unknown } | null)?.message;
-    return scrubSecrets(this.ctx.options, typeof message === 'string' ? message : String(err));
+    return scrubSecrets(this.ctx.options, messageOf(err));
   }
 
   private warn(topic: string, message: string): void {
@@ -271,3 +271,9 @@ export class RedisEngine implements Engine {
 }
 
 const one = (d: LayerDecision): LayerDecision[] => [d];
+
+/** The message of a driver error. Duck-typed: Node's own errors fail `instanceof Error` under test VMs. */
+function messageOf(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
+}
