@@ -30,7 +30,9 @@ describe('scrubUrlSecrets', () => {
     expect(scrubUrlSecrets('password s3cret rejected', 'redis://:s3cret@h')).toBe(
       'password *** rejected',
     );
-    expect(scrubUrlSecrets('token tok3n', 'rediss://tok3n@h')).toBe('token ***');
+    expect(scrubUrlSecrets('role postgres failed', 'postgres://postgres@db/app')).toBe(
+      'role postgres failed',
+    );
   });
 });
 

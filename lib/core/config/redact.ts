@@ -36,9 +36,9 @@ export function urlSecrets(url: string): string[] {
   const credentials = rest.slice(0, at);
   const secrets = new Set<string>();
   const colon = credentials.indexOf(':');
-  if (colon < 0)
-    secrets.add(credentials); // a token given as the user name
-  else {
+  // A user name alone (`postgres://postgres@db/app`) is not scrubbed from messages: it is
+  // often an ordinary word; a URL shown is redacted whole by redactUrl anyway.
+  if (colon >= 0) {
     const password = credentials.slice(colon + 1);
     secrets.add(password);
     try {

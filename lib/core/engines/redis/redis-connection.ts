@@ -10,6 +10,15 @@ export type RedisClient = Redis | Cluster;
 /** URL used when a store names neither `url` nor `cluster_nodes`. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
+/**
+ * RESP2 on every supported ioredis major. ioredis 6 defaults to RESP3, which opens each
+ * connection with `HELLO 3` (refused by Redis < 6, failing the connection); the replies this
+ * engine reads (script results, TIME, pub/sub) are the same either way. Pinning RESP2 keeps one
+ * wire protocol whatever ioredis the application installs. ioredis 5 has no such option (its
+ * types lack it, hence the cast) and speaks RESP2 only.
+ */
+const RESP2 = { protocol: 2 } as RedisOptions;
+
 /** Seconds, from the store options' defaults (DESIGN 6: an outage fails fast). */
 const DEFAULT_SOCKET_TIMEOUT = 1;
 const DEFAULT_CONNECT_TIMEOUT = 5;
@@ -40,6 +49,7 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
     autoResendUnfulfilledCommands: false,
     connectionName: `rate-sync:${storeId}`,
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    ...RESP2,
     ...(o.password !== undefined ? { password: o.password } : {}),
   };
   if (o.clusterNodes && o.clusterNodes.length > 0) {
