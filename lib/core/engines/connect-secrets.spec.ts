@@ -17,28 +17,33 @@ const MALFORMED: [EngineName, string][] = [
 ];
 
 describe('connect errors from a malformed URL do not leak its credentials', () => {
-  it.each(MALFORMED)('%s %s', async (engine, url) => {
+  const CASES = MALFORMED.flatMap(([engine, url]) =>
+    [true, false].map((failClosed) => [engine, url, failClosed] as const),
+  );
+  it.each(CASES)('%s %s, fail_closed %s', async (engine, url, failClosed) => {
     const logged: string[] = [];
     const logger: RateSyncLogger = {
       warn: (message) => void logged.push(String(message)),
       error: (message) => void logged.push(String(message)),
       log: (message) => void logged.push(String(message)),
     } as RateSyncLogger;
-    const closedOnFailure = new RateSync(
+    const rateSync = new RateSync(
       {
         stores: { s: { engine, url, socketConnectTimeout: 2 } },
         limiters: {
-          api: { store: 's', algorithm: 'token_bucket', ratePerSecond: 1, failClosed: true },
+          api: { store: 's', algorithm: 'token_bucket', ratePerSecond: 1, failClosed },
         },
       },
       { logger },
     );
-    const err = await closedOnFailure.connect().then(
+    const err = await rateSync.connect().then(
       () => undefined,
       (e: unknown) => e,
     );
-    await closedOnFailure.close();
-    expect(err).toBeInstanceOf(Error);
+    await rateSync.close();
+    // fail_closed: the boot fails; otherwise the store is logged as unreachable.
+    expect(err instanceof Error).toBe(failClosed);
+    expect(logged.some((m) => m.includes('unreachable at startup'))).toBe(!failClosed);
     // Everything a user could see: the message, the stack, the cause chain (Node prints it).
     const shown = `${inspect(err, { depth: 5 })}\n${logged.join('\n')}`;
     expect(shown).toMatch(/cannot connect|not a valid URL/);
