@@ -61,6 +61,21 @@ describe('secrets stay secret in validation problems', () => {
     expect(message).not.toContain(PASSWORD);
   });
 
+  it('pool sizes from environment variables are shown as ${NAME} when they disagree', () => {
+    const message = messageOf(
+      [
+        '[stores.db]',
+        'engine = "postgres"',
+        'url = "postgres://db/app"',
+        'pool_min_size = "${MIN}"',
+        'pool_max_size = 2',
+      ],
+      { env: { MIN: '987654' } },
+    );
+    expect(message).toContain('pool_min_size ("${MIN}") is larger than pool_max_size (2)');
+    expect(message).not.toContain('987654');
+  });
+
   it('the store of a limiter, from an environment variable, is shown as ${NAME}', () => {
     const message = messageOf(
       [
