@@ -79,7 +79,12 @@ export {
   type LimiterOptions,
   type RateSyncConfig,
 } from './core';
-export { loadConfig, type LoadConfigOptions, type ValidatedConfig } from './core/config';
+export {
+  loadConfig,
+  type LoadConfigOptions,
+  type ValidatedConfig,
+  type ConfigSource,
+} from './core/config';
 
 // --- tests: a manual clock, and the module on memory stores ---
 export { type Clock, ManualClock } from './core';

@@ -3,6 +3,7 @@
  * (`rate_per_second`), TypeScript the same names in camelCase (`ratePerSecond`); units are the
  * same in both: seconds.
  */
+import type { ConfigSource } from './config/config-source';
 
 /** The storage engines. */
 export type EngineName = 'memory' | 'redis' | 'postgres';
@@ -96,4 +97,6 @@ export interface RateSyncConfig {
   stores: Record<string, StoreOptions>;
   /** Limiters by id. */
   limiters: Record<string, LimiterOptions>;
+  /** Where it came from (set by `loadConfig`), for messages: the file, or where none was found. */
+  source?: ConfigSource;
 }

@@ -3,6 +3,7 @@ import { planAcquisition, type AcquisitionPlan, type PlanOptions } from './acqui
 import { systemClock, type Clock } from './clock';
 import { combineResults, type CompositeStrategy } from './composite';
 import { validateConfig } from './config';
+import type { ConfigSource } from './config/config-source';
 import { createEngine } from './engines/create-engine';
 import type { Engine } from './engines/engine';
 import type { EngineContext } from './engines/engine-context';
@@ -138,13 +139,20 @@ export class RateSync {
    */
   limiter(limiterId: string): Limiter {
     const limiter = this.limiters.get(limiterId);
-    if (!limiter) throw new LimiterNotFoundError(limiterId, this.limiterIds());
+    if (!limiter) {
+      throw new LimiterNotFoundError(limiterId, this.limiterIds(), undefined, this.config.source);
+    }
     return limiter;
   }
 
   /** The compiled policy of a limiter id, or undefined; a pure lookup. */
   policy(limiterId: string): LimiterPolicy | undefined {
     return this.limiters.get(limiterId)?.policy;
+  }
+
+  /** Where the configuration came from (the file, or where none was found), when known. */
+  get configSource(): ConfigSource | undefined {
+    return this.config.source;
   }
 
   limiterIds(): string[] {
@@ -344,7 +352,9 @@ export class RateSync {
    */
   private use(limiterId: string, context?: string): Limiter {
     const limiter = this.limiters.get(limiterId);
-    if (!limiter) throw new LimiterNotFoundError(limiterId, this.limiterIds(), context);
+    if (!limiter) {
+      throw new LimiterNotFoundError(limiterId, this.limiterIds(), context, this.config.source);
+    }
     if (this.clones.size === 0) return limiter;
     const base = this.clones.get(limiterId);
     if (base !== undefined) {

@@ -1,5 +1,11 @@
 import type { Type } from '@nestjs/common';
-import { InvalidArgumentError, systemClock, type Clock, type RateSyncConfig } from '../core';
+import {
+  InvalidArgumentError,
+  systemClock,
+  type Clock,
+  type ConfigProblem,
+  type RateSyncConfig,
+} from '../core';
 import { loadConfig } from '../core/config';
 import { didYouMean } from '../core/config/did-you-mean';
 import { HEADERS_MODES, type RateLimitHeadersMode } from './http/rate-limit-headers';
@@ -10,6 +16,8 @@ import type { RateSyncModuleOptions } from './rate-sync-module-options.interface
 /** The module options with defaults applied and the configuration loaded and validated. */
 export interface RateSyncSettings {
   readonly config: RateSyncConfig;
+  /** What loads but has no effect (see `ValidatedConfig.warnings`); logged once at boot. */
+  readonly warnings: readonly ConfigProblem[];
   readonly trustedProxies: TrustedProxies;
   readonly headers: RateLimitHeadersMode;
   /** The guard class to register, when not the default. */
@@ -67,10 +75,11 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
     stores: options.stores,
     limiters: options.limiters,
   });
-  const { trustedProxies, ...rest } = config;
+  const { trustedProxies, warnings, ...rest } = config;
   const cidrs = options.trustedProxies ?? trustedProxies ?? [];
   return {
     config: rest,
+    warnings,
     trustedProxies: cidrs.length ? TrustedProxies.parse(cidrs) : TrustedProxies.none,
     headers,
     guard: options.guard,

@@ -188,6 +188,82 @@ describe('RateSyncModule: scope, boot and shutdown', () => {
     await moduleRef.close();
   });
 
+  it('isGlobal: false, one forRoot imported by a feature module: its controller is limited and its service injects LimiterService', async () => {
+    @Controller()
+    class FeatureController {
+      @Get('ping')
+      @RateLimit('api')
+      ping(): string {
+        return 'pong';
+      }
+    }
+    @Module({
+      imports: [forRoot({ isGlobal: false })],
+      controllers: [FeatureController],
+      providers: [UsesLimiter],
+    })
+    class LimitedFeature {}
+    const t = await createApp('express', { imports: [LimitedFeature] });
+    try {
+      await request(t.url).get('/ping').expect(200);
+      await request(t.url).get('/ping').expect(429);
+      const limiters = t.app.get(UsesLimiter).limiters;
+      expect(limiters.list().map((l) => l.id)).toEqual(['api']);
+      expect((await limiters.state('api', '127.0.0.1')).remaining).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('isGlobal: false, the module object shared through a module of yours: one instance for every importer', async () => {
+    @Module({ imports: [forRoot({ isGlobal: false })], exports: [RateSyncModule] })
+    class RateLimitsModule {}
+    @Module({ imports: [RateLimitsModule], providers: [UsesLimiter], exports: [UsesLimiter] })
+    class A {}
+    @Injectable()
+    class AlsoUsesLimiter {
+      constructor(readonly limiters: LimiterService) {}
+    }
+    @Module({ imports: [RateLimitsModule], providers: [AlsoUsesLimiter] })
+    class B {}
+    const moduleRef = await Test.createTestingModule({ imports: [A, B] }).compile();
+    expect(moduleRef.get(UsesLimiter).limiters).toBe(moduleRef.get(AlsoUsesLimiter).limiters);
+    await moduleRef.close();
+  });
+
+  it('a feature module may import the bare RateSyncModule class when forRoot is global', async () => {
+    @Module({ imports: [RateSyncModule], providers: [UsesLimiter], exports: [UsesLimiter] })
+    class ImportsBareClass {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [forRoot(), ImportsBareClass],
+    }).compile();
+    expect(moduleRef.get(UsesLimiter).limiters).toBeInstanceOf(LimiterService);
+    await moduleRef.close();
+  });
+
+  it('the bare RateSyncModule class with no global forRoot fails the boot saying what to import', async () => {
+    @Controller()
+    class FeatureController {
+      @Get('ping')
+      @RateLimit('api')
+      ping(): string {
+        return 'pong';
+      }
+    }
+    @Module({ imports: [RateSyncModule], controllers: [FeatureController] })
+    class ImportsBareClass {}
+    const err = await Test.createTestingModule({
+      imports: [forRoot({ isGlobal: false }), ImportsBareClass],
+    })
+      .compile()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateSyncError);
+    expect((err as Error).message).toMatch(
+      /RateSyncModule is imported without forRoot\(\) or forRootAsync\(\).*isGlobal: false/s,
+    );
+    expect((err as Error).message).toContain('exports: [RateSyncModule]');
+  });
+
   it('fails to boot on an unknown limiter id in a controller, naming it and the known ids', async () => {
     @Controller()
     class Typo {

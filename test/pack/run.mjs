@@ -4,11 +4,15 @@
 // app against the package's types (strict, decorators, skipLibCheck false, with `nodenext`
 // and with classic `node10` resolution), check that the published .d.ts reach neither
 // `ioredis` nor `pg`, then run the app: boot, 429 with headers, LimiterService, a limited
-// provider method, clean shutdown.
+// provider method, clean shutdown. Then the drivers: for the oldest ioredis 5 and pg 8 the peer
+// ranges allow, and for ioredis 6, install the tarball next to that driver (npm must accept the
+// peer range) and run test/pack/driver-app/driver-main.mjs on a store of its engine
+// (REDIS_URL / DATABASE_URL, defaults on 127.0.0.1).
 //
 //   node test/pack/run.mjs           (needs the npm registry on the first run; cached after)
 //   ... --no-build                   reuse dist/ as built (or RATE_SYNC_SKIP_BUILD=1)
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import {
   buildAndPack,
@@ -34,6 +38,37 @@ const APP = {
     '@types/node': '^20.0.0',
   },
 };
+
+/**
+ * The driver versions the Redis and PostgreSQL parts run on: the oldest each peer range allows,
+ * and the newest major (jest runs the newest ioredis 5 and pg 8, the dev dependencies).
+ */
+const DRIVER_APPS = [
+  { engine: 'redis', driver: 'ioredis', version: '5.3.0' },
+  { engine: 'redis', driver: 'ioredis', version: '^6.0.0' },
+  { engine: 'postgres', driver: 'pg', version: '8.7.0' },
+];
+const STORE_URLS = {
+  redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  postgres: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+};
+const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** Whether a TCP connection to the server of `url` opens within 2 s. */
+function reachable(url, defaultPort) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const host = hostname.replace(/^\[|\]$/g, '');
+    const socket = connect({ host, port: Number(port || defaultPort) });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
 
 const started = Date.now();
 console.log('packed package + Nest 11 (an app outside the repository)');
@@ -79,6 +114,31 @@ try {
     run(process.execPath, ['dist/main.js'], { cwd: appDir, timeout: 30_000 }),
   );
   console.log(out.trimEnd());
+  for (const { engine, driver, version } of DRIVER_APPS) {
+    const url = STORE_URLS[engine];
+    if (!(await reachable(url, engine === 'redis' ? 6379 : 5432))) {
+      const what = `${engine} is not reachable at ${new URL(url).host}`;
+      if (IN_CI) throw new Error(`${what}, and CI is set`);
+      console.log(`*** SKIPPING ${driver} ${version}: ${what} ***`);
+      continue;
+    }
+    const app = { ...APP, dependencies: { ...APP.dependencies, [driver]: version } };
+    const installed = await step(`install the tarball next to ${driver} ${version} (cached)`, () =>
+      installApp(`nest11-${driver}-${version.replace(/[^0-9.]/g, '')}`, app, packed),
+    );
+    copyFileSync(
+      join(repoRoot, 'test/pack/driver-app/driver-main.mjs'),
+      join(installed.appDir, 'driver-main.mjs'),
+    );
+    const out = await step(`a ${engine} store on ${driver} ${version}`, () =>
+      run(process.execPath, ['driver-main.mjs', engine], {
+        cwd: installed.appDir,
+        timeout: 30_000,
+        env: { ...process.env, STORE_URL: url },
+      }),
+    );
+    console.log(out.trimEnd());
+  }
   console.log(`PASS packed package on Nest 11 in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);

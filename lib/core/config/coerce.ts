@@ -1,3 +1,4 @@
+import { checkUrl } from './check-url';
 import { describeValue } from './describe-value';
 import type { FieldType } from './schema';
 
@@ -17,21 +18,23 @@ const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const IPV4_CIDR = /^(\d{1,3})(?:\.(\d{1,3})){3}(?:\/(\d{1,2}))?$/;
 const IPV6_CIDR = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:\/(\d{1,3}))?$/;
 
-const URL_SCHEMES: Record<string, readonly string[]> = {
-  redis: ['redis', 'rediss'],
-  postgres: ['postgres', 'postgresql'],
-};
-
 /**
  * Checks `value` against `type`, coercing only where the type asks for it: a numeric string
  * (typically from env interpolation) becomes a number for a number field, and `"true"` /
  * `"false"` become booleans for a boolean field. A string field keeps numeric-looking strings
- * as they are. `engine` selects the URL schemes accepted for a `url` field.
+ * as they are. `engine` selects the URL schemes accepted for a `url` field. `written` is the
+ * value as written when it came from the environment (`"${API_TOKEN}"`): messages show it
+ * instead of the value.
  */
-export function checkValue(type: FieldType, value: unknown, engine?: string): Checked {
+export function checkValue(
+  type: FieldType,
+  value: unknown,
+  engine?: string,
+  written?: unknown,
+): Checked {
   const fail = (expected: string): Checked => ({
     ok: false,
-    message: `expected ${expected}, got ${describeValue(value, {
+    message: `expected ${expected}, got ${describeValue(written ?? value, {
       secret: type.kind === 'string' && type.secret,
       url: type.kind === 'url',
     })}`,
@@ -73,11 +76,24 @@ export function checkValue(type: FieldType, value: unknown, engine?: string): Ch
             `a SQL identifier: a letter or _, then letters, digits or _, ${type.maxLength} characters at most`,
           );
     case 'url':
-      return checkUrl(value, engine, fail);
+      return checkUrl(value, engine, written === undefined ? undefined : fail);
     case 'host-port-list':
-      return checkList(value, isHostPort, 'a non-empty array of "host:port" strings', fail);
+      return checkList(
+        value,
+        isHostPort,
+        'a non-empty array of "host:port" strings',
+        fail,
+        written,
+      );
     case 'cidr-list':
-      return checkList(value, isCidr, 'an array of IP addresses or CIDR ranges', fail, true);
+      return checkList(
+        value,
+        isCidr,
+        'an array of IP addresses or CIDR ranges',
+        fail,
+        written,
+        true,
+      );
   }
 }
 
@@ -88,32 +104,19 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-function checkUrl(
-  value: unknown,
-  engine: string | undefined,
-  fail: (e: string) => Checked,
-): Checked {
-  const schemes = (engine && URL_SCHEMES[engine]) || [
-    ...URL_SCHEMES.redis,
-    ...URL_SCHEMES.postgres,
-  ];
-  const expected = `a ${schemes.map((s) => `${s}://`).join(' or ')} URL`;
-  if (typeof value !== 'string') return fail(expected);
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/[^/?#]/.exec(value)?.[1]?.toLowerCase();
-  return scheme && schemes.includes(scheme) ? { ok: true, value } : fail(expected);
-}
-
 function checkList(
   value: unknown,
   accepts: (item: string) => boolean,
   expected: string,
   fail: (e: string) => Checked,
+  written: unknown,
   allowEmpty = false,
 ): Checked {
   if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) return fail(expected);
-  const bad = value.find((item) => typeof item !== 'string' || !accepts(item));
-  if (bad === undefined) return { ok: true, value: [...value] };
-  return { ok: false, message: `expected ${expected}, but one item is ${describeValue(bad)}` };
+  const bad = value.findIndex((item) => typeof item !== 'string' || !accepts(item));
+  if (bad < 0) return { ok: true, value: [...value] };
+  const shown = Array.isArray(written) ? written[bad] : value[bad];
+  return { ok: false, message: `expected ${expected}, but one item is ${describeValue(shown)}` };
 }
 
 function isHostPort(text: string): boolean {

@@ -17,6 +17,12 @@ export interface ConfigLayer {
   readonly file?: string;
   /** The line of a key path in that file. */
   readonly lineOf?: LineOf;
+  /**
+   * The value at a key path as written, before env interpolation, when it holds a `${...}`
+   * reference; undefined otherwise. Messages show it instead of the value, so a variable's
+   * value (a token, a password) never appears in a problem.
+   */
+  readonly written?: (path: readonly string[]) => unknown;
 }
 
 /** A value as one layer spelled and gave it. */

@@ -31,8 +31,11 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   return bestDistance <= budget ? best : undefined;
 }
 
-/** A `; did you mean ...?` hint naming the closest candidate, or an empty string. */
-export function didYouMean(input: string, candidates: Iterable<string>): string {
+/**
+ * A `; did you mean ...?` hint naming the closest candidate, or an empty string. `quote` wraps
+ * the name: a backtick for keys (the default), `'` for ids as code spells them.
+ */
+export function didYouMean(input: string, candidates: Iterable<string>, quote = '`'): string {
   const match = closest(input, candidates);
-  return match === undefined ? '' : `; did you mean \`${match}\`?`;
+  return match === undefined ? '' : `; did you mean ${quote}${match}${quote}?`;
 }

@@ -2,11 +2,9 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigValidationError } from '../errors';
 
-/** The environment variable naming the config file. */
-export const CONFIG_ENV_VAR = 'RATE_SYNC_CONFIG';
+import { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATHS } from './config-source';
 
-/** The default locations, relative to the working directory, tried in order. */
-export const DEFAULT_CONFIG_PATHS: readonly string[] = ['rate-sync.toml', 'config/rate-sync.toml'];
+export { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATHS };
 
 /** Where to look for the config file. */
 export interface DiscoverOptions {

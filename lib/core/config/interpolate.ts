@@ -125,3 +125,21 @@ export function isTable(value: unknown): value is Record<string, unknown> {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
+
+/**
+ * The raw (not interpolated) value at `rawPath` of `data` when it holds a `${...}` reference
+ * (a string, or an array with such a string), else undefined: what messages show in place of
+ * a value that came from the environment.
+ */
+export function writtenWithReference(data: unknown, rawPath: readonly string[]): unknown {
+  let value: unknown = data;
+  for (const key of rawPath) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = Object.prototype.hasOwnProperty.call(value, key)
+      ? (value as Record<string, unknown>)[key]
+      : undefined;
+  }
+  const hasReference = (v: unknown): boolean => typeof v === 'string' && v.includes('${');
+  if (hasReference(value)) return value;
+  return Array.isArray(value) && value.some(hasReference) ? value : undefined;
+}

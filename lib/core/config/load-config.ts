@@ -1,8 +1,9 @@
 import type { LimiterOptions, StoreOptions } from '../options';
 import { formatPath } from './config-path';
 import type { ConfigLayer } from './config-layer';
+import { configSourceOf } from './config-source';
 import { discoverConfigFile } from './discover';
-import { interpolateEnv } from './interpolate';
+import { interpolateEnv, writtenWithReference } from './interpolate';
 import { ProblemList } from './problem-list';
 import { readTomlFile } from './read-toml';
 import { indexTomlLines } from './toml-lines';
@@ -37,7 +38,8 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(options: LoadConfigOptions = {}): ValidatedConfig {
   const env = options.env ?? process.env;
-  const found = discoverConfigFile({ configFile: options.configFile, env, cwd: options.cwd });
+  const cwd = options.cwd ?? process.cwd();
+  const found = discoverConfigFile({ configFile: options.configFile, env, cwd });
   const problems = new ProblemList();
   const layers: ConfigLayer[] = [];
 
@@ -52,6 +54,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ValidatedConfig {
       spelling: 'snake',
       file: file.path,
       lineOf: (path) => lineOfRaw(interpolated.rawPathOf(path)),
+      written: (path) => writtenWithReference(file.data, interpolated.rawPathOf(path)),
     });
   }
   if (options.stores !== undefined || options.limiters !== undefined) {
@@ -63,5 +66,5 @@ export function loadConfig(options: LoadConfigOptions = {}): ValidatedConfig {
 
   const config = collectConfig(layers, problems);
   problems.throwIfAny();
-  return config;
+  return { ...config, source: configSourceOf(found, options.configFile, cwd) };
 }

@@ -20,6 +20,8 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
     expect(loadConfig({ configFile: recipe('development.toml'), env: {} })).toEqual({
       stores: { dev: { engine: 'memory' } },
       limiters: { api: { store: 'dev', algorithm: 'token_bucket', ratePerSecond: 100 } },
+      warnings: [],
+      source: { kind: 'file', path: recipe('development.toml'), origin: 'option' },
     });
   });
 
@@ -55,6 +57,8 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
           windowSeconds: 300,
         },
       },
+      warnings: [],
+      source: { kind: 'file', path: recipe('production.toml'), origin: 'option' },
     });
   });
 
@@ -89,6 +93,8 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
       expect(loadConfig({ configFile, env: {} })).toEqual({
         stores: { main: { engine: 'memory' } },
         limiters: { api: { store: 'main', algorithm: 'token_bucket', ratePerSecond: 10 } },
+        warnings: [],
+        source: { kind: 'file', path: configFile, origin: 'option' },
       });
     });
 
@@ -101,6 +107,8 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
       expect(loadConfig({ configFile, env })).toEqual({
         stores: { main: { engine: 'redis', url: 'redis://prod-redis:6379/0' } },
         limiters: { api: { store: 'main', algorithm: 'token_bucket', ratePerSecond: 1000 } },
+        warnings: [],
+        source: { kind: 'file', path: configFile, origin: 'option' },
       });
     });
 
@@ -115,7 +123,7 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
         },
         {
           path: 'limiters.api.rate_per_second',
-          message: 'expected a number > 0, got "fast"',
+          message: 'expected a number > 0, got "${API_RATE_LIMIT:-10.0}"',
           file: configFile,
           line: 7,
         },
@@ -163,7 +171,7 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
     expect(bad).toEqual([
       {
         path: 'limiters.reports.rate_per_second',
-        message: 'expected a number > 0, got "x"',
+        message: 'expected a number > 0, got "${DYNAMIC_RATE:-3.0}"',
         file: configFile,
         line: 43,
       },

@@ -1,5 +1,5 @@
 import { describeStore } from './describe-store';
-import { redactUrl } from './redact';
+import { redactUrl, scrubUrlSecrets } from './redact';
 
 describe('redactUrl', () => {
   it.each([
@@ -13,9 +13,26 @@ describe('redactUrl', () => {
     ],
     ['redis://cache:6379/0', 'redis://cache:6379/0'],
     ['user:s3cret@cache:6379', '***@cache:6379'],
+    ['redis://:s3c#ret@cache:6379', 'redis://***@cache:6379'],
+    ['redis://s3c?ret@cache:6379', 'redis://***@cache:6379'],
   ])('%s -> %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
     expect(redactUrl(url)).not.toContain('s3cret');
+    expect(redactUrl(url)).not.toMatch(/s3c|ret@/);
+  });
+});
+
+describe('scrubUrlSecrets', () => {
+  it('hides the password, and every piece of credentials a driver may read as a host', () => {
+    const url = 'postgres://app:s3cr@tPart/x@db:5432/app';
+    expect(scrubUrlSecrets('getaddrinfo ENOTFOUND tPart', url)).toBe('getaddrinfo ENOTFOUND ***');
+    expect(scrubUrlSecrets(`failed: ${url}`, url)).toBe('failed: postgres://***@db:5432/***');
+    expect(scrubUrlSecrets('password s3cret rejected', 'redis://:s3cret@h')).toBe(
+      'password *** rejected',
+    );
+    expect(scrubUrlSecrets('role postgres failed', 'postgres://postgres@db/app')).toBe(
+      'role postgres failed',
+    );
   });
 });
 

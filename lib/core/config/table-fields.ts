@@ -1,5 +1,6 @@
 import { checkValue } from './coerce';
 import { type LayeredValue, locate } from './config-layer';
+import { describeValue } from './describe-value';
 import { didYouMean } from './did-you-mean';
 import { UNRESOLVED } from './interpolate';
 import type { MergedTable } from './merge-layers';
@@ -16,8 +17,13 @@ export interface CheckedFields {
 
 /** How to check the keys of one table. */
 export interface FieldRules {
-  /** Why `spec` does not apply to this table (another engine or algorithm), or undefined. */
+  /** Why `spec` does not apply to this table (another engine), or undefined: an error. */
   notApplicable?(spec: FieldSpec): string | undefined;
+  /**
+   * Why `spec` has no effect in this table (a parameter of another algorithm, which the Python
+   * library ignores), or undefined: a warning, and the value is dropped unchecked.
+   */
+  ignored?(spec: FieldSpec): string | undefined;
   /** The engine, which selects the URL schemes a `url` accepts. */
   readonly engine?: string;
   /** The other kind of table's fields, for a "belongs in a limiter" hint. */
@@ -39,12 +45,18 @@ export function checkTableFields(
   for (const spec of table.fields) {
     const given = table.values.get(spec.name);
     if (!given) continue;
+    const path = [...table.path, given.key];
+    const ignored = rules.ignored?.(spec);
+    if (ignored !== undefined) {
+      problems.warn(path, ignored, locate(given.layer, path));
+      continue;
+    }
     present.add(spec.name);
     if (isUnresolved(given.value)) continue;
-    const path = [...table.path, given.key];
     const reason = rules.notApplicable?.(spec);
+    const written = given.layer.written?.(path);
     const checked =
-      reason === undefined ? checkValue(spec.type, given.value, rules.engine) : undefined;
+      reason === undefined ? checkValue(spec.type, given.value, rules.engine, written) : undefined;
     if (reason !== undefined) problems.add(path, reason, locate(given.layer, path));
     else if (checked && !checked.ok) problems.add(path, checked.message, locate(given.layer, path));
     else if (checked?.ok) values.set(spec.name, checked.value);
@@ -106,4 +118,15 @@ function reportUnknown(
 
 function isUnresolved(value: unknown): boolean {
   return value === UNRESOLVED || (Array.isArray(value) && value.includes(UNRESOLVED));
+}
+
+/**
+ * A given value for a message: as written when it came from the environment (`"${STORE}"`),
+ * else the value (see {@link describeValue}).
+ */
+export function shownValue(table: MergedTable, name: string): string {
+  const given = table.values.get(name);
+  if (!given) return 'nothing';
+  const written = given.layer.written?.([...table.path, given.key]);
+  return describeValue(written ?? given.value);
 }

@@ -80,22 +80,57 @@ describe('validateConfig: limiters', () => {
     ]);
   });
 
-  it('rejects parameters of the other algorithm', () => {
-    expect(limiterProblems({ rate_per_second: 1, limit: 5 })).toEqual([
-      'limiters.api.limit: applies only to sliding_window limiters, and this limiter\'s algorithm is "token_bucket" (the default)',
+  it('warns about (and drops) parameters of the other algorithm, as the Python library ignores them', () => {
+    const layer = (limiter: Record<string, unknown>): ConfigLayer => ({
+      ...toml({ stores: memory, limiters: { api: { store: 'local', ...limiter } } }),
+      file: '/app/rate-sync.toml',
+      lineOf: (path) => (path[path.length - 1] === 'limit' ? 7 : 9),
+    });
+    const bucket = validateConfig(layer({ rate_per_second: 1, limit: 5 }));
+    expect(bucket.limiters.api).toEqual({
+      store: 'local',
+      algorithm: 'token_bucket',
+      ratePerSecond: 1,
+    });
+    expect(bucket.warnings).toEqual([
+      {
+        path: 'limiters.api.limit',
+        message:
+          'applies only to sliding_window limiters, and this limiter\'s algorithm is "token_bucket" (the default): ignored (as the Python library does); remove it',
+        file: '/app/rate-sync.toml',
+        line: 7,
+      },
     ]);
+    const window = validateConfig(
+      layer({
+        algorithm: 'sliding_window',
+        limit: 5,
+        window_seconds: 60,
+        rate_per_second: 'not even a number',
+        burst: 2,
+      }),
+    );
+    expect(window.limiters.api).toEqual({
+      store: 'local',
+      algorithm: 'sliding_window',
+      limit: 5,
+      windowSeconds: 60,
+    });
+    expect(window.warnings.map((w) => `${w.path}: ${w.message}`)).toEqual([
+      'limiters.api.rate_per_second: applies only to token_bucket limiters, and this limiter\'s algorithm is "sliding_window": ignored (as the Python library does); remove it',
+      'limiters.api.burst: applies only to token_bucket limiters, and this limiter\'s algorithm is "sliding_window": ignored (as the Python library does); remove it',
+    ]);
+  });
+
+  it('keeps keys that no algorithm knows errors, with a hint', () => {
     expect(
       limiterProblems({
         algorithm: 'sliding_window',
         limit: 5,
-        window_seconds: 60,
-        rate_per_second: 1,
-        burst: 2,
+        window_seconds: 6,
+        rate_per_secnd: 1,
       }),
-    ).toEqual([
-      'limiters.api.rate_per_second: applies only to token_bucket limiters, and this limiter\'s algorithm is "sliding_window"',
-      'limiters.api.burst: applies only to token_bucket limiters, and this limiter\'s algorithm is "sliding_window"',
-    ]);
+    ).toEqual(['limiters.api.rate_per_secnd: unknown key; did you mean `rate_per_second`?']);
   });
 
   it('requires the parameters of each algorithm', () => {

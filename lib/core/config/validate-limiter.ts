@@ -5,7 +5,13 @@ import { UNRESOLVED } from './interpolate';
 import type { MergedTable } from './merge-layers';
 import type { ProblemList } from './problem-list';
 import { type FieldSpec, STORE_FIELDS } from './schema';
-import { checkTableFields, keyName, tableLocation, valueLocation } from './table-fields';
+import {
+  checkTableFields,
+  keyName,
+  shownValue,
+  tableLocation,
+  valueLocation,
+} from './table-fields';
 
 const DEFAULT_ALGORITHM: AlgorithmName = 'token_bucket';
 
@@ -22,7 +28,7 @@ export function validateLimiter(
   const before = problems.count;
   const algorithm = resolveAlgorithm(table);
   const { values, present } = checkTableFields(table, problems, {
-    notApplicable: (spec) => (algorithm ? wrongAlgorithm(table, spec, algorithm) : undefined),
+    ignored: (spec) => (algorithm ? wrongAlgorithm(table, spec, algorithm) : undefined),
     otherFields: { noun: 'store', fields: STORE_FIELDS },
   });
   const name = (key: string): string => keyName(table, key);
@@ -80,7 +86,8 @@ function wrongAlgorithm(
   const implicit = table.values.has('algorithm') ? '' : ' (the default)';
   return (
     `applies only to ${spec.algorithms.join(' and ')} limiters, ` +
-    `and this limiter's ${keyName(table, 'algorithm')} is "${algorithm}"${implicit}`
+    `and this limiter's ${keyName(table, 'algorithm')} is "${algorithm}"${implicit}: ` +
+    'ignored (as the Python library does); remove it'
   );
 }
 
@@ -109,6 +116,7 @@ function checkStore(
       (storeIds.length
         ? `; defined stores: ${known}`
         : `; no store is defined: declare [stores.${store}]`);
-    problems.add(path, `unknown store "${store}"${hint}`, valueLocation(table, 'store'));
+    const shown = shownValue(table, 'store');
+    problems.add(path, `unknown store ${shown}${hint}`, valueLocation(table, 'store'));
   }
 }

@@ -4,7 +4,13 @@ import { UNRESOLVED } from './interpolate';
 import type { MergedTable } from './merge-layers';
 import type { ProblemList } from './problem-list';
 import { ENGINES, type FieldSpec, LIMITER_FIELDS } from './schema';
-import { checkTableFields, keyName, tableLocation, valueLocation } from './table-fields';
+import {
+  checkTableFields,
+  keyName,
+  shownValue,
+  tableLocation,
+  valueLocation,
+} from './table-fields';
 
 /**
  * Validates one merged `[stores.<id>]` table and returns its camelCase options, or undefined
@@ -39,7 +45,8 @@ export function validateStore(table: MergedTable, problems: ProblemList): StoreO
     const minKey = keyName(table, 'pool_min_size');
     problems.add(
       [...table.path, minKey],
-      `${minKey} (${min}) is larger than ${keyName(table, 'pool_max_size')} (${max})`,
+      `${minKey} (${shownValue(table, 'pool_min_size')}) is larger than ` +
+        `${keyName(table, 'pool_max_size')} (${shownValue(table, 'pool_max_size')})`,
       valueLocation(table, 'pool_min_size'),
     );
   }

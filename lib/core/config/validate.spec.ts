@@ -47,6 +47,7 @@ describe('validateConfig', () => {
         },
         login: { store: 'cache', algorithm: 'sliding_window', limit: 5, windowSeconds: 300 },
       },
+      warnings: [],
     });
   });
 
@@ -81,7 +82,7 @@ describe('validateConfig', () => {
   });
 
   it('accepts an empty configuration', () => {
-    expect(validateConfig([])).toEqual({ stores: {}, limiters: {} });
+    expect(validateConfig([])).toEqual({ stores: {}, limiters: {}, warnings: [] });
   });
 
   describe('unknown keys', () => {
@@ -206,13 +207,6 @@ describe('validateConfig', () => {
         error = e as ConfigValidationError;
       }
       expect(error?.problems).toEqual([
-        {
-          path: 'limiters.api.rate_per_second',
-          message:
-            'applies only to token_bucket limiters, and this limiter\'s algorithm is "sliding_window"',
-          file: '/app/rate-sync.toml',
-          line: 30,
-        },
         { path: 'limiters.api.timeout', message: 'expected a number >= 0, got -1' },
         {
           path: 'limiters.api.limit',
@@ -246,7 +240,12 @@ describe('validateConfig', () => {
   describe('[fastapi] (Python compatibility)', () => {
     it('returns trusted_proxy_networks as trustedProxies', () => {
       const config = validateConfig(toml({ fastapi: { trusted_proxy_networks: ['10.0.0.0/8'] } }));
-      expect(config).toEqual({ stores: {}, limiters: {}, trustedProxies: ['10.0.0.0/8'] });
+      expect(config).toEqual({
+        stores: {},
+        limiters: {},
+        trustedProxies: ['10.0.0.0/8'],
+        warnings: [],
+      });
     });
 
     it('validates it', () => {

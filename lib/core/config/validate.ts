@@ -1,3 +1,4 @@
+import type { ConfigProblem } from '../errors';
 import type { LimiterOptions, RateSyncConfig, StoreOptions } from '../options';
 import type { ConfigLayer } from './config-layer';
 import { mergeLayers } from './merge-layers';
@@ -9,6 +10,12 @@ import { validateStore } from './validate-store';
 
 /** A validated configuration, with what the Python library's `[fastapi]` table may add. */
 export interface ValidatedConfig extends RateSyncConfig {
+  /**
+   * What loads but has no effect, each with its path (and file and line): a parameter of the
+   * other algorithm on a limiter (`rate_per_second` on a `sliding_window` limiter), which the
+   * Python library ignores too. The module logs each once at boot.
+   */
+  readonly warnings: readonly ConfigProblem[];
   /**
    * Trusted proxy CIDRs from `[fastapi] trusted_proxy_networks` (a Python rate-sync file),
    * when given. The module's `trustedProxies` option means the same thing.
@@ -60,7 +67,12 @@ export function collectConfig(
     const { values } = checkTableFields(merged.fastapi, problems);
     trustedProxies = values.get('trusted_proxy_networks') as string[] | undefined;
   }
-  return { stores, limiters, ...(trustedProxies ? { trustedProxies } : {}) };
+  return {
+    stores,
+    limiters,
+    ...(trustedProxies ? { trustedProxies } : {}),
+    warnings: problems.warnings,
+  };
 }
 
 function isLayerList(

@@ -26,11 +26,14 @@ export class ConfigValidationError extends RateSyncError {
   }
 
   private static format(problems: readonly ConfigProblem[]): string {
-    const lines = problems.map((p) => {
-      const where = p.file ? ` (${p.file}${p.line ? `:${p.line}` : ''})` : '';
-      return `  - ${p.path}: ${p.message}${where}`;
-    });
+    const lines = problems.map((p) => `  - ${formatConfigProblem(p)}`);
     const n = problems.length;
     return `rate-sync configuration is invalid (${n} problem${n === 1 ? '' : 's'}):\n${lines.join('\n')}`;
   }
+}
+
+/** One problem (or warning) as one line: `path: message (file:line)`. */
+export function formatConfigProblem(p: ConfigProblem): string {
+  const where = p.file ? ` (${p.file}${p.line ? `:${p.line}` : ''})` : '';
+  return `${p.path}: ${p.message}${where}`;
 }

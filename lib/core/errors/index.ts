@@ -1,5 +1,9 @@
 export { RateSyncError } from './rate-sync.error';
-export { ConfigValidationError, type ConfigProblem } from './config-validation.error';
+export {
+  ConfigValidationError,
+  formatConfigProblem,
+  type ConfigProblem,
+} from './config-validation.error';
 export { LimiterNotFoundError } from './limiter-not-found.error';
 export { StoreNotFoundError } from './store-not-found.error';
 export { RateLimitExceededError } from './rate-limit-exceeded.error';

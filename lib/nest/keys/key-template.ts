@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../core';
+import { didYouMean } from '../../core/config/did-you-mean';
 import type { KeySource, RequestLike } from './key-source';
 
 /** What a missing template field is counted under (see docs/nestjs.md, "Keys"). */
@@ -30,20 +31,23 @@ export interface KeyTemplate {
  * `'{1.tenantId}'`. Placeholders: `{ip}`, `{body.a.b}`, `{user.id}`, `{headers.name}`,
  * `{params.id}`, `{query.x}`, and `{N}` / `{N.a.b}` for the N-th argument.
  *
+ * @param where where the template is declared, appended to errors
+ *   (`in @RateLimit on AuthController.login`)
  * @throws InvalidArgumentError (`key`) for an unknown source or a malformed placeholder
  */
-export function compileKeyTemplate(template: string): KeyTemplate {
+export function compileKeyTemplate(template: string, where?: string): KeyTemplate {
+  const at = where ? ` (${where})` : '';
   const literals: string[] = [];
   const fields: Field[] = [];
   let last = 0;
   for (const match of template.matchAll(/\{([^{}]*)\}/g)) {
     literals.push(template.slice(last, match.index));
-    fields.push(parseField(template, match[1]));
+    fields.push(parseField(template, match[1], at));
     last = match.index + match[0].length;
   }
   literals.push(template.slice(last));
   if (literals.some((l) => /[{}]/.test(l))) {
-    throw new InvalidArgumentError('key', `unbalanced brace in key template '${template}'`);
+    throw new InvalidArgumentError('key', `unbalanced brace in key template '${template}'${at}`);
   }
   return {
     template,
@@ -61,16 +65,19 @@ export function compileKeyTemplate(template: string): KeyTemplate {
   };
 }
 
-function parseField(template: string, text: string): Field {
+function parseField(template: string, text: string, at: string): Field {
   const [head, ...path] = text.trim().split('.');
   const bad = (why: string): never => {
-    throw new InvalidArgumentError('key', `placeholder {${text}} in '${template}': ${why}`);
+    throw new InvalidArgumentError('key', `placeholder {${text}} in '${template}'${at}: ${why}`);
   };
   if (path.some((p) => p === '')) bad('empty property name');
   if (/^\d+$/.test(head)) return { text, source: Number(head), path };
   const source = REQUEST_SOURCES.find((s) => s === head);
   if (!source) {
-    bad(`unknown source '${head}'; use ${REQUEST_SOURCES.join(', ')} or an argument index`);
+    const hint = didYouMean(head, REQUEST_SOURCES, "'");
+    bad(
+      `unknown source '${head}'${hint || ';'} use ${REQUEST_SOURCES.join(', ')} or an argument index`,
+    );
   }
   if (source === 'ip' && path.length) bad('{ip} takes no property');
   if (source !== 'ip' && !path.length) bad(`name a property, e.g. {${source}.id}`);

@@ -60,7 +60,7 @@ function keyResolver(spec: KeySpec | undefined, target: LimitTarget, context: st
   }
   if (spec === false) return () => ({ key: undefined });
   if (typeof spec === 'function') return (source) => ({ key: spec(source.context) || undefined });
-  const template = compileKeyTemplate(spec);
+  const template = compileKeyTemplate(spec, context);
   if (target === 'method' && template.readsRequest) {
     throw new InvalidArgumentError(
       'key',

@@ -1,5 +1,5 @@
 import type { ClientConfig, PoolConfig } from 'pg';
-import { redactUrl } from '../../config/redact';
+import { redactUrl, scrubUrlSecrets } from '../../config/redact';
 import { InvalidArgumentError } from '../../errors';
 import type { StoreOptions } from '../../options';
 
@@ -85,18 +85,10 @@ export function describeTarget(o: StoreOptions): string {
 }
 
 /**
- * Removes the URL's password from a message, in case a driver error quotes it. Messages are
- * built without it; this is the second line of defence.
+ * Removes the URL's credentials from a message, in case a driver error quotes them (or, for a
+ * malformed URL, names a piece of them as the host: `getaddrinfo ENOTFOUND <piece>`). Messages
+ * are built without them; this is the second line of defence.
  */
 export function scrubSecrets(message: string, o: StoreOptions): string {
-  const match = o.url ? /^[^:]+:\/\/[^:/@]*:([^@/]+)@/.exec(o.url) : null;
-  if (!match) return message;
-  let out = message.split(match[1]).join('***');
-  try {
-    const decoded = decodeURIComponent(match[1]);
-    if (decoded) out = out.split(decoded).join('***');
-  } catch {
-    // A malformed %-escape: the raw form is already hidden.
-  }
-  return out;
+  return scrubUrlSecrets(message, o.url);
 }

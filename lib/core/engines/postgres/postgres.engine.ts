@@ -281,11 +281,13 @@ export class PostgresEngine implements Engine {
       client = await pool.connect();
     } catch (err) {
       await pool.end().catch(() => undefined);
+      const text = errorText(err);
       throw new RateSyncError(
         this.scrub(
-          `Store '${this.ctx.storeId}': cannot connect to PostgreSQL at ${describeTarget(this.ctx.options)}: ${errorText(err)}`,
+          `Store '${this.ctx.storeId}': cannot connect to PostgreSQL at ${describeTarget(this.ctx.options)}: ${text}`,
         ),
-        { cause: err },
+        // The driver's error is kept only when it names no secret (Node prints causes).
+        this.scrub(text) === text ? { cause: err } : {},
       );
     }
     const ddlTimeoutMs = Math.max(timeouts(this.ctx.options).connectMs, 10_000);

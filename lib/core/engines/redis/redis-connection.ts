@@ -1,5 +1,5 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { redactUrl } from '../../config/redact';
+import { redactUrl, scrubUrlSecrets } from '../../config/redact';
 import { InvalidArgumentError } from '../../errors';
 import type { StoreOptions } from '../../options';
 import { DISCONNECT_TIMEOUT_MS } from './client-lifecycle';
@@ -9,6 +9,15 @@ export type RedisClient = Redis | Cluster;
 
 /** URL used when a store names neither `url` nor `cluster_nodes`. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * RESP2 on every supported ioredis major. ioredis 6 defaults to RESP3, which opens each
+ * connection with `HELLO 3` (refused by Redis < 6, failing the connection); the replies this
+ * engine reads (script results, TIME, pub/sub) are the same either way. Pinning RESP2 keeps one
+ * wire protocol whatever ioredis the application installs. ioredis 5 has no such option (its
+ * types lack it, hence the cast) and speaks RESP2 only.
+ */
+const RESP2 = { protocol: 2 } as RedisOptions;
 
 /** Seconds, from the store options' defaults (DESIGN 6: an outage fails fast). */
 const DEFAULT_SOCKET_TIMEOUT = 1;
@@ -40,6 +49,7 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
     autoResendUnfulfilledCommands: false,
     connectionName: `rate-sync:${storeId}`,
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    ...RESP2,
     ...(o.password !== undefined ? { password: o.password } : {}),
   };
   if (o.clusterNodes && o.clusterNodes.length > 0) {
@@ -75,18 +85,27 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
  */
 function fromUrl(storeId: string, url: string): RedisOptions {
   let u: URL;
+  let credentials: { username?: string; password?: string };
   try {
     u = new URL(url);
+    credentials = {
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    };
   } catch {
-    // The TypeError of URL carries the input, credentials included: never rethrow it.
-    throw new InvalidArgumentError(`stores.${storeId}.url`, `not a valid URL: ${redactUrl(url)}`);
+    // The TypeError of URL carries the input, credentials included: never rethrow it, and do
+    // not echo a URL that does not parse (its password may be anywhere in it).
+    throw new InvalidArgumentError(
+      `stores.${storeId}.url`,
+      'not a valid URL (not shown: it may hold a password); percent-encode reserved characters ' +
+        'in the user name and password',
+    );
   }
   const db = Number(u.pathname.replace(/^\//, '') || u.searchParams.get('db') || 0);
   return {
     host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: u.port ? Number(u.port) : 6379,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...credentials,
     ...(Number.isInteger(db) && db > 0 ? { db } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
   };
@@ -122,17 +141,8 @@ export function explain(message: string, o: StoreOptions): string {
  * replaced by `***`. Driver messages do not normally carry them; this makes sure.
  */
 export function scrubSecrets(o: StoreOptions, message: string): string {
-  let out = message;
-  for (const secret of secretsOf(o)) out = out.split(secret).join('***');
-  return o.url ? out.split(o.url).join(redactUrl(o.url)) : out;
-}
-
-function secretsOf(o: StoreOptions): string[] {
-  const secrets: string[] = [];
-  if (o.password) secrets.push(o.password);
-  const fromUrl = passwordFromUrl(o).password;
-  if (fromUrl) secrets.push(fromUrl, encodeURIComponent(fromUrl));
-  return secrets.filter((s) => s.length >= 3);
+  const out = scrubUrlSecrets(message, o.url);
+  return o.password && o.password.length >= 3 ? out.split(o.password).join('***') : out;
 }
 
 /** A cluster has no URL to connect to, but its password may still be written in `url`. */

@@ -245,9 +245,11 @@ export class RedisEngine implements Engine {
   private failure(what: string, err: unknown): RateSyncError {
     const status = this.client.status;
     const state = status === 'ready' ? '' : ` (not connected: ${status})`;
+    const scrubbed = this.scrub(err);
     return new RateSyncError(
-      `Store '${this.ctx.storeId}' (redis) ${what} failed${state}: ${explain(this.scrub(err), this.ctx.options)}`,
-      { cause: err },
+      `Store '${this.ctx.storeId}' (redis) ${what} failed${state}: ${explain(scrubbed, this.ctx.options)}`,
+      // The driver's error is kept only when it names no secret (Node prints causes).
+      scrubbed === errorText(err) ? { cause: err } : {},
     );
   }
 
