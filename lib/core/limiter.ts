@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import { MAX_TIMER_MS, type Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { InvalidArgumentError } from './errors';
 import { escapeKeyPart } from './keys';
@@ -55,6 +55,12 @@ export class Limiter {
       throw new InvalidArgumentError('cost', `expected an integer >= 1, got ${String(cost)}`);
     }
     const max = this.maxCost;
+    if (cost > max && !this.policy.gcra && !this.policy.window) {
+      throw new InvalidArgumentError(
+        'cost',
+        `limiter '${this.id}' has only max_concurrent: each acquisition takes one slot, so cost must be 1 (got ${cost})`,
+      );
+    }
     if (cost > max) {
       throw new InvalidArgumentError(
         'cost',
@@ -179,7 +185,8 @@ export class Limiter {
     this.held.set(leaseId, key);
     this.metrics.inFlight = this.held.size;
     if (!this.renewTimer && this.policy.concurrency) {
-      this.renewTimer = setInterval(() => void this.renew(), this.policy.concurrency.leaseMs / 3);
+      const every = Math.min(this.policy.concurrency.leaseMs / 3, MAX_TIMER_MS);
+      this.renewTimer = setInterval(() => void this.renew(), every);
       this.renewTimer.unref();
     }
   }

@@ -6,7 +6,7 @@
  */
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
-import type { Clock } from '../../clock';
+import { timerMs, type Clock } from '../../clock';
 import { RateSyncError } from '../../errors';
 import { escapeKeyPart } from '../../keys';
 import { RateLimitedLog } from '../../logger';
@@ -339,7 +339,7 @@ export class PostgresEngine implements Engine {
       this.cleanup()
         .catch((err: Error) => this.warn('cleanup', `expired-row cleanup failed: ${err.message}`))
         .finally(() => (this.cleaning = false));
-    }, seconds * 1000);
+    }, timerMs(seconds));
     this.cleanupTimer.unref();
   }
 
