@@ -1,6 +1,7 @@
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { StoreUnavailableError } from './errors';
+import { isConnectivityFailure, storeCallError } from './store-failure';
 import { errorText, type Limiter } from './limiter';
 import { Permit } from './permit';
 import type { RateLimitResult } from './result';
@@ -205,6 +206,7 @@ function storeFailed(layers: readonly LayerSpec[], params: AcquireParams, err: u
   const store = layers[0].limiter.store;
   const ids = layers.map((l) => `'${l.limiter.id}'`).join(', ');
   layers.forEach((l) => l.limiter.metrics.add('storeErrors'));
+  if (!isConnectivityFailure(err)) throw storeCallError(store.id, ids, err);
   const closed = layers.find((l) => l.limiter.options.failClosed);
   if (closed) {
     layers.forEach((l) => l.limiter.metrics.add('failedClosed'));
