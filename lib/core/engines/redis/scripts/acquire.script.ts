@@ -10,8 +10,10 @@ import { SERVER_NOW_LUA } from './server-now';
  *
  * KEYS, three per layer i (1-based), at 3*(i-1) + 1..3, all in the hash tag of the layer:
  *   +1  <prefix>:{<storageKey>}:t  GCRA theoretical arrival time: a string, epoch ms
- *   +2  <prefix>:{<storageKey>}:w  sliding window log: ZSET, score = admission epoch ms
- *                                  (future-dated for reservations), member = <token>:<i>:<j>
+ *   +2  <prefix>:{<storageKey>}:w  sliding window log: ZSET, one member per admission, score =
+ *                                  its epoch ms (future-dated for reservations), member =
+ *                                  <token>:<i>*<cost>, the weight after '*' (a member without
+ *                                  '*', as written before weights, weighs 1)
  *   +3  <prefix>:{<storageKey>}:c  concurrency leases: ZSET, member = lease id, score = expiry ms
  * ARGV:
  *   1  `now` in epoch ms, or '' to read the server's clock (TIME). Only tests pass a value
@@ -45,6 +47,11 @@ end
 local function gcra_remaining(tat, now, t, burst)
   local free = math.floor((now + burst * t - math.max(tat, now)) / t + 1e-9)
   return math.min(burst, math.max(0, free))
+end
+-- The weight of a window member: the cost after '*', else 1.
+local function weight(member)
+  local w = string.match(member, '%*(%d+)$')
+  return w and tonumber(w) or 1
 end
 -- PEXPIRE needs a positive integer of milliseconds. Under a test clock (ARGV[1] set) keys live
 -- an hour instead: Redis expires keys on its real clock, which a simulated one would outrun.
@@ -103,19 +110,25 @@ for i = 1, layers do
   end
 
   -- Sliding window (slidingWindow() of algorithms/sliding-window.ts).
+  -- live_n is the total weight of the live entries (newer than now - window).
   local live_n, cutoff, last_live = 0, 0, nil
   if limit then
     cutoff = now - window_ms
-    local lo = '(' .. fmt(cutoff)
-    live_n = redis.call('ZCOUNT', KEYS[k + 2], lo, '+inf')
-    if live_n > 0 then
-      last_live = tonumber(redis.call('ZRANGE', KEYS[k + 2], -1, -1, 'WITHSCORES')[2])
-    end
+    local live = redis.call('ZRANGEBYSCORE', KEYS[k + 2], '(' .. fmt(cutoff), '+inf', 'WITHSCORES')
+    for j = 1, #live, 2 do live_n = live_n + weight(live[j]) end
+    if #live > 0 then last_live = tonumber(live[#live]) end
     local at, ok, retry = now, true, 0
     if live_n + cost > limit then
-      -- The (n - limit + cost)-th live entry (1-based) plus the window.
-      local e = redis.call('ZRANGEBYSCORE', KEYS[k + 2], lo, '+inf', 'WITHSCORES', 'LIMIT', live_n - limit + cost - 1, 1)
-      at = e[2] and (tonumber(e[2]) + window_ms) or math.huge
+      -- The earliest live entry by which the weight reaches n - limit + cost, plus the window.
+      local need, sum = live_n - limit + cost, 0
+      at = math.huge
+      for j = 1, #live, 2 do
+        sum = sum + weight(live[j])
+        if sum >= need then
+          at = tonumber(live[j + 1]) + window_ms
+          break
+        end
+      end
       local wait = at - now
       if wait > wait_bound then ok, retry = false, wait end
     end
@@ -187,10 +200,8 @@ for i = 1, layers do
   if ARGV[a + 3] ~= '' then
     local wk = KEYS[k + 2]
     redis.call('ZREMRANGEBYSCORE', wk, '-inf', fmt(p.cutoff))
-    local score = fmt(p.w.at)
-    for j = 1, p.cost do
-      redis.call('ZADD', wk, score, token .. ':' .. i .. ':' .. j)
-    end
+    -- One member whatever the cost: a decision's work does not grow with its cost.
+    redis.call('ZADD', wk, fmt(p.w.at), token .. ':' .. i .. '*' .. p.cost)
     redis.call('PEXPIRE', wk, ttl(p.w.reset - now))
   end
   if ARGV[a + 5] ~= '' and ARGV[a + 9] ~= '' then

@@ -89,7 +89,7 @@ for i = 1, layers do
     end
   end
   if ARGV[a + 3] ~= '' then
-    for j = 1, cost do redis.call('ZREM', KEYS[k + 2], token .. ':' .. i .. ':' .. j) end
+    redis.call('ZREM', KEYS[k + 2], token .. ':' .. i .. '*' .. cost)
   end
   if ARGV[a + 5] ~= '' and ARGV[a + 9] ~= '' then
     if redis.call('ZREM', KEYS[k + 3], ARGV[a + 9]) > 0 then
