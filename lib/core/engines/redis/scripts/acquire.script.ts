@@ -13,7 +13,10 @@ import { SERVER_NOW_LUA } from './server-now';
  *   +2  <prefix>:{<storageKey>}:w  sliding window log: ZSET, one member per admission, score =
  *                                  its epoch ms (future-dated for reservations), member =
  *                                  <token>:<i>*<cost>, the weight after '*' (a member without
- *                                  '*', as written before weights, weighs 1)
+ *                                  '*', as written before weights, weighs 1); plus the member
+ *                                  '#' scored -(total weight of the entries) - 1, below every
+ *                                  time, so that a decision reads the total in O(1) instead of
+ *                                  summing the log
  *   +3  <prefix>:{<storageKey>}:c  concurrency leases: ZSET, member = lease id, score = expiry ms
  * ARGV:
  *   1  `now` in epoch ms, or '' to read the server's clock (TIME). Only tests pass a value
@@ -52,6 +55,18 @@ end
 local function weight(member)
   local w = string.match(member, '%*(%d+)$')
   return w and tonumber(w) or 1
+end
+local function weight_of(members)
+  local n = 0
+  for j = 1, #members do n = n + weight(members[j]) end
+  return n
+end
+-- The total weight of a window log, expired entries included: the score of '#', or for a log
+-- written before weights (no '#'), the sum over its members (each weighing 1).
+local function window_total(wk)
+  local s = redis.call('ZSCORE', wk, '#')
+  if s then return -tonumber(s) - 1 end
+  return weight_of(redis.call('ZRANGEBYSCORE', wk, 0, '+inf'))
 end
 -- PEXPIRE needs a positive integer of milliseconds. Under a test clock (ARGV[1] set) keys live
 -- an hour instead: Redis expires keys on its real clock, which a simulated one would outrun.
@@ -110,22 +125,29 @@ for i = 1, layers do
   end
 
   -- Sliding window (slidingWindow() of algorithms/sliding-window.ts).
-  -- live_n is the total weight of the live entries (newer than now - window).
-  local live_n, cutoff, last_live = 0, 0, nil
+  -- live_n is the total weight of the live entries (newer than now - window): the log's total
+  -- less the expired entries not yet pruned (pruning happens on admissions, so they are few).
+  local live_n, cutoff, last_live, total, expired = 0, 0, nil, 0, 0
   if limit then
     cutoff = now - window_ms
-    local live = redis.call('ZRANGEBYSCORE', KEYS[k + 2], '(' .. fmt(cutoff), '+inf', 'WITHSCORES')
-    for j = 1, #live, 2 do live_n = live_n + weight(live[j]) end
-    if #live > 0 then last_live = tonumber(live[#live]) end
+    local wk = KEYS[k + 2]
+    total = window_total(wk)
+    expired = weight_of(redis.call('ZRANGEBYSCORE', wk, 0, fmt(cutoff)))
+    live_n = total - expired
+    if live_n > 0 then
+      last_live = tonumber(redis.call('ZRANGE', wk, -1, -1, 'WITHSCORES')[2])
+    end
     local at, ok, retry = now, true, 0
     if live_n + cost > limit then
       -- The earliest live entry by which the weight reaches n - limit + cost, plus the window.
+      -- Every entry weighs at least 1, so it is among the first n - limit + cost live ones.
       local need, sum = live_n - limit + cost, 0
+      local first = redis.call('ZRANGEBYSCORE', wk, '(' .. fmt(cutoff), '+inf', 'WITHSCORES', 'LIMIT', 0, need)
       at = math.huge
-      for j = 1, #live, 2 do
-        sum = sum + weight(live[j])
+      for j = 1, #first, 2 do
+        sum = sum + weight(first[j])
         if sum >= need then
-          at = tonumber(live[j + 1]) + window_ms
+          at = tonumber(first[j + 1]) + window_ms
           break
         end
       end
@@ -184,6 +206,7 @@ for i = 1, layers do
   out[i] = { allowed and '1' or '0', fmt(wait_ms), fmt(retry_ms), fmt(remaining), fmt(reset_at),
              active and tostring(active) or '', blocked }
   plans[i] = { k = k, a = a, g = g, w = w, cutoff = cutoff, cost = cost, window_ms = window_ms,
+               total = total, expired = expired,
                lease_expiry = lease_expiry, conc_reset = conc_reset }
   if not allowed then all_allowed = false end
 end
@@ -199,9 +222,10 @@ for i = 1, layers do
   end
   if ARGV[a + 3] ~= '' then
     local wk = KEYS[k + 2]
-    redis.call('ZREMRANGEBYSCORE', wk, '-inf', fmt(p.cutoff))
-    -- One member whatever the cost: a decision's work does not grow with its cost.
-    redis.call('ZADD', wk, fmt(p.w.at), token .. ':' .. i .. '*' .. p.cost)
+    redis.call('ZREMRANGEBYSCORE', wk, 0, fmt(p.cutoff))
+    -- One member whatever the cost (a decision's work does not grow with it), and the total.
+    local total = p.total - p.expired + p.cost
+    redis.call('ZADD', wk, fmt(p.w.at), token .. ':' .. i .. '*' .. p.cost, fmt(-total - 1), '#')
     redis.call('PEXPIRE', wk, ttl(p.w.reset - now))
   end
   if ARGV[a + 5] ~= '' and ARGV[a + 9] ~= '' then
