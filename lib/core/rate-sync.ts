@@ -22,6 +22,7 @@ import type { LimiterOptions, RateSyncConfig } from './options';
 import { Permit } from './permit';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
+import { storeFailure } from './store-failure';
 
 /** Options of one acquisition. */
 export interface AcquireOptions {
@@ -236,12 +237,7 @@ export class RateSync {
     try {
       [decision] = await limiter.store.call((e) => e.acquire([request]));
     } catch (err) {
-      throw new StoreUnavailableError(
-        limiter.store.id,
-        limiterId,
-        limiter.store.breaker.retryAfterMs,
-        err,
-      );
+      throw storeFailure(limiter.store, limiterId, err);
     }
     return {
       limiterId,
@@ -261,12 +257,7 @@ export class RateSync {
     try {
       await limiter.store.call((e) => e.reset(limiter.policy, storageKey));
     } catch (err) {
-      throw new StoreUnavailableError(
-        limiter.store.id,
-        limiterId,
-        limiter.store.breaker.retryAfterMs,
-        err,
-      );
+      throw storeFailure(limiter.store, limiterId, err);
     }
   }
 

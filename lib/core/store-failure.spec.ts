@@ -2,7 +2,7 @@ import { BreakerOpenError } from './circuit-breaker';
 import { ManualClock } from './clock';
 import type { AcquireRequest, Engine } from './engines/engine';
 import { MemoryEngine } from './engines/memory';
-import { InvalidArgumentError, RateSyncError } from './errors';
+import { InvalidArgumentError, RateSyncError, StoreUnavailableError } from './errors';
 import { RateSync } from './rate-sync';
 import { isConnectivityFailure } from './store-failure';
 
@@ -95,6 +95,13 @@ describe('one bad call cannot open the breaker', () => {
     const logins = await Promise.all([1, 2, 3, 4, 5, 6].map(() => rs.check('login', { key: 'a' })));
     expect(logins.filter((r) => r.allowed)).toHaveLength(3);
     expect(logins.some((r) => r.failedOpen)).toBe(false);
+  });
+
+  it('state() of such a limiter fails with that error too, not as an unavailable store', async () => {
+    const { rs } = setup();
+    const err = await rs.state('bulk').catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(StoreUnavailableError);
+    expect((err as Error).message).toMatch(/^Limiter 'bulk': store 's' could not decide this call/);
   });
 
   it('a cost above what a limiter can admit is refused before any store call, naming it', async () => {

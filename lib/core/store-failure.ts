@@ -1,5 +1,6 @@
 import { BreakerOpenError } from './circuit-breaker';
-import { RateSyncError } from './errors';
+import { RateSyncError, StoreUnavailableError } from './errors';
+import type { StoreHandle } from './store-handle';
 
 /**
  * The one place that tells an outage from a bad call. Only a connectivity failure (the store
@@ -84,4 +85,13 @@ export function storeCallError(storeId: string, limiterIds: string, cause: unkno
       `and the call's arguments (cost).`,
     { cause },
   );
+}
+
+/**
+ * The error of a failed store call that is not an acquisition (state, reset): a
+ * {@link StoreUnavailableError} for an outage, else {@link storeCallError}.
+ */
+export function storeFailure(store: StoreHandle, limiterId: string, err: unknown): RateSyncError {
+  if (!isConnectivityFailure(err)) return storeCallError(store.id, `'${limiterId}'`, err);
+  return new StoreUnavailableError(store.id, limiterId, store.breaker.retryAfterMs, err);
 }
