@@ -8,6 +8,7 @@ import type { Permit } from './permit';
 import { permitWithLeases, type PermitLease } from './permit-leases';
 import type { RateLimitResult } from './result';
 import type { Waiter } from './release-waiters';
+import { isConnectivityFailure, storeCallError } from './store-failure';
 
 /** The outcome: one result per layer, and a permit when admitted (and not a dry run). */
 export interface Acquired {
@@ -176,12 +177,14 @@ function storeFailed(
   err: unknown,
 ): Acquired {
   const { store, limiters } = plan;
+  const ids = limiters.map((l) => `'${l.id}'`).join(', ');
+  // A call the store refused for its own data fails alone: no fail-open, no breaker.
+  if (!isConnectivityFailure(err)) throw storeCallError(store.id, ids, err);
   const closed = limiters.find((l) => l.options.failClosed);
   if (closed) {
     limiters.forEach((l) => l.record('failedClosed'));
     throw new StoreUnavailableError(store.id, closed.id, store.breaker.retryAfterMs || 1000, err);
   }
-  const ids = limiters.map((l) => `'${l.id}'`).join(', ');
   store.log.warn(
     `fail-open:${store.id}`,
     `rate-sync: store '${store.id}' failed (${errorText(err)}); admitting ${ids} without counting (fail-open)`,

@@ -3,7 +3,9 @@ import type { Clock } from './clock';
 /**
  * Per-store circuit breaker (DESIGN 6). After a store failure it stays open for `cooldownMs`:
  * calls fail at once with {@link BreakerOpenError} instead of waiting for a timeout each.
- * Then one call probes the store; success closes the breaker, failure re-opens it.
+ * Then one call probes the store; success closes the breaker, failure re-opens it. Only the
+ * failures `opens` accepts count (the store handle passes `isConnectivityFailure`): an error
+ * caused by one call's data fails that call alone and leaves the breaker as it was.
  */
 export class CircuitBreaker {
   private openUntil = 0;
@@ -12,6 +14,8 @@ export class CircuitBreaker {
   constructor(
     private readonly clock: Clock,
     private readonly cooldownMs: number,
+    /** Whether a failure opens the breaker. @default every failure */
+    private readonly opens: (err: unknown) => boolean = () => true,
   ) {}
 
   /** `closed`, `open` (failing fast) or `half-open` (a probe may pass). */
@@ -49,6 +53,8 @@ export class CircuitBreaker {
       this.openUntil = 0;
       return value;
     } catch (err) {
+      // The store answered (with an error about this call's data): it is up again.
+      if (!this.opens(err)) this.openUntil = 0;
       return this.failed(err);
     } finally {
       this.probing = false;
@@ -56,7 +62,7 @@ export class CircuitBreaker {
   }
 
   private failed(err: unknown): never {
-    this.openUntil = this.clock.now() + this.cooldownMs;
+    if (this.opens(err)) this.openUntil = this.clock.now() + this.cooldownMs;
     throw err;
   }
 }

@@ -13,21 +13,47 @@ export interface Clock {
 }
 
 /**
+ * The longest delay Node's timers hold: 2^31 - 1 ms (about 24.8 days). A longer delay
+ * overflows and the timer fires after 1 ms, so every timer of this package is armed for at
+ * most this long.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration in seconds as a timer delay in ms: rounded, and at most {@link MAX_TIMER_MS}
+ * (validation bounds every duration option well below it; this keeps a value given in code
+ * from overflowing a timer too).
+ */
+export function timerMs(seconds: number): number {
+  return Math.min(Math.round(seconds * 1000), MAX_TIMER_MS);
+}
+
+/**
  * The real clock: monotonic epoch milliseconds (the process's start time plus a monotonic
  * timer, so a step of the system clock, forwards or back, never lengthens a wait, a cached
- * rejection or a memory-engine bucket) and `setTimeout`.
+ * rejection or a memory-engine bucket) and `setTimeout`. A long sleep (a 30-day window's
+ * reservation) re-arms its timer in steps of at most {@link MAX_TIMER_MS} until its deadline.
  */
 export const systemClock: Clock = {
   now: () => Math.floor(performance.timeOrigin + performance.now()),
   sleep: (ms, signal) => {
     if (ms <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let left = ms;
       const done = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      // Counted down by the steps slept (timers never fire early), not read off the wall clock.
+      const step = (): void => {
+        if (left <= 0) return done();
+        const next = Math.min(left, MAX_TIMER_MS);
+        left -= next;
+        timer = setTimeout(step, next);
+      };
+      step();
       signal?.addEventListener('abort', done, { once: true });
     });
   },

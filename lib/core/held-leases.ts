@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import { MAX_TIMER_MS, type Clock } from './clock';
 import { errorText } from './error-text';
 import type { MetricsRecorder } from './metrics/limiter-metrics';
 import type { LimiterPolicy } from './policy';
@@ -49,7 +49,7 @@ export class HeldLeases {
     this.metrics.holding(this.held.size, false);
     const conc = this.policy.concurrency;
     if (!this.renewTimer && conc) {
-      const every = Math.min(conc.leaseMs / 3, conc.maxHoldMs);
+      const every = Math.min(conc.leaseMs / 3, conc.maxHoldMs, MAX_TIMER_MS);
       this.renewTimer = setInterval(() => void this.renew(), every);
       this.renewTimer.unref();
     }

@@ -55,6 +55,12 @@ export class Limiter {
       throw new InvalidArgumentError('cost', `expected an integer >= 1, got ${String(cost)}`);
     }
     const max = this.maxCost;
+    if (cost > max && !this.policy.gcra && !this.policy.window) {
+      throw new InvalidArgumentError(
+        'cost',
+        `limiter '${this.id}' has only max_concurrent: each acquisition takes one slot, so cost must be 1 (got ${cost})`,
+      );
+    }
     if (cost > max) {
       throw new InvalidArgumentError(
         'cost',

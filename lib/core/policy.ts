@@ -71,7 +71,11 @@ export function policyLimit(p: LimiterPolicy): number {
   return p.gcra?.burst ?? p.window?.limit ?? p.concurrency?.max ?? 0;
 }
 
-/** The largest cost one acquisition can ever be admitted with. */
+/**
+ * The largest cost one acquisition can ever be admitted with: the burst, the window's limit,
+ * else 1: a concurrency-only limiter takes one slot per acquisition (slots are not weighted; a
+ * larger cost would be silently ignored, so it is refused).
+ */
 export function maxCost(p: LimiterPolicy): number {
-  return p.gcra?.burst ?? p.window?.limit ?? Number.POSITIVE_INFINITY;
+  return p.gcra?.burst ?? p.window?.limit ?? 1;
 }

@@ -26,6 +26,7 @@ import type { LimiterPolicy } from './policy';
 import { Permit } from './permit';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
+import { storeFailure } from './store-failure';
 
 /** Options of one acquisition. */
 export interface AcquireOptions {
@@ -396,13 +397,15 @@ export class RateSync {
     return { result: combineResults(tried, plan.strategy) };
   }
 
-  /** A store call outside an acquisition: a failure is a {@link StoreUnavailableError}. */
+  /**
+   * A store call outside an acquisition: an outage is a {@link StoreUnavailableError}, a failure
+   * of the call's own data a plain error naming the limiter.
+   */
   private async storeCall<T>(limiter: Limiter, fn: (engine: Engine) => Promise<T>): Promise<T> {
     try {
       return await limiter.store.call(fn);
     } catch (err) {
-      const store = limiter.store;
-      throw new StoreUnavailableError(store.id, limiter.id, store.breaker.retryAfterMs, err);
+      throw storeFailure(limiter.store, limiter.id, err);
     }
   }
 

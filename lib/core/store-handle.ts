@@ -4,6 +4,7 @@ import type { Engine } from './engines/engine';
 import { RateLimitedLog, type RateSyncLogger } from './logger';
 import type { StoreOptions } from './options';
 import { ReleaseWaiters } from './release-waiters';
+import { isConnectivityFailure } from './store-failure';
 
 /** A configured store at run time: its engine, breaker and waiter queues. One per store id. */
 export class StoreHandle {
@@ -20,7 +21,11 @@ export class StoreHandle {
     clock: Clock,
     logger: RateSyncLogger,
   ) {
-    this.breaker = new CircuitBreaker(clock, (options.breakerCooldown ?? 1) * 1000);
+    this.breaker = new CircuitBreaker(
+      clock,
+      (options.breakerCooldown ?? 1) * 1000,
+      isConnectivityFailure,
+    );
     this.waiters = new ReleaseWaiters(engine);
     this.log = new RateLimitedLog(logger);
   }
@@ -40,7 +45,7 @@ export class StoreHandle {
     return this.breaker.state === 'closed' && this.connectError === undefined;
   }
 
-  /** Runs one store call through the circuit breaker. */
+  /** Runs one store call through the circuit breaker (only connectivity failures open it). */
   call<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
     if (this.connectError === undefined) return this.breaker.run(() => fn(this.engine));
     return this.breaker

@@ -1,5 +1,13 @@
+import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
+import { longWaitsContract } from './long-waits-contract';
 
 describe('engine contract: memory', () => {
-  engineContract({ name: 'memory', manualClock: true, store: () => ({ engine: 'memory' }) });
+  const target: ContractTarget = {
+    name: 'memory',
+    manualClock: true,
+    store: () => ({ engine: 'memory' }),
+  };
+  engineContract(target);
+  longWaitsContract(target);
 });

@@ -1,13 +1,17 @@
 import { describePg, dropSchema, PG_URL, uniqueName } from '../support/postgres';
+import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
+import { longWaitsContract } from './long-waits-contract';
 
 /** The engine contract on PostgreSQL: one schema per run, one fresh table per test. */
 describePg('engine contract: postgres', () => {
   const schema = uniqueName('rs_contract');
   let n = 0;
-  engineContract({
+  const target: ContractTarget = {
     name: 'postgres',
     store: () => ({ engine: 'postgres', url: PG_URL, schemaName: schema, tableName: `t${n++}` }),
     cleanup: () => dropSchema(schema),
-  });
+  };
+  engineContract(target);
+  longWaitsContract(target);
 });

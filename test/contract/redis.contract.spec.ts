@@ -1,9 +1,13 @@
 import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
+import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
+import { longWaitsContract } from './long-waits-contract';
 
 describeRedis('engine contract: redis', () => {
-  engineContract({
+  const target: ContractTarget = {
     name: 'redis',
     store: () => ({ engine: 'redis', url: redisUrl(), keyPrefix: uniquePrefix('contract') }),
-  });
+  };
+  engineContract(target);
+  longWaitsContract(target);
 });

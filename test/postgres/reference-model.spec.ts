@@ -60,6 +60,20 @@ describePg('postgres engine vs the reference model (memory)', () => {
     await dropSchema(schema);
   });
 
+  it('at the highest rate allowed (1e5/s), calls at one instant admit exactly the burst', async () => {
+    const fast = toPolicy('fast', { store: 's', ratePerSecond: 100_000, burst: 10 });
+    await clock.advance(0.123); // an instant between milliseconds, as clock_timestamp() gives them
+    let admitted = 0;
+    for (let i = 0; i < 300; i++) {
+      const request = { policy: fast, key: 'fast', cost: 1, maxWaitMs: 0 };
+      const [m] = await memory.acquire([request]);
+      const [p] = await pg.acquire([request]);
+      expect(p).toEqual(m);
+      if (p.allowed) admitted++;
+    }
+    expect(admitted).toBe(10);
+  });
+
   it.each([1, 2, 3, 4])('agrees on a random sequence of 400 operations (seed %i)', async (seed) => {
     const rnd = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];

@@ -128,6 +128,17 @@ describeRedis('RedisEngine decides exactly like the memory reference model', () 
     expect(Math.min(seen.allowed, seen.waited, seen.rate, seen.concurrency)).toBeGreaterThan(0);
   });
 
+  it('at the highest rate allowed (1e5/s), calls at one instant admit exactly the burst', async () => {
+    const fast = toPolicy('fast', { store: 's', ratePerSecond: 100_000, burst: 10 });
+    await clock.advance(0.123); // an instant between milliseconds, as TIME gives them
+    let admitted = 0;
+    for (let i = 0; i < 300; i++) {
+      const [d] = await both([{ policy: fast, key: 'fast', cost: 1, maxWaitMs: 0 }]);
+      if (d.allowed) admitted++;
+    }
+    expect(admitted).toBe(10);
+  });
+
   it('agrees on reservations: a queue of waiters on a token bucket and on a window', async () => {
     const tb = POLICIES[1];
     const sw = POLICIES[2];

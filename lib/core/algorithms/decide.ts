@@ -2,14 +2,14 @@ import type { AcquireRequest, LayerDecision } from '../engines/engine';
 import { policyLimit } from '../policy';
 import { concurrency } from './concurrency';
 import { gcra, gcraRemaining } from './gcra';
-import { slidingWindow, windowRemaining } from './sliding-window';
+import { slidingWindow, windowRemaining, type WindowEntry } from './sliding-window';
 
 /** The state of one key, as the reference model sees it. */
 export interface KeyState {
   /** GCRA theoretical arrival time, epoch ms. */
   tat?: number;
-  /** Sliding window log, ascending epoch ms. */
-  entries?: number[];
+  /** Sliding window log, ascending by time: one entry per admission, weighted by its cost. */
+  entries?: WindowEntry[];
   /** Concurrency leases: id -> expiry epoch ms. */
   leases?: Map<string, number>;
 }
@@ -17,7 +17,7 @@ export interface KeyState {
 /** What to write for one admitted layer. */
 export interface LayerWrite {
   readonly tat?: number;
-  readonly entries?: number[];
+  readonly entries?: WindowEntry[];
   readonly lease?: { readonly id: string; readonly expiresAt: number };
 }
 
@@ -90,7 +90,7 @@ export function decideLayer(
 function unconsumedReset(state: KeyState, now: number, p: AcquireRequest['policy']): number {
   if (p.gcra) return Math.max(state.tat ?? now, now);
   if (p.window) {
-    const last = state.entries?.[state.entries.length - 1];
+    const last = state.entries?.[state.entries.length - 1]?.at;
     return last !== undefined && last > now - p.window.windowMs ? last + p.window.windowMs : now;
   }
   return now;

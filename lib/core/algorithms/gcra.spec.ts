@@ -46,4 +46,22 @@ describe('gcra', () => {
     expect(gcraRemaining(tat!, 1000, q)).toBe(3);
     expect(gcraRemaining(tat!, 1000 / 3, q)).toBe(1);
   });
+
+  it('is exact at the highest rate allowed (1e5/s) at an epoch-ms instant, and not at 1e7/s', () => {
+    // Epoch milliseconds as a double step by 2^-12 ms: an interval must span many steps.
+    const now = 1_796_293_623_364.123;
+    const admittedOf1000 = (ratePerSecond: number): number => {
+      const q = { intervalMs: 1000 / ratePerSecond, burst: 10 };
+      let tat: number | undefined;
+      let admitted = 0;
+      for (let i = 0; i < 1000; i++) {
+        const o = gcra(tat, now, q, 1, 0);
+        if (o.allowed) [tat, admitted] = [o.tat, admitted + 1];
+      }
+      return admitted;
+    };
+    expect(admittedOf1000(100_000)).toBe(10);
+    // Why rate_per_second is bounded: 1e7/s is below the clock's step and costs nothing.
+    expect(admittedOf1000(10_000_000)).toBe(1000);
+  });
 });

@@ -1,15 +1,25 @@
 /**
  * Exact sliding window log (DESIGN 3.4) as a pure function.
  *
- * State is the ascending list of admission times (epoch ms), possibly future-dated by
- * reservations. A request of `cost` is admitted now when fewer than `limit - cost + 1`
- * entries are newer than `now - window`. Otherwise the earliest instant keeping every window
- * within the limit is `t = e[n - limit + cost] + window` (1-based); within `maxWaitMs` the
- * entries are recorded at `t` and the caller sleeps until then. Rejections record nothing.
+ * State is the list of admissions, ascending by time (epoch ms, possibly future-dated by
+ * reservations), each with its weight: an acquisition of `cost` is ONE entry of weight `cost`,
+ * so a decision's work does not grow with its cost. Let `n` be the total weight of the entries
+ * newer than `now - window`. A request of `cost` is admitted now when `n + cost <= limit`.
+ * Otherwise the earliest instant keeping every window within the limit is `t = e + window`,
+ * where `e` is the time of the earliest entry such that the weight of the entries up to and
+ * including it reaches `n - limit + cost` (exactly the `(n - limit + cost)`-th unit if every
+ * entry were recorded unit by unit). Within `maxWaitMs` the entry is recorded at `t` and the
+ * caller sleeps until then. Rejections record nothing.
  */
 export interface WindowParams {
   readonly limit: number;
   readonly windowMs: number;
+}
+
+/** One admission: its time (epoch ms) and its weight (the cost it was admitted with, >= 1). */
+export interface WindowEntry {
+  readonly at: number;
+  readonly weight: number;
 }
 
 export interface WindowOutcome {
@@ -17,38 +27,58 @@ export interface WindowOutcome {
   readonly waitMs: number;
   readonly retryAfterMs: number;
   /** The live entries to store, ascending (expired ones dropped). */
-  readonly entries: number[];
+  readonly entries: WindowEntry[];
   readonly remaining: number;
   /** Epoch ms when the log is empty again. */
   readonly resetAt: number;
 }
 
 export function slidingWindow(
-  entries: readonly number[],
+  entries: readonly WindowEntry[],
   now: number,
   p: WindowParams,
   cost: number,
   maxWaitMs: number,
 ): WindowOutcome {
-  const live = entries.filter((e) => e > now - p.windowMs);
+  const live = entries.filter((e) => e.at > now - p.windowMs);
+  const n = totalWeight(live);
   // A cost above the limit can never be admitted (callers validate it first).
-  if (cost > p.limit) return outcome(false, 0, Number.POSITIVE_INFINITY, live, now, p);
-  const n = live.length;
+  if (cost > p.limit) return outcome(false, 0, Number.POSITIVE_INFINITY, live, n, now, p);
   let at = now;
   if (n + cost > p.limit) {
-    at = live[n - p.limit + cost - 1] + p.windowMs;
+    at = earliestEntryReaching(live, n - p.limit + cost) + p.windowMs;
     const wait = at - now;
-    if (wait > maxWaitMs) return outcome(false, 0, wait, live, now, p);
+    if (wait > maxWaitMs) return outcome(false, 0, wait, live, n, now, p);
   }
-  const next = live.concat(new Array<number>(cost).fill(at)).sort((a, b) => a - b);
-  return outcome(true, at - now, 0, next, now, p);
+  // After every entry at or before `at`: the order a stable sort by time would give.
+  let i = live.length;
+  while (i > 0 && live[i - 1].at > at) i--;
+  const next = [...live.slice(0, i), { at, weight: cost }, ...live.slice(i)];
+  return outcome(true, at - now, 0, next, n + cost, now, p);
+}
+
+/** The time of the first entry at which the running weight reaches `units`. */
+function earliestEntryReaching(live: readonly WindowEntry[], units: number): number {
+  let sum = 0;
+  for (const e of live) {
+    sum += e.weight;
+    if (sum >= units) return e.at;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+function totalWeight(entries: readonly WindowEntry[]): number {
+  let sum = 0;
+  for (const e of entries) sum += e.weight;
+  return sum;
 }
 
 function outcome(
   allowed: boolean,
   waitMs: number,
   retryAfterMs: number,
-  entries: number[],
+  entries: WindowEntry[],
+  used: number,
   now: number,
   p: WindowParams,
 ): WindowOutcome {
@@ -57,14 +87,18 @@ function outcome(
     waitMs,
     retryAfterMs,
     entries,
-    remaining: Math.max(0, p.limit - entries.length),
-    resetAt: entries.length ? entries[entries.length - 1] + p.windowMs : now,
+    remaining: Math.max(0, p.limit - used),
+    resetAt: entries.length ? entries[entries.length - 1].at + p.windowMs : now,
   };
 }
 
 /** Admissions of cost 1 possible right now given the log. */
-export function windowRemaining(entries: readonly number[], now: number, p: WindowParams): number {
+export function windowRemaining(
+  entries: readonly WindowEntry[],
+  now: number,
+  p: WindowParams,
+): number {
   let live = 0;
-  for (const e of entries) if (e > now - p.windowMs) live++;
+  for (const e of entries) if (e.at > now - p.windowMs) live += e.weight;
   return Math.max(0, p.limit - live);
 }

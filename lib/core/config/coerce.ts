@@ -50,6 +50,9 @@ export function checkValue(
       if (!inRange || !Number.isFinite(n) || (type.kind === 'integer' && !Number.isInteger(n))) {
         return fail(expected);
       }
+      if (type.max && n > type.max.value) {
+        return fail(`${noun} <= ${type.max.value} (${type.max.why})`);
+      }
       return { ok: true, value: n };
     }
     case 'boolean': {

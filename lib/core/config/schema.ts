@@ -12,8 +12,13 @@ export const SYNCHRONOUS_COMMIT_VALUES = ['on', 'off', 'local', 'remote_write', 
 
 /** What a key's value must be. Numbers are finite; strings from env become numbers here only. */
 export type FieldType =
-  | { readonly kind: 'number'; readonly min: number; readonly inclusive: boolean }
-  | { readonly kind: 'integer'; readonly min: number }
+  | {
+      readonly kind: 'number';
+      readonly min: number;
+      readonly inclusive: boolean;
+      readonly max?: Bound;
+    }
+  | { readonly kind: 'integer'; readonly min: number; readonly max?: Bound }
   | { readonly kind: 'boolean' }
   | {
       readonly kind: 'string';
@@ -27,6 +32,12 @@ export type FieldType =
   | { readonly kind: 'url' }
   | { readonly kind: 'host-port-list' }
   | { readonly kind: 'cidr-list' };
+
+/** An inclusive upper bound, and why it is there (shown in the problem). */
+export interface Bound {
+  readonly value: number;
+  readonly why: string;
+}
 
 /** One key of a store or limiter table. */
 export interface FieldSpec {
@@ -43,9 +54,41 @@ export interface FieldSpec {
   readonly ignored?: boolean;
 }
 
+/*
+ * Upper bounds (docs/configuration.md, "Bounds"; docs/security.md, "Numeric bounds"). Every
+ * number must fit what every engine holds: PostgreSQL integer columns, exact integers in
+ * doubles (Lua, JS), and Node timers, which overflow past 2^31 - 1 ms (24.8 days) and fire at once.
+ */
+/** Counts (`limit`, `burst`, `max_concurrent`): PostgreSQL integer holds 2^31 - 1. */
+export const MAX_COUNT = 1_000_000_000;
+/**
+ * `rate_per_second`: stores keep time as epoch-millisecond doubles, whose step is 2^-12 ms
+ * until 2039 (2^-11 ms after). An emission interval of 0.01 ms spans about 41 (then 20) steps,
+ * so each acquisition is charged within about 1.2% (then 2.4%) of its exact share; at 1e7/s an
+ * interval is below one step and acquisitions cost nothing at all.
+ */
+export const MAX_RATE_PER_SECOND = 100_000;
+/** Long durations (window, lease, wait): 365 days, in seconds. */
+export const MAX_LONG_SECONDS = 365 * 86_400;
+
 const positive = { kind: 'number', min: 0, inclusive: false } as const;
 const nonNegative = { kind: 'number', min: 0, inclusive: true } as const;
-const count = { kind: 'integer', min: 1 } as const;
+const count = {
+  kind: 'integer',
+  min: 1,
+  max: { value: MAX_COUNT, why: 'the largest count every engine stores' },
+} as const;
+/** A duration in seconds, at most `max` seconds (`why` names it). */
+const seconds = (
+  max: number,
+  why: string,
+  min: typeof positive | typeof nonNegative = positive,
+): FieldType => ({
+  ...min,
+  max: { value: max, why },
+});
+const upToAnHour = seconds(3600, 'one hour');
+const upToAYear = seconds(MAX_LONG_SECONDS, '365 days');
 const flag = { kind: 'boolean' } as const;
 /** `{` and `}` in a Redis key prefix would change the Redis Cluster hash tag of every key. */
 const HASH_TAG_BRACES = {
@@ -53,6 +96,10 @@ const HASH_TAG_BRACES = {
   expected: 'a non-empty string without { or } (they would change the Redis Cluster hash tag)',
 };
 const NETWORKED: readonly EngineName[] = ['redis', 'postgres'];
+const POOL_BOUND: Bound = { value: 1000, why: 'connections per process' };
+/** A JS Map holds at most 2^24 (16,777,216) entries. */
+const MAX_KEYS_BOUND: Bound = { value: 10_000_000, why: 'keys one process can track' };
+const DB_BOUND: Bound = { value: 2 ** 31 - 1, why: 'the largest Redis database index' };
 
 function field(name: string, type: FieldType, scope: Partial<FieldSpec> = {}): FieldSpec {
   return {
@@ -67,14 +114,14 @@ function field(name: string, type: FieldType, scope: Partial<FieldSpec> = {}): F
 export const STORE_FIELDS: readonly FieldSpec[] = [
   field('engine', { kind: 'enum', values: ENGINES }),
   field('url', { kind: 'url' }, { engines: NETWORKED }),
-  field('pool_min_size', { kind: 'integer', min: 0 }, { engines: NETWORKED }),
-  field('pool_max_size', count, { engines: NETWORKED }),
-  field('socket_timeout', positive, { engines: NETWORKED }),
-  field('socket_connect_timeout', positive, { engines: NETWORKED }),
+  field('pool_min_size', { kind: 'integer', min: 0, max: POOL_BOUND }, { engines: NETWORKED }),
+  field('pool_max_size', { kind: 'integer', min: 1, max: POOL_BOUND }, { engines: NETWORKED }),
+  field('socket_timeout', upToAnHour, { engines: NETWORKED }),
+  field('socket_connect_timeout', upToAnHour, { engines: NETWORKED }),
   field('timing_margin_ms', nonNegative, { engines: NETWORKED, ignored: true }),
-  field('breaker_cooldown', positive),
-  field('max_keys', count, { engines: ['memory'] }),
-  field('db', { kind: 'integer', min: 0 }, { engines: ['redis'] }),
+  field('breaker_cooldown', upToAnHour),
+  field('max_keys', { kind: 'integer', min: 1, max: MAX_KEYS_BOUND }, { engines: ['memory'] }),
+  field('db', { kind: 'integer', min: 0, max: DB_BOUND }, { engines: ['redis'] }),
   field('password', { kind: 'string', secret: true }, { engines: ['redis'] }),
   field('key_prefix', { kind: 'string', forbidden: HASH_TAG_BRACES }, { engines: ['redis'] }),
   field('cluster_nodes', { kind: 'host-port-list' }, { engines: ['redis'] }),
@@ -102,21 +149,28 @@ export const STORE_FIELDS: readonly FieldSpec[] = [
       engines: ['postgres'],
     },
   ),
-  field('cleanup_interval', positive, { engines: ['postgres'] }),
+  field('cleanup_interval', seconds(86_400, 'one day'), { engines: ['postgres'] }),
 ];
 
 /** Every key of `[limiters.<id>]`. */
 export const LIMITER_FIELDS: readonly FieldSpec[] = [
   field('store', { kind: 'string' }),
   field('algorithm', { kind: 'enum', values: ALGORITHMS }),
-  field('rate_per_second', positive, { algorithms: ['token_bucket'] }),
+  field(
+    'rate_per_second',
+    {
+      ...positive,
+      max: { value: MAX_RATE_PER_SECOND, why: 'finer than the stores time acquisitions' },
+    },
+    { algorithms: ['token_bucket'] },
+  ),
   field('burst', count, { algorithms: ['token_bucket'] }),
   field('max_concurrent', count),
-  field('lease_seconds', positive),
-  field('max_hold_seconds', positive),
+  field('lease_seconds', upToAYear),
+  field('max_hold_seconds', upToAYear),
   field('limit', count, { algorithms: ['sliding_window'] }),
-  field('window_seconds', positive, { algorithms: ['sliding_window'] }),
-  field('timeout', nonNegative),
+  field('window_seconds', upToAYear, { algorithms: ['sliding_window'] }),
+  field('timeout', seconds(MAX_LONG_SECONDS, '365 days', nonNegative)),
   field('fail_closed', flag),
 ];
 

@@ -70,10 +70,10 @@ describe('secrets stay secret in validation problems', () => {
         'pool_min_size = "${MIN}"',
         'pool_max_size = 2',
       ],
-      { env: { MIN: '987654' } },
+      { env: { MIN: '987' } },
     );
     expect(message).toContain('pool_min_size ("${MIN}") is larger than pool_max_size (2)');
-    expect(message).not.toContain('987654');
+    expect(message).not.toContain('987');
   });
 
   it('the store of a limiter, from an environment variable, is shown as ${NAME}', () => {

@@ -197,4 +197,60 @@ describe('validateConfig: limiters', () => {
       'limiters.api: a token_bucket limiter needs ratePerSecond, maxConcurrent or both',
     ]);
   });
+
+  describe('numeric bounds: every number fits every engine and Node timers', () => {
+    it.each([
+      [
+        { max_concurrent: 2 ** 31 },
+        'limiters.api.max_concurrent: expected an integer <= 1000000000 (the largest count every engine stores), got 2147483648',
+      ],
+      [
+        { rate_per_second: 1, burst: 2 ** 31 },
+        'limiters.api.burst: expected an integer <= 1000000000 (the largest count every engine stores), got 2147483648',
+      ],
+      [
+        { algorithm: 'sliding_window', limit: 2 ** 31, window_seconds: 1 },
+        'limiters.api.limit: expected an integer <= 1000000000 (the largest count every engine stores), got 2147483648',
+      ],
+      [
+        { rate_per_second: 1e7 },
+        'limiters.api.rate_per_second: expected a number <= 100000 (finer than the stores time acquisitions), got 10000000',
+      ],
+      [
+        { rate_per_second: 1e-9 },
+        'limiters.api.rate_per_second: expected at least one per 365 days (1/31536000), got 1e-9',
+      ],
+      [
+        { max_concurrent: 1, lease_seconds: 1e9 },
+        'limiters.api.lease_seconds: expected a number <= 31536000 (365 days), got 1000000000',
+      ],
+      [
+        { algorithm: 'sliding_window', limit: 1, window_seconds: 400 * 86_400 },
+        'limiters.api.window_seconds: expected a number <= 31536000 (365 days), got 34560000',
+      ],
+      [
+        { rate_per_second: 1, timeout: 400 * 86_400 },
+        'limiters.api.timeout: expected a number <= 31536000 (365 days), got 34560000',
+      ],
+    ])('rejects %j, naming the field and the bound', (limiter, problem) => {
+      expect(limiterProblems(limiter)).toEqual([problem]);
+    });
+
+    it('accepts every bound itself: a 365-day window, 100000/s, a billion', () => {
+      const ok = (limiter: Record<string, unknown>) =>
+        validateConfig(toml({ stores: memory, limiters: { api: { store: 'local', ...limiter } } }));
+      expect(() =>
+        ok({
+          algorithm: 'sliding_window',
+          limit: 1e9,
+          window_seconds: 31_536_000,
+          timeout: 31_536_000,
+        }),
+      ).not.toThrow();
+      expect(() => ok({ rate_per_second: 1e5, burst: 1e9, max_concurrent: 1e9 })).not.toThrow();
+      expect(() =>
+        ok({ rate_per_second: 1 / 31_536_000, lease_seconds: 31_536_000, max_concurrent: 1 }),
+      ).not.toThrow();
+    });
+  });
 });

@@ -4,7 +4,7 @@ import { didYouMean } from './did-you-mean';
 import { UNRESOLVED } from './interpolate';
 import type { MergedTable } from './merge-layers';
 import type { ProblemList } from './problem-list';
-import { type FieldSpec, STORE_FIELDS } from './schema';
+import { type FieldSpec, MAX_LONG_SECONDS, STORE_FIELDS } from './schema';
 import {
   checkTableFields,
   keyName,
@@ -51,6 +51,11 @@ export function validateLimiter(
     for (const key of ['limit', 'window_seconds'].filter((k) => !present.has(k))) {
       problems.add(at(key), 'required for a sliding_window limiter', tableLocation(table));
     }
+  }
+  const rate = values.get('rate_per_second');
+  if (typeof rate === 'number' && rate < 1 / MAX_LONG_SECONDS) {
+    const message = `expected at least one per 365 days (1/${MAX_LONG_SECONDS}), got ${shownValue(table, 'rate_per_second')}`;
+    problems.add(at('rate_per_second'), message, valueLocation(table, 'rate_per_second'));
   }
   for (const key of ['lease_seconds', 'max_hold_seconds'].filter((k) => present.has(k))) {
     if (present.has('max_concurrent')) continue;

@@ -172,4 +172,33 @@ describe('validateConfig: stores', () => {
     ]);
     expect(problems.join('\n')).not.toMatch(/s3cret|1234/);
   });
+
+  it.each([
+    [
+      { engine: 'redis', url: 'redis://h', socket_timeout: 30 * 86_400 },
+      'stores.s.socket_timeout: expected a number <= 3600 (one hour), got 2592000',
+    ],
+    [
+      { engine: 'postgres', url: 'postgres://h/d', socket_connect_timeout: 7200 },
+      'stores.s.socket_connect_timeout: expected a number <= 3600 (one hour), got 7200',
+    ],
+    [
+      { engine: 'postgres', url: 'postgres://h/d', cleanup_interval: 30 * 86_400 },
+      'stores.s.cleanup_interval: expected a number <= 86400 (one day), got 2592000',
+    ],
+    [
+      { engine: 'memory', breaker_cooldown: 1e6 },
+      'stores.s.breaker_cooldown: expected a number <= 3600 (one hour), got 1000000',
+    ],
+    [
+      { engine: 'memory', max_keys: 2 ** 24 },
+      'stores.s.max_keys: expected an integer <= 10000000 (keys one process can track), got 16777216',
+    ],
+    [
+      { engine: 'postgres', url: 'postgres://h/d', pool_max_size: 5000 },
+      'stores.s.pool_max_size: expected an integer <= 1000 (connections per process), got 5000',
+    ],
+  ])('bounds every duration and count: %j', (store, problem) => {
+    expect(storeProblems(store)).toEqual([problem]);
+  });
 });

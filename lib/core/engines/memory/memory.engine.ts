@@ -1,4 +1,5 @@
 import { decideLayer, type KeyState, type LayerWrite } from '../../algorithms/decide';
+import type { WindowEntry } from '../../algorithms/sliding-window';
 import type { Clock } from '../../clock';
 import type { LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision } from '../engine';
@@ -20,7 +21,7 @@ export interface MemoryEngineOptions {
 export class MemoryEngine implements Engine {
   readonly kind = 'memory' as const;
   private readonly tats = new Map<string, number>();
-  private readonly logs = new Map<string, number[]>();
+  private readonly logs = new Map<string, WindowEntry[]>();
   private readonly leases = new Map<string, Map<string, number>>();
   private readonly listeners = new Map<string, Set<() => void>>();
   /** Window length per escaped limiter id, learnt on write, so the sweep knows what has expired. */
@@ -132,7 +133,7 @@ export class MemoryEngine implements Engine {
     for (const [k, tat] of this.tats) if (tat <= now) this.tats.delete(k);
     for (const [k, log] of this.logs) {
       const windowMs = this.windowMs.get(k.split(':', 1)[0]) ?? Infinity;
-      if (log.length === 0 || log[log.length - 1] <= now - windowMs) this.logs.delete(k);
+      if (log.length === 0 || log[log.length - 1].at <= now - windowMs) this.logs.delete(k);
     }
     for (const [k, held] of this.leases) {
       for (const [id, exp] of held) if (exp <= now) held.delete(id);

@@ -78,7 +78,9 @@ DECLARE
   c_on boolean; c_ok boolean; c_active integer; c_earliest float8; c_latest float8; c_retry float8;
   r_on boolean; r_ok boolean; r_wait float8; r_retry float8; r_remaining float8; r_rej_remaining float8; r_reset float8;
   t float8; v_tau float8; v_base float8; v_w float8;
-  v_live float8[]; v_n integer; v_at float8; v_len integer;
+  -- Sliding window: live entry times and weights, their total weight, and loop helpers.
+  v_live float8[]; v_wts float8[]; v_n float8; v_at float8; v_e float8; v_acc float8;
+  v_keep boolean; v_put boolean; v_weighted boolean;
 BEGIN
   PERFORM set_config('synchronous_commit', p_sync, true);
 
@@ -157,27 +159,66 @@ BEGIN
       r_reset := w_tat;
       w_expires := w_tat;
     ELSIF p_limit[i] IS NOT NULL THEN
-      -- Sliding window log (slidingWindow): entries newer than now - window, ascending.
-      v_live := ARRAY(SELECT e FROM unnest(s_entries) WITH ORDINALITY AS u(e, o)
-                       WHERE e > v_now - p_window[i] ORDER BY o);
-      v_n := cardinality(v_live);
+      -- Sliding window log (slidingWindow). Stored ascending by time, one entry per admission:
+      -- its time, followed by minus its weight when the weight (cost) is above 1. Keep the
+      -- entries newer than now - window, with their weights; v_n is their total weight.
+      -- Without any weight stored (the common case) every entry weighs 1: no loop needed.
+      v_weighted := coalesce(0 > ANY (s_entries), false);
+      IF v_weighted THEN
+        v_live := '{}'; v_wts := '{}'; v_n := 0; v_keep := false;
+        FOREACH v_e IN ARRAY s_entries LOOP
+          IF v_e < 0 THEN
+            IF v_keep THEN v_wts[cardinality(v_wts)] := -v_e; v_n := v_n - v_e - 1; END IF;
+          ELSE
+            v_keep := v_e > v_now - p_window[i];
+            IF v_keep THEN v_live := v_live || v_e; v_wts := v_wts || 1::float8; v_n := v_n + 1; END IF;
+          END IF;
+        END LOOP;
+      ELSE
+        v_live := ARRAY(SELECT e FROM unnest(s_entries) WITH ORDINALITY AS u(e, o)
+                         WHERE e > v_now - p_window[i] ORDER BY o);
+        v_n := cardinality(v_live);
+      END IF;
       v_at := v_now;
       IF v_n + v_cost > p_limit[i] THEN
-        -- Earliest instant keeping every window within the limit (NULL when cost > limit).
-        v_at := v_live[v_n - p_limit[i] + v_cost] + p_window[i];
+        -- Earliest instant keeping every window within the limit: the first entry by which the
+        -- weight reaches n - limit + cost, plus the window (NULL when cost > limit).
+        v_at := NULL; v_acc := 0;
+        FOR j IN 1 .. cardinality(v_live) LOOP
+          v_acc := v_acc + CASE WHEN v_weighted THEN v_wts[j] ELSE 1 END;
+          IF v_acc >= v_n - p_limit[i] + v_cost THEN v_at := v_live[j] + p_window[i]; EXIT; END IF;
+        END LOOP;
         r_ok := coalesce(v_at - v_now <= v_max_wait, false);
       END IF;
       IF r_ok THEN
-        w_entries := ARRAY(SELECT e FROM unnest(v_live || array_fill(v_at, ARRAY[v_cost])) AS e ORDER BY e);
+        -- The live entries with (v_at, cost) after every entry at or before v_at, encoded.
+        IF NOT v_weighted AND v_cost = 1 THEN
+          w_entries := ARRAY(SELECT e FROM unnest(v_live || v_at) AS e ORDER BY e);
+        ELSE
+          w_entries := '{}'; v_put := false;
+          FOR j IN 1 .. cardinality(v_live) LOOP
+            IF NOT v_put AND v_live[j] > v_at THEN
+              w_entries := w_entries || v_at;
+              IF v_cost > 1 THEN w_entries := w_entries || (-v_cost)::float8; END IF;
+              v_put := true;
+            END IF;
+            w_entries := w_entries || v_live[j];
+            IF v_weighted AND v_wts[j] > 1 THEN w_entries := w_entries || -v_wts[j]; END IF;
+          END LOOP;
+          IF NOT v_put THEN
+            w_entries := w_entries || v_at;
+            IF v_cost > 1 THEN w_entries := w_entries || (-v_cost)::float8; END IF;
+          END IF;
+        END IF;
         r_wait := v_at - v_now;
+        r_reset := greatest(v_live[cardinality(v_live)], v_at) + p_window[i];
       ELSE
-        w_entries := v_live;
+        w_entries := NULL;
         r_retry := coalesce(v_at - v_now, 'Infinity');
+        r_reset := CASE WHEN cardinality(v_live) > 0 THEN v_live[cardinality(v_live)] + p_window[i] ELSE v_now END;
       END IF;
-      v_len := cardinality(w_entries);
-      r_remaining := greatest(0, p_limit[i] - v_len);
+      r_remaining := greatest(0, p_limit[i] - (v_n + v_cost));
       r_rej_remaining := greatest(0, p_limit[i] - v_n);
-      r_reset := CASE WHEN v_len > 0 THEN w_entries[v_len] + p_window[i] ELSE v_now END;
       w_expires := r_reset;
     ELSE
       r_on := false;
@@ -193,8 +234,10 @@ BEGIN
       CASE WHEN NOT r_on THEN 'Infinity'::float8 WHEN o_consumed THEN r_remaining ELSE r_rej_remaining END,
       CASE WHEN c_on THEN (p_max[i] - o_in_flight)::float8 ELSE 'Infinity'::float8 END));
     v_lease_exp := v_now + p_lease_ms[i];
-    -- unconsumedReset: the untouched state's own reset (last entry as stored, live or not).
+    -- unconsumedReset: the untouched state's own reset (last entry as stored, live or not;
+    -- the time before it when the last element is a weight).
     v_last := s_entries[cardinality(s_entries)];
+    IF v_last < 0 THEN v_last := s_entries[cardinality(s_entries) - 1]; END IF;
     o_reset := greatest(
       CASE WHEN o_consumed THEN CASE WHEN r_on THEN r_reset ELSE v_now END
            WHEN p_interval[i] IS NOT NULL THEN greatest(coalesce(s_tat, v_now), v_now)

@@ -14,7 +14,7 @@ export function tableDdl(names: PostgresNames, unlogged: boolean): string {
   return `CREATE ${unlogged ? 'UNLOGGED ' : ''}TABLE IF NOT EXISTS ${names.qTable} (
   key        text COLLATE "C" PRIMARY KEY,              -- storageKey(limiter, identifier)
   tat        double precision,                          -- token bucket: GCRA theoretical arrival time, epoch ms
-  entries    double precision[] NOT NULL DEFAULT '{}',  -- sliding window: admission times (some future-dated), ascending, epoch ms
+  entries    double precision[] NOT NULL DEFAULT '{}',  -- sliding window: admissions ascending by time (some future-dated), epoch ms, each followed by -cost when its cost is above 1
   lease_ids  text[] NOT NULL DEFAULT '{}',              -- concurrency: lease ids ...
   lease_exp  double precision[] NOT NULL DEFAULT '{}',  -- ... and their expiries, epoch ms
   expires_at double precision NOT NULL,                 -- epoch ms from which nothing in the row is live

@@ -1,4 +1,5 @@
 import type { ClientConfig, PoolConfig } from 'pg';
+import { MAX_TIMER_MS, timerMs } from '../../clock';
 import { redactUrl, scrubUrlSecrets } from '../../config/redact';
 import { InvalidArgumentError } from '../../errors';
 import type { StoreOptions } from '../../options';
@@ -26,11 +27,15 @@ export interface Timeouts {
 export const QUERY_GRACE_MS = 250;
 
 export function timeouts(o: StoreOptions): Timeouts {
-  const statementMs = Math.round((o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT) * 1000);
+  // queryMs arms a timer too: keep it within a timer's range.
+  const statementMs = Math.min(
+    timerMs(o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT),
+    MAX_TIMER_MS - QUERY_GRACE_MS,
+  );
   return {
     statementMs,
     queryMs: statementMs + QUERY_GRACE_MS,
-    connectMs: Math.round((o.socketConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT) * 1000),
+    connectMs: timerMs(o.socketConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
+import { timerMs, type Clock } from '../../clock';
 import { RateSyncError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
@@ -332,7 +333,7 @@ export class PostgresEngine implements Engine {
       this.cleanup()
         .catch((err) => this.warn('cleanup', `expired-row cleanup failed: ${errorText(err)}`))
         .finally(() => (this.cleaning = false));
-    }, seconds * 1000);
+    }, timerMs(seconds));
     this.cleanupTimer.unref();
   }
 

@@ -1,4 +1,5 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { timerMs } from '../../clock';
 import { redactUrl, scrubUrlSecrets } from '../../config/redact';
 import { InvalidArgumentError } from '../../errors';
 import type { StoreOptions } from '../../options';
@@ -43,8 +44,8 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
   const ioredis = require('ioredis') as typeof import('ioredis');
   const common: RedisOptions = {
     lazyConnect: true,
-    commandTimeout: Math.round((o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT) * 1000),
-    connectTimeout: Math.round((o.socketConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT) * 1000),
+    commandTimeout: timerMs(o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT),
+    connectTimeout: timerMs(o.socketConnectTimeout ?? DEFAULT_CONNECT_TIMEOUT),
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectionName: `rate-sync:${storeId}`,

@@ -10,8 +10,13 @@ import { SERVER_NOW_LUA } from './server-now';
  *
  * KEYS, three per layer i (1-based), at 3*(i-1) + 1..3, all in the hash tag of the layer:
  *   +1  <prefix>:{<storageKey>}:t  GCRA theoretical arrival time: a string, epoch ms
- *   +2  <prefix>:{<storageKey>}:w  sliding window log: ZSET, score = admission epoch ms
- *                                  (future-dated for reservations), member = <token>:<i>:<j>
+ *   +2  <prefix>:{<storageKey>}:w  sliding window log: ZSET, one member per admission, score =
+ *                                  its epoch ms (future-dated for reservations), member =
+ *                                  <token>:<i>*<cost>, the weight after '*' (a member without
+ *                                  '*', as written before weights, weighs 1); plus the member
+ *                                  '#' scored -(total weight of the entries) - 1, below every
+ *                                  time, so that a decision reads the total in O(1) instead of
+ *                                  summing the log
  *   +3  <prefix>:{<storageKey>}:c  concurrency leases: ZSET, member = lease id, score = expiry ms
  * ARGV:
  *   1  `now` in epoch ms, or '' to read the server's clock (TIME). Only tests pass a value
@@ -45,6 +50,23 @@ end
 local function gcra_remaining(tat, now, t, burst)
   local free = math.floor((now + burst * t - math.max(tat, now)) / t + 1e-9)
   return math.min(burst, math.max(0, free))
+end
+-- The weight of a window member: the cost after '*', else 1.
+local function weight(member)
+  local w = string.match(member, '%*(%d+)$')
+  return w and tonumber(w) or 1
+end
+local function weight_of(members)
+  local n = 0
+  for j = 1, #members do n = n + weight(members[j]) end
+  return n
+end
+-- The total weight of a window log, expired entries included: the score of '#', or for a log
+-- written before weights (no '#'), the sum over its members (each weighing 1).
+local function window_total(wk)
+  local s = redis.call('ZSCORE', wk, '#')
+  if s then return -tonumber(s) - 1 end
+  return weight_of(redis.call('ZRANGEBYSCORE', wk, 0, '+inf'))
 end
 -- PEXPIRE needs a positive integer of milliseconds. Under a test clock (ARGV[1] set) keys live
 -- an hour instead: Redis expires keys on its real clock, which a simulated one would outrun.
@@ -103,19 +125,32 @@ for i = 1, layers do
   end
 
   -- Sliding window (slidingWindow() of algorithms/sliding-window.ts).
-  local live_n, cutoff, last_live = 0, 0, nil
+  -- live_n is the total weight of the live entries (newer than now - window): the log's total
+  -- less the expired entries not yet pruned (pruning happens on admissions, so they are few).
+  local live_n, cutoff, last_live, total, expired = 0, 0, nil, 0, 0
   if limit then
     cutoff = now - window_ms
-    local lo = '(' .. fmt(cutoff)
-    live_n = redis.call('ZCOUNT', KEYS[k + 2], lo, '+inf')
+    local wk = KEYS[k + 2]
+    total = window_total(wk)
+    expired = weight_of(redis.call('ZRANGEBYSCORE', wk, 0, fmt(cutoff)))
+    live_n = total - expired
     if live_n > 0 then
-      last_live = tonumber(redis.call('ZRANGE', KEYS[k + 2], -1, -1, 'WITHSCORES')[2])
+      last_live = tonumber(redis.call('ZRANGE', wk, -1, -1, 'WITHSCORES')[2])
     end
     local at, ok, retry = now, true, 0
     if live_n + cost > limit then
-      -- The (n - limit + cost)-th live entry (1-based) plus the window.
-      local e = redis.call('ZRANGEBYSCORE', KEYS[k + 2], lo, '+inf', 'WITHSCORES', 'LIMIT', live_n - limit + cost - 1, 1)
-      at = e[2] and (tonumber(e[2]) + window_ms) or math.huge
+      -- The earliest live entry by which the weight reaches n - limit + cost, plus the window.
+      -- Every entry weighs at least 1, so it is among the first n - limit + cost live ones.
+      local need, sum = live_n - limit + cost, 0
+      local first = redis.call('ZRANGEBYSCORE', wk, '(' .. fmt(cutoff), '+inf', 'WITHSCORES', 'LIMIT', 0, need)
+      at = math.huge
+      for j = 1, #first, 2 do
+        sum = sum + weight(first[j])
+        if sum >= need then
+          at = tonumber(first[j + 1]) + window_ms
+          break
+        end
+      end
       local wait = at - now
       if wait > wait_bound then ok, retry = false, wait end
     end
@@ -171,6 +206,7 @@ for i = 1, layers do
   out[i] = { allowed and '1' or '0', fmt(wait_ms), fmt(retry_ms), fmt(remaining), fmt(reset_at),
              active and tostring(active) or '', blocked }
   plans[i] = { k = k, a = a, g = g, w = w, cutoff = cutoff, cost = cost, window_ms = window_ms,
+               total = total, expired = expired,
                lease_expiry = lease_expiry, conc_reset = conc_reset }
   if not allowed then all_allowed = false end
 end
@@ -186,11 +222,10 @@ for i = 1, layers do
   end
   if ARGV[a + 3] ~= '' then
     local wk = KEYS[k + 2]
-    redis.call('ZREMRANGEBYSCORE', wk, '-inf', fmt(p.cutoff))
-    local score = fmt(p.w.at)
-    for j = 1, p.cost do
-      redis.call('ZADD', wk, score, token .. ':' .. i .. ':' .. j)
-    end
+    redis.call('ZREMRANGEBYSCORE', wk, 0, fmt(p.cutoff))
+    -- One member whatever the cost (a decision's work does not grow with it), and the total.
+    local total = p.total - p.expired + p.cost
+    redis.call('ZADD', wk, fmt(p.w.at), token .. ':' .. i .. '*' .. p.cost, fmt(-total - 1), '#')
     redis.call('PEXPIRE', wk, ttl(p.w.reset - now))
   end
   if ARGV[a + 5] ~= '' and ARGV[a + 9] ~= '' then

@@ -89,7 +89,10 @@ for i = 1, layers do
     end
   end
   if ARGV[a + 3] ~= '' then
-    for j = 1, cost do redis.call('ZREM', KEYS[k + 2], token .. ':' .. i .. ':' .. j) end
+    local wk = KEYS[k + 2]
+    if redis.call('ZREM', wk, token .. ':' .. i .. '*' .. cost) > 0 and redis.call('ZSCORE', wk, '#') then
+      redis.call('ZINCRBY', wk, cost, '#') -- the total weight, held as -(total) - 1
+    end
   end
   if ARGV[a + 5] ~= '' and ARGV[a + 9] ~= '' then
     if redis.call('ZREM', KEYS[k + 3], ARGV[a + 9]) > 0 then
