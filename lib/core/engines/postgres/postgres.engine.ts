@@ -6,7 +6,7 @@
  */
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
-import { timerMs, type Clock } from '../../clock';
+import { timerMs } from '../../clock';
 import { RateSyncError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
