@@ -5,6 +5,7 @@ export { type Clock, systemClock, ManualClock } from './clock';
 export { Permit } from './permit';
 export { type RateSyncLogger, consoleLogger } from './logger';
 export { RateSync, type AcquireOptions, type RateSyncRuntimeOptions } from './rate-sync';
+export type { StoreHealth } from './store-probe';
 export { Limiter } from './limiter';
 export type { LimiterInfo } from './limiter-info';
 export type { CompositeStrategy } from './composite';

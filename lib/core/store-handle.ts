@@ -4,6 +4,7 @@ import type { Engine } from './engines/engine';
 import { RateLimitedLog, type RateSyncLogger } from './logger';
 import type { StoreOptions } from './options';
 import { ReleaseWaiters } from './release-waiters';
+import { PROBE_TIMEOUT_MS, StoreProbe, type StoreHealth } from './store-probe';
 
 /** A configured store at run time: its engine, breaker and waiter queues. One per store id. */
 export class StoreHandle {
@@ -12,6 +13,7 @@ export class StoreHandle {
   readonly log: RateLimitedLog;
   /** Set when connect() failed; cleared on the first successful store call. */
   connectError?: unknown;
+  private readonly probe: StoreProbe;
 
   constructor(
     readonly id: string,
@@ -23,6 +25,15 @@ export class StoreHandle {
     this.breaker = new CircuitBreaker(clock, (options.breakerCooldown ?? 1) * 1000);
     this.waiters = new ReleaseWaiters(engine);
     this.log = new RateLimitedLog(logger);
+    const socketTimeoutMs = (options.socketTimeout ?? 1) * 1000;
+    this.probe = new StoreProbe(engine, clock, Math.min(PROBE_TIMEOUT_MS, socketTimeoutMs));
+  }
+
+  /** Whether the store answers a probe (see {@link StoreProbe}), and the breaker's state. */
+  async health(): Promise<StoreHealth> {
+    const { up, error } = await this.probe.check();
+    const base = { store: this.id, engine: this.options.engine, up, breaker: this.breaker.state };
+    return error === undefined ? base : { ...base, error };
   }
 
   /** Runs one store call through the circuit breaker. */

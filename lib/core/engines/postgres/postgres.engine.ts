@@ -117,6 +117,14 @@ export class PostgresEngine implements Engine {
     this.deadlines.close();
   }
 
+  /**
+   * `SELECT 1` on a pooled connection (opening the pool first when the server was unreachable
+   * at startup), answered within `timeoutMs` or discarded with its connection.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    await this.query('ping', 'SELECT 1', [], false, timeoutMs);
+  }
+
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return [];
     if (requests.length === 1 && isPlainTokenBucket(requests[0]))
@@ -361,12 +369,14 @@ export class PostgresEngine implements Engine {
     text: string,
     values: unknown[],
     prepared = true,
+    limitMs?: number,
   ): Promise<QueryResult<R>> {
     const client = await this.connectClient(op);
     try {
       const result = await this.deadlines.query<R>(
         client,
         prepared ? { name: `${this.names.statementPrefix}_${op}`, text, values } : { text, values },
+        limitMs,
       );
       client.release();
       return result;

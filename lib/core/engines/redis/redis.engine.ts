@@ -142,6 +142,16 @@ export class RedisEngine implements Engine {
     }
   }
 
+  /**
+   * PING on the store's client. The command timeout (`socketTimeout`) bounds it; while
+   * disconnected it fails at once (no offline queue).
+   */
+  async ping(): Promise<void> {
+    await this.client.ping().catch((err: unknown) => {
+      throw this.failure('ping', err);
+    });
+  }
+
   acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return Promise.resolve([]);
     if (requests.length === 1 && isBucketOnly(requests[0].policy))
