@@ -18,6 +18,7 @@ import {
   type AcquireCall,
   type LayerReply,
 } from './acquire-codec';
+import { LeaseGiveBack } from '../lease-give-back';
 import { TickBatcher } from '../tick-batcher';
 import { decodeBatch, encodeBatch, MAX_BATCH, SPLIT_FROM, type BucketCall } from './bucket-batch';
 import { slotOf } from './cluster-slot';
@@ -28,6 +29,7 @@ import {
   createClient,
   describeTarget,
   explain,
+  neverSent,
   scrubSecrets,
   type RedisClient,
 } from './redis-connection';
@@ -74,6 +76,8 @@ export class RedisEngine implements Engine {
   private readonly log: RateLimitedLog;
   /** Token-bucket decisions of one tick, sent as one script call (see `bucket-batch.ts`). */
   private readonly buckets: TickBatcher<BucketCall, LayerDecision[]>;
+  /** Leases of failed acquire and release calls, deleted once Redis answers (see the class). */
+  private readonly giveBack: LeaseGiveBack;
   private closed = false;
   /**
    * Per policy, the token bucket's "<interval> <burst> " argument head and the whole argument
@@ -93,6 +97,10 @@ export class RedisEngine implements Engine {
     this.client = createClient(ctx.storeId, o);
     this.client.on('error', (err: Error) => this.warn('client', err.message));
     this.hub = new ReleaseHub(this.client, this.isCluster, (topic, m) => this.warn(topic, m));
+    this.giveBack = new LeaseGiveBack(
+      (key, leaseId) => this.releaseLease(key, leaseId),
+      (m) => this.warn('give-back', m),
+    );
     this.buckets = new TickBatcher((calls) => this.decideBuckets(calls), {
       maxBatch: MAX_BATCH,
       splitFrom: SPLIT_FROM,
@@ -133,6 +141,7 @@ export class RedisEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.giveBack.close();
     const [hubClean, clientClean] = await Promise.all([
       this.hub.close(),
       quitOrDisconnect(this.client),
@@ -162,14 +171,34 @@ export class RedisEngine implements Engine {
     return acquireAcrossSlots(requests, {
       encode: (reqs, writeNothing) => this.encode(reqs, writeNothing),
       decide: (reqs, call) => this.decide(reqs, call),
-      undo: (call) => this.run(UNDO, call.keys, call.args).then(() => undefined),
+      undo: (reqs, call) =>
+        this.run(UNDO, call.keys, call.args).then(
+          () => undefined,
+          (err: unknown) => {
+            this.giveBack.acquireFailed(reqs);
+            throw err;
+          },
+        ),
       warn: (m) => this.warn('undo', m),
     });
   }
 
+  /**
+   * Deletes the lease. When Redis does not answer, the lease is given back again until it does
+   * (see {@link LeaseGiveBack}) and the call still rejects, for the breaker and the log.
+   */
   async release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
+    await this.releaseLease(key, leaseId).catch((err: RateSyncError) => {
+      this.giveBack.releaseFailed(key, leaseId);
+      throw new RateSyncError(`${err.message}; the release is retried once Redis answers`, {
+        cause: err.cause,
+      });
+    });
+  }
+
+  private releaseLease(key: string, leaseId: string): Promise<unknown> {
     const k = layerKeys(this.prefix, key);
-    await this.run(RELEASE, [k.leases], [leaseId, k.channel]);
+    return this.run(RELEASE, [k.leases], [leaseId, k.channel]);
   }
 
   async renew(policy: LimiterPolicy, key: string, leaseIds: readonly string[]): Promise<void> {
@@ -208,8 +237,13 @@ export class RedisEngine implements Engine {
     requests: readonly AcquireRequest[],
     call: AcquireCall,
   ): Promise<LayerDecision[]> {
-    const reply = (await this.run(ACQUIRE, call.keys, call.args)) as LayerReply[];
-    return decodeAcquire(requests, reply);
+    const reply = await this.run(ACQUIRE, call.keys, call.args).catch((err: RateSyncError) => {
+      // Sent, the call may have run, or may run when a frozen Redis resumes: no caller holds
+      // its leases.
+      if (!neverSent(err.cause)) this.giveBack.acquireFailed(requests);
+      throw err;
+    });
+    return decodeAcquire(requests, reply as LayerReply[]);
   }
 
   /** The hot path: one token-bucket-only layer, batched per tick (see `bucket-batch.ts`). */
