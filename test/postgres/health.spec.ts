@@ -1,8 +1,8 @@
 import { RateSync } from '../../lib/core';
 import { PROBE_INTERVAL_MS } from '../../lib/core/store-probe';
 import { healthUntil } from '../support/health';
-import { PG_URL, captureLogger, describePg, dropSchema, uniqueName } from '../support/postgres';
-import { TcpProxy } from './tcp-proxy';
+import { describePg } from '../support/postgres';
+import { ProxiedStore } from './proxied-store';
 
 /**
  * health() on an idle PostgreSQL store, reached through a proxy that refuses connections or
@@ -14,39 +14,18 @@ const SOCKET_TIMEOUT_S = 0.3;
 const DOWN_WITHIN_MS = PROBE_INTERVAL_MS + SOCKET_TIMEOUT_S * 1000 + 500;
 
 describePg('postgres health without traffic', () => {
-  const schema = uniqueName('rs_health');
-  const target = new URL(PG_URL);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  const store = new ProxiedStore();
+  const proxy = store.proxy;
   let rs: RateSync;
 
   beforeAll(async () => {
-    await proxy.up();
-    const url = new URL(PG_URL);
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    rs = new RateSync(
-      {
-        stores: {
-          pg: {
-            engine: 'postgres',
-            url: url.toString(),
-            schemaName: schema,
-            socketTimeout: SOCKET_TIMEOUT_S,
-            socketConnectTimeout: 0.5,
-          },
-        },
-        limiters: { api: { store: 'pg', maxConcurrent: 3 } },
-      },
-      { logger: captureLogger() },
+    rs = await store.open(
+      { socketTimeout: SOCKET_TIMEOUT_S, socketConnectTimeout: 0.5 },
+      { api: { maxConcurrent: 3 } },
     );
-    await rs.connect();
   }, 30_000);
 
-  afterAll(async () => {
-    await rs?.close();
-    await proxy.close();
-    await dropSchema(schema);
-  });
+  afterAll(() => store.close());
 
   it('reads down within a probe interval of an outage or a silent network, and up once back', async () => {
     expect(await rs.health()).toEqual([

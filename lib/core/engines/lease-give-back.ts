@@ -1,3 +1,4 @@
+import { RateSyncError } from '../errors';
 import type { AcquireRequest } from './engine';
 
 /** Leases waiting to be given back at most; past it the oldest is left to expire. */
@@ -17,9 +18,10 @@ const retryDelayMs = (failures: number): number => Math.min(1000, 50 * 2 ** Math
  * The release is sent at once: on Redis it queues on the store's one connection behind the
  * failed call, and Redis runs a connection's commands in order, so a resumed Redis deletes
  * each such lease right after creating it, before any later decision. A release that fails is
- * sent again, all of them by one timer (50 ms doubling to 1 s), until one is answered:
- * releasing is idempotent. No clock is compared with the store's, which stays the only time in
- * decisions.
+ * sent again until one is answered (releasing is idempotent): one timer (50 ms doubling to 1 s)
+ * sends one of them, and once the store answers it, all the others; an outage thus costs one
+ * attempt per tick, not one per lease. No clock is compared with the store's, which stays the
+ * only time in decisions.
  */
 export class LeaseGiveBack {
   /** Lease id to its storage key. */
@@ -42,9 +44,23 @@ export class LeaseGiveBack {
     }
   }
 
-  /** A lease whose release failed: given back again, until answered. */
-  releaseFailed(storageKey: string, leaseId: string): void {
-    this.add(storageKey, leaseId);
+  /**
+   * Releases a lease now. When that fails the lease is given back later, until answered, and
+   * the call still rejects (the store failed: for the breaker and the log), saying so.
+   */
+  async releaseNow(storageKey: string, leaseId: string): Promise<void> {
+    try {
+      await this.release(storageKey, leaseId);
+    } catch (err) {
+      this.add(storageKey, leaseId, false);
+      const message = (err as { message?: unknown } | null)?.message;
+      throw new RateSyncError(
+        `${String(message ?? err)}; the release is retried once the store answers`,
+        {
+          cause: (err as { cause?: unknown }).cause ?? err,
+        },
+      );
+    }
   }
 
   /** Number of leases not given back yet. */
@@ -66,7 +82,7 @@ export class LeaseGiveBack {
     this.pending.clear();
   }
 
-  private add(storageKey: string, leaseId: string): void {
+  private add(storageKey: string, leaseId: string, sendNow = true): void {
     if (this.closed) return;
     if (this.pending.size >= MAX_LOST_LEASES) {
       const [oldest] = this.pending.keys();
@@ -76,7 +92,8 @@ export class LeaseGiveBack {
       );
     }
     this.pending.set(leaseId, storageKey);
-    this.send(leaseId);
+    if (sendNow) this.send(leaseId);
+    else this.retryLater();
   }
 
   private send(leaseId: string): void {
@@ -87,7 +104,9 @@ export class LeaseGiveBack {
       () => {
         this.sending.delete(leaseId);
         this.pending.delete(leaseId);
-        this.failures = 0;
+        if (this.failures === 0) return;
+        this.failures = 0; // the store answers again: the others now
+        for (const other of this.pending.keys()) this.send(other);
       },
       () => {
         this.sending.delete(leaseId);
@@ -100,7 +119,8 @@ export class LeaseGiveBack {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      for (const leaseId of this.pending.keys()) this.send(leaseId);
+      const [first] = this.pending.keys();
+      if (first !== undefined) this.send(first);
     }, retryDelayMs(this.failures++));
     this.timer.unref();
   }

@@ -187,13 +187,8 @@ export class RedisEngine implements Engine {
    * Deletes the lease. When Redis does not answer, the lease is given back again until it does
    * (see {@link LeaseGiveBack}) and the call still rejects, for the breaker and the log.
    */
-  async release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
-    await this.releaseLease(key, leaseId).catch((err: RateSyncError) => {
-      this.giveBack.releaseFailed(key, leaseId);
-      throw new RateSyncError(`${err.message}; the release is retried once Redis answers`, {
-        cause: err.cause,
-      });
-    });
+  release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
+    return this.giveBack.releaseNow(key, leaseId);
   }
 
   private releaseLease(key: string, leaseId: string): Promise<unknown> {
