@@ -2,8 +2,8 @@ import { RateSync } from '../../lib/core';
 import { PROBE_INTERVAL_MS } from '../../lib/core/store-probe';
 import { healthUntil } from '../support/health';
 import { describeRedisBinaries } from '../support/redis';
-import { MemoLogger } from './engine-fixture';
-import { RedisServer, sparePort } from './redis-server';
+import { PrivateStore } from './private-store';
+import type { RedisServer } from './redis-server';
 
 /**
  * health() on an idle Redis store: a private server is killed, restarted and frozen while no
@@ -14,32 +14,22 @@ const SOCKET_TIMEOUT_S = 0.3;
 const DOWN_WITHIN_MS = PROBE_INTERVAL_MS + SOCKET_TIMEOUT_S * 1000 + 500;
 
 describeRedisBinaries('redis health without traffic', () => {
+  const store = new PrivateStore();
   let server: RedisServer;
   let rs: RateSync;
 
   beforeAll(async () => {
-    server = new RedisServer(await sparePort(16500, 16600));
-    await server.start();
-    rs = new RateSync(
+    rs = await store.open(
+      [16500, 16600],
+      { socketTimeout: SOCKET_TIMEOUT_S },
       {
-        stores: {
-          r: {
-            engine: 'redis',
-            url: `redis://127.0.0.1:${server.port}`,
-            socketTimeout: SOCKET_TIMEOUT_S,
-          },
-        },
-        limiters: { api: { store: 'r', maxConcurrent: 3 } },
+        api: { maxConcurrent: 3 },
       },
-      { logger: new MemoLogger() },
     );
-    await rs.connect();
+    server = store.server;
   }, 30_000);
 
-  afterAll(async () => {
-    await rs?.close();
-    await server?.dispose();
-  });
+  afterAll(() => store.close());
 
   it('reads down within a probe interval of a kill or a freeze, and up once back', async () => {
     expect(await rs.health()).toEqual([

@@ -1,7 +1,7 @@
 import { RateSync } from '../../lib/core';
 import { describeRedisBinaries } from '../support/redis';
-import { MemoLogger } from './engine-fixture';
-import { RedisServer, sparePort } from './redis-server';
+import { PrivateStore } from './private-store';
+import type { RedisServer } from './redis-server';
 
 /**
  * A frozen Redis (SIGSTOP) and the leases of calls that gave up on it. The acquire commands
@@ -15,43 +15,24 @@ const MAX = 3;
 const LEASE_S = 60;
 
 describeRedisBinaries('redis stall: no ghost leases', () => {
+  const store = new PrivateStore();
+  const logger = store.logger;
   let server: RedisServer;
   let rs: RateSync;
-  const logger = new MemoLogger();
 
   beforeAll(async () => {
-    server = new RedisServer(await sparePort(16600, 16700));
-    await server.start();
-    rs = new RateSync(
+    rs = await store.open(
+      [16600, 16700],
+      { socketTimeout: SOCKET_TIMEOUT_S, breakerCooldown: 0.05 },
       {
-        stores: {
-          r: {
-            engine: 'redis',
-            url: `redis://127.0.0.1:${server.port}`,
-            socketTimeout: SOCKET_TIMEOUT_S,
-            breakerCooldown: 0.05,
-          },
-        },
-        limiters: {
-          slots: { store: 'r', maxConcurrent: MAX, leaseSeconds: LEASE_S },
-          both: {
-            store: 'r',
-            maxConcurrent: MAX,
-            leaseSeconds: LEASE_S,
-            ratePerSecond: 1000,
-            burst: 100,
-          },
-        },
+        slots: { maxConcurrent: MAX, leaseSeconds: LEASE_S },
+        both: { maxConcurrent: MAX, leaseSeconds: LEASE_S, ratePerSecond: 1000, burst: 100 },
       },
-      { logger },
     );
-    await rs.connect();
+    server = store.server;
   }, 30_000);
 
-  afterAll(async () => {
-    await rs?.close();
-    await server?.dispose();
-  });
+  afterAll(() => store.close());
 
   /** Freezes Redis, runs `during` (which must time out), thaws it and waits for a PING. */
   const stall = async (during: () => Promise<unknown>): Promise<void> => {
