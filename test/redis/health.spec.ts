@@ -1,7 +1,7 @@
 import { RateSync } from '../../lib/core';
 import { PROBE_INTERVAL_MS } from '../../lib/core/store-probe';
 import { healthUntil } from '../support/health';
-import { describeRedisBinaries } from '../support/redis';
+import { describeRedis, describeRedisBinaries, redisUrl } from '../support/redis';
 import { PrivateStore } from './private-store';
 import type { RedisServer } from './redis-server';
 
@@ -60,4 +60,21 @@ describeRedisBinaries('redis health without traffic', () => {
     );
     expect(rs.metrics('api').attempts).toBe(0);
   }, 30_000);
+});
+
+describeRedis('redis health of a store no limiter uses', () => {
+  it('connects it on the first probe and reads up', async () => {
+    const rs = new RateSync({
+      stores: { idle: { engine: 'redis', url: redisUrl() } },
+      limiters: {},
+    });
+    try {
+      await rs.connect(); // connects the stores that limiters use: none
+      expect(await rs.health()).toEqual([
+        { store: 'idle', engine: 'redis', up: true, breaker: 'closed' },
+      ]);
+    } finally {
+      await rs.close();
+    }
+  });
 });

@@ -152,10 +152,12 @@ export class RedisEngine implements Engine {
   }
 
   /**
-   * PING on the store's client. The command timeout (`socketTimeout`) bounds it; while
-   * disconnected it fails at once (no offline queue).
+   * PING on the store's client, connecting it first if it never was (a store no limiter uses).
+   * The command timeout (`socketTimeout`) bounds it; while disconnected it fails at once (no
+   * offline queue).
    */
   async ping(): Promise<void> {
+    if (this.client.status === 'wait') await this.connect();
     await this.client.ping().catch((err: unknown) => {
       throw this.failure('ping', err);
     });
