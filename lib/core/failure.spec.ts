@@ -19,6 +19,9 @@ class SwitchableEngine implements Engine {
   close(): Promise<void> {
     return this.inner.close();
   }
+  async ping(): Promise<void> {
+    if (this.down) throw new Error('connection refused');
+  }
   async acquire(...args: Parameters<Engine['acquire']>) {
     this.calls++;
     if (this.down) throw new Error('connection refused');
@@ -90,7 +93,7 @@ describe('store failures', () => {
     expect(r.failedOpen).toBeUndefined();
     expect(r.allowed).toBe(true);
     expect((await rs.check('open')).allowed).toBe(false);
-    expect(rs.health()[0]).toMatchObject({ store: 's', up: true, breaker: 'closed' });
+    expect((await rs.health())[0]).toMatchObject({ store: 's', up: true, breaker: 'closed' });
   });
 
   it('fails the boot when a fail_closed limiter cannot reach its store, warns otherwise', async () => {

@@ -12,6 +12,7 @@ export {
   type RateSyncRuntimeOptions,
 } from './rate-sync';
 export type { AcquisitionPlan, CallKind, PlanOptions } from './acquisition-plan';
+export type { StoreHealth } from './store-probe';
 export { Limiter } from './limiter';
 export type { LimiterInfo } from './limiter-info';
 export type { CompositeStrategy } from './composite';

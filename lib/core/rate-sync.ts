@@ -27,6 +27,7 @@ import { Permit } from './permit';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
 import { storeFailure } from './store-failure';
+import type { StoreHealth } from './store-probe';
 
 /** Options of one acquisition. */
 export interface AcquireOptions {
@@ -335,14 +336,12 @@ export class RateSync {
     return [...this.limiters.values()].map((l) => l.metrics.snapshot());
   }
 
-  /** Per store: reachable as far as this process knows, and the breaker's state. */
-  health(): { store: string; engine: string; up: boolean; breaker: string }[] {
-    return [...this.stores.values()].map((s) => ({
-      store: s.id,
-      engine: s.options.engine,
-      up: s.reachable,
-      breaker: s.breaker.state,
-    }));
+  /**
+   * Per store: whether it answers a probe at most a second old (see {@link StoreHealth}), and
+   * its circuit breaker's state. Probes run on demand, at most once a second per store.
+   */
+  health(): Promise<StoreHealth[]> {
+    return Promise.all([...this.stores.values()].map((s) => s.health()));
   }
 
   // --- internals ---

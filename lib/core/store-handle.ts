@@ -5,14 +5,14 @@ import { RateLimitedLog, type RateSyncLogger } from './logger';
 import type { StoreOptions } from './options';
 import { ReleaseWaiters } from './release-waiters';
 import { isConnectivityFailure } from './store-failure';
+import { PROBE_TIMEOUT_MS, StoreProbe, type StoreHealth } from './store-probe';
 
 /** A configured store at run time: its engine, breaker and waiter queues. One per store id. */
 export class StoreHandle {
   readonly breaker: CircuitBreaker;
   readonly waiters: ReleaseWaiters;
   readonly log: RateLimitedLog;
-  /** Set when connect() failed; cleared by the first successful store call. */
-  private connectError?: unknown;
+  private readonly probe: StoreProbe;
 
   constructor(
     readonly id: string,
@@ -28,31 +28,24 @@ export class StoreHandle {
     );
     this.waiters = new ReleaseWaiters(engine);
     this.log = new RateLimitedLog(logger);
+    const socketTimeoutMs = (options.socketTimeout ?? 1) * 1000;
+    this.probe = new StoreProbe(engine, clock, Math.min(PROBE_TIMEOUT_MS, socketTimeoutMs));
   }
 
-  /** Connects the engine; a failure is remembered (see {@link reachable}) and rethrown. */
-  async connect(): Promise<void> {
-    try {
-      await this.engine.connect();
-    } catch (err) {
-      this.connectError = err;
-      throw err;
-    }
+  /** Whether the store answers a probe (see {@link StoreProbe}), and the breaker's state. */
+  async health(): Promise<StoreHealth> {
+    const { up, error } = await this.probe.check();
+    const base = { store: this.id, engine: this.options.engine, up, breaker: this.breaker.state };
+    return error === undefined ? base : { ...base, error };
   }
 
-  /** Connected (or answered since), and the breaker is closed. */
-  get reachable(): boolean {
-    return this.breaker.state === 'closed' && this.connectError === undefined;
+  /** Connects the engine (a store that no limiter uses is connected by its first probe). */
+  connect(): Promise<void> {
+    return this.engine.connect();
   }
 
   /** Runs one store call through the circuit breaker (only connectivity failures open it). */
   call<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
-    if (this.connectError === undefined) return this.breaker.run(() => fn(this.engine));
-    return this.breaker
-      .run(() => fn(this.engine))
-      .then((value) => {
-        this.connectError = undefined;
-        return value;
-      });
+    return this.breaker.run(() => fn(this.engine));
   }
 }

@@ -11,19 +11,10 @@ import {
   type LimiterState,
   type Permit,
   type RateLimitResult,
+  type StoreHealth,
 } from '../core';
 
-/** One store's health as {@link LimiterService.health} reports it. */
-export interface StoreHealth {
-  /** The store id. */
-  readonly store: string;
-  /** Its engine: `memory`, `redis` or `postgres`. */
-  readonly engine: string;
-  /** Reachable as far as this process knows. */
-  readonly up: boolean;
-  /** The store's circuit breaker: `closed`, `open` or `half-open`. */
-  readonly breaker: string;
-}
+export type { StoreHealth };
 
 /**
  * The programmatic API, injectable anywhere once `RateSyncModule` is imported. Every method
@@ -117,8 +108,12 @@ export class LimiterService {
     return toPrometheus(this.rateSync.allMetrics());
   }
 
-  /** Per store: reachable as far as this process knows, and its circuit breaker's state. */
-  health(): StoreHealth[] {
+  /**
+   * Per store: whether it answers a probe (PING, `SELECT 1`) at most a second old, and its
+   * circuit breaker's state. Probes run on demand, at most once a second per store, so a
+   * readiness endpoint may call this as often as it likes.
+   */
+  health(): Promise<StoreHealth[]> {
     return this.rateSync.health();
   }
 }

@@ -12,9 +12,9 @@ export class MetricsController {
     return this.limiters.prometheus();
   }
 
-  /** Per store: reachable as far as this process knows, and its circuit breaker's state. */
+  /** Per store: whether it answers a probe at most a second old, and its circuit breaker's state. */
   @Get('health')
-  health(): StoreHealth[] {
+  health(): Promise<StoreHealth[]> {
     return this.limiters.health();
   }
 }

@@ -88,6 +88,6 @@ describe.each(ADAPTERS)('store failures (%s)', (adapter) => {
     warn.mockRestore();
     await request(t.url).get('/strict').expect(200);
     await request(t.url).get('/lenient').expect(200);
-    expect(t.app.get(RateSync).health()[0]).toMatchObject({ store: 'main', up: false });
+    expect((await t.app.get(RateSync).health())[0]).toMatchObject({ store: 'main', up: false });
   });
 });

@@ -3,13 +3,15 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 /**
  * A TCP proxy in front of the test PostgreSQL, to simulate outages without touching the shared
  * server: `down()` drops every connection and refuses new ones, `blackhole()` accepts and
- * keeps connections but forwards nothing (a silent network), `up()` restores service.
+ * keeps connections but forwards nothing (a silent network), `holdReplies()` forwards what the
+ * clients send but none of the server's replies (a reply path gone silent), `up()` restores
+ * service for new connections.
  */
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private readonly pairs = new Set<[Socket, Socket]>();
-  private mode: 'up' | 'blackhole' = 'up';
+  private mode: 'up' | 'blackhole' | 'hold-replies' = 'up';
   port = 0;
 
   constructor(
@@ -50,6 +52,15 @@ export class TcpProxy {
     for (const s of this.sockets) s.pause();
   }
 
+  /** Forwards to the server, holds every reply (on open connections and on new ones). */
+  holdReplies(): void {
+    this.mode = 'hold-replies';
+    for (const [client, upstream] of this.pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
   async close(): Promise<void> {
     await this.down();
   }
@@ -63,7 +74,8 @@ export class TcpProxy {
     const upstream = connect(this.targetPort, this.targetHost);
     this.track(upstream);
     client.pipe(upstream);
-    upstream.pipe(client);
+    if (this.mode === 'hold-replies') upstream.pause();
+    else upstream.pipe(client);
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
     const end = (): void => {

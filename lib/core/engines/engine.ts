@@ -57,6 +57,14 @@ export interface Engine {
   /** Closes every client, pool and timer. Idempotent. Final on shared engines: no reopening. */
   close(): Promise<void>;
   /**
+   * Asks the store whether it answers (Redis `PING`, PostgreSQL `SELECT 1`; memory always
+   * does), without reading or writing any limiter state. Resolves when it answered, rejects
+   * otherwise. `timeoutMs` is how long the caller waits for the answer (it stops waiting then,
+   * whatever the engine does): an engine bounds by it what it holds for the ping, such as a
+   * pooled connection. Health probes call it at most once a second per store.
+   */
+  ping(timeoutMs: number): Promise<void>;
+  /**
    * Decides the layers all-or-nothing and returns one decision per layer, in order. When any
    * layer rejects, nothing is written and every returned decision has `allowed: false` except
    * those that would have passed (their `allowed` is true but nothing was consumed); callers

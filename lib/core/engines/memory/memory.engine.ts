@@ -47,6 +47,9 @@ export class MemoryEngine implements Engine {
     this.listeners.clear();
   }
 
+  /** In-process: always answers. */
+  async ping(): Promise<void> {}
+
   /** Number of keys holding state (all kinds). */
   get size(): number {
     return this.tats.size + this.logs.size + this.leases.size;

@@ -24,6 +24,7 @@ import {
   synchronousCommit,
   timeouts,
 } from './pool-config';
+import { LeaseGiveBack } from '../lease-give-back';
 import { TickBatcher } from '../tick-batcher';
 import { QueryDeadlines } from './query-deadline';
 import { ReleaseListener } from './release-listener';
@@ -74,6 +75,14 @@ export class PostgresEngine implements Engine {
   private cleaning = false;
   /** The client-side limit of every pooled query (instead of `pg`'s per-query timer). */
   private readonly deadlines: QueryDeadlines;
+  /**
+   * Leases of failed acquire and release calls, deleted once the server answers: a decision
+   * whose reply was lost on the way back has committed its lease for nobody.
+   */
+  private readonly giveBack = new LeaseGiveBack(
+    (key, leaseId) => this.releaseLease(key, leaseId),
+    (m) => this.warn('give-back', m),
+  );
 
   /** @throws InvalidArgumentError when `tableName`, `schemaName` or `synchronousCommit` is invalid. */
   constructor(private readonly ctx: EngineContext) {
@@ -104,6 +113,7 @@ export class PostgresEngine implements Engine {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.giveBack.close();
     this.buckets.failQueued(this.closedError('acquire_tb_batch'));
     await this.opening?.catch(() => undefined);
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
@@ -115,6 +125,14 @@ export class PostgresEngine implements Engine {
     await listener?.close();
     await pool?.end();
     this.deadlines.close();
+  }
+
+  /**
+   * `SELECT 1` on a pooled connection (opening the pool first when the server was unreachable
+   * at startup), answered within `timeoutMs` or discarded with its connection.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    await this.query('ping', 'SELECT 1', [], false, timeoutMs);
   }
 
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
@@ -140,7 +158,10 @@ export class PostgresEngine implements Engine {
       'acquire',
       this.sql.acquire,
       values,
-    );
+    ).catch((err: unknown) => {
+      this.giveBack.acquireFailed(requests);
+      throw err;
+    });
     return requests.map((_, i) => toDecision(rows[0].d, i * DECISION_WIDTH));
   }
 
@@ -191,7 +212,15 @@ export class PostgresEngine implements Engine {
     );
   }
 
-  async release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
+  /**
+   * Deletes the lease. When the server does not answer, the lease is given back again until it
+   * does (see {@link LeaseGiveBack}) and the call still rejects, for the breaker and the log.
+   */
+  release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
+    return this.giveBack.releaseNow(key, leaseId);
+  }
+
+  private async releaseLease(key: string, leaseId: string): Promise<void> {
     const values = [key, leaseId, this.names.channel, this.sync, this.testNow()];
     await this.query('release', this.sql.release, values);
   }
@@ -355,12 +384,14 @@ export class PostgresEngine implements Engine {
     text: string,
     values: unknown[],
     prepared = true,
+    limitMs?: number,
   ): Promise<QueryResult<R>> {
     const client = await this.connectClient(op);
     try {
       const result = await this.deadlines.query<R>(
         client,
         prepared ? { name: `${this.names.statementPrefix}_${op}`, text, values } : { text, values },
+        limitMs,
       );
       client.release();
       return result;

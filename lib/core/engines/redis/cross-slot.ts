@@ -9,8 +9,8 @@ export interface SlotRunner {
   encode(requests: readonly AcquireRequest[], writeNothing?: boolean): AcquireCall;
   /** Runs the acquire script; resolves to one decision per layer. */
   decide(requests: readonly AcquireRequest[], call: AcquireCall): Promise<LayerDecision[]>;
-  /** Runs the undo script with the KEYS/ARGV of a committed acquire call. */
-  undo(call: AcquireCall): Promise<void>;
+  /** Runs the undo script with the KEYS/ARGV of a committed acquire call of these layers. */
+  undo(requests: readonly AcquireRequest[], call: AcquireCall): Promise<void>;
   /** Reports a failed undo (its state then expires with its TTL). */
   warn(message: string): void;
 }
@@ -44,7 +44,7 @@ export async function acquireAcrossSlots(
     );
     return out;
   }
-  const committed: AcquireCall[] = [];
+  const committed: { reqs: AcquireRequest[]; call: AcquireCall }[] = [];
   for (let n = 0; n < groups.length; n++) {
     const g = groups[n];
     const call = run.encode(g.reqs);
@@ -57,7 +57,7 @@ export async function acquireAcrossSlots(
     }
     place(g.idx, ds);
     if (ds.every((d) => d.allowed)) {
-      committed.push(call);
+      committed.push({ reqs: g.reqs, call });
       continue;
     }
     await undoAll(committed, run);
@@ -70,14 +70,17 @@ export async function acquireAcrossSlots(
   return out;
 }
 
-async function undoAll(calls: readonly AcquireCall[], run: SlotRunner): Promise<void> {
+async function undoAll(
+  calls: readonly { reqs: AcquireRequest[]; call: AcquireCall }[],
+  run: SlotRunner,
+): Promise<void> {
   await Promise.all(
     calls.map((c) =>
       run
-        .undo(c)
+        .undo(c.reqs, c.call)
         .catch((err) =>
           run.warn(
-            `could not undo a cross-slot composite layer (it expires with its TTL): ${errorText(err)}`,
+            `could not undo a cross-slot composite layer (its lease is given back once Redis answers, the rest expires with its TTL): ${errorText(err)}`,
           ),
         ),
     ),

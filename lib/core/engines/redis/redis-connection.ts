@@ -131,6 +131,15 @@ const EXPLAINED: readonly [RegExp, (o: StoreOptions) => string][] = [
   ],
 ];
 
+/**
+ * True when the client refused the command without sending it (not connected, no offline
+ * queue): it cannot have run, now or later.
+ */
+export function neverSent(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message.startsWith("Stream isn't writeable");
+}
+
 /** Rewrites the driver's option-speak (see {@link EXPLAINED}); other messages pass unchanged. */
 export function explain(message: string, o: StoreOptions): string {
   const hit = EXPLAINED.find(([re]) => re.test(message));

@@ -18,6 +18,7 @@ import {
   type AcquireCall,
   type LayerReply,
 } from './acquire-codec';
+import { LeaseGiveBack } from '../lease-give-back';
 import { TickBatcher } from '../tick-batcher';
 import { decodeBatch, encodeBatch, MAX_BATCH, SPLIT_FROM, type BucketCall } from './bucket-batch';
 import { slotOf } from './cluster-slot';
@@ -28,6 +29,7 @@ import {
   createClient,
   describeTarget,
   explain,
+  neverSent,
   scrubSecrets,
   type RedisClient,
 } from './redis-connection';
@@ -66,6 +68,8 @@ export class RedisEngine implements Engine {
   private readonly log: RateLimitedLog;
   /** Token-bucket decisions of one tick, sent as one script call (see `bucket-batch.ts`). */
   private readonly buckets: TickBatcher<BucketCall, LayerDecision[]>;
+  /** Leases of failed acquire and release calls, deleted once Redis answers (see the class). */
+  private readonly giveBack: LeaseGiveBack;
   private closed = false;
   /**
    * Per policy, the token bucket's "<interval> <burst> " argument head and the whole argument
@@ -82,6 +86,10 @@ export class RedisEngine implements Engine {
     this.client = createClient(ctx.storeId, o);
     this.client.on('error', (err) => this.warn('client', errorText(err)));
     this.hub = new ReleaseHub(this.client, this.isCluster, (topic, m) => this.warn(topic, m));
+    this.giveBack = new LeaseGiveBack(
+      (key, leaseId) => this.releaseLease(key, leaseId),
+      (m) => this.warn('give-back', m),
+    );
     this.buckets = new TickBatcher((calls) => this.decideBuckets(calls), {
       maxBatch: MAX_BATCH,
       splitFrom: SPLIT_FROM,
@@ -121,6 +129,7 @@ export class RedisEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.giveBack.close();
     const [hubClean, clientClean] = await Promise.all([
       this.hub.close(),
       quitOrDisconnect(this.client),
@@ -128,6 +137,18 @@ export class RedisEngine implements Engine {
     if (!hubClean || !clientClean) {
       await new Promise((resolve) => setTimeout(resolve, DISCONNECT_TIMEOUT_MS + 10));
     }
+  }
+
+  /**
+   * PING on the store's client, connecting it first if it never was (a store no limiter uses).
+   * The command timeout (`socketTimeout`) bounds it; while disconnected it fails at once (no
+   * offline queue).
+   */
+  async ping(): Promise<void> {
+    if (this.client.status === 'wait') await this.connect();
+    await this.client.ping().catch((err: unknown) => {
+      throw this.failure('ping', err);
+    });
   }
 
   acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
@@ -140,14 +161,29 @@ export class RedisEngine implements Engine {
     return acquireAcrossSlots(requests, {
       encode: (reqs, writeNothing) => this.encode(reqs, writeNothing),
       decide: (reqs, call) => this.decide(reqs, call),
-      undo: (call) => this.run(UNDO, call.keys, call.args).then(() => undefined),
+      undo: (reqs, call) =>
+        this.run(UNDO, call.keys, call.args).then(
+          () => undefined,
+          (err: unknown) => {
+            this.giveBack.acquireFailed(reqs);
+            throw err;
+          },
+        ),
       warn: (m) => this.warn('undo', m),
     });
   }
 
-  async release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
+  /**
+   * Deletes the lease. When Redis does not answer, the lease is given back again until it does
+   * (see {@link LeaseGiveBack}) and the call still rejects, for the breaker and the log.
+   */
+  release(_policy: LimiterPolicy, key: string, leaseId: string): Promise<void> {
+    return this.giveBack.releaseNow(key, leaseId);
+  }
+
+  private releaseLease(key: string, leaseId: string): Promise<unknown> {
     const k = layerKeys(this.prefix, key);
-    await this.run(RELEASE, [k.leases], [leaseId, k.channel]);
+    return this.run(RELEASE, [k.leases], [leaseId, k.channel]);
   }
 
   async renew(policy: LimiterPolicy, key: string, leaseIds: readonly string[]): Promise<void> {
@@ -192,8 +228,13 @@ export class RedisEngine implements Engine {
     requests: readonly AcquireRequest[],
     call: AcquireCall,
   ): Promise<LayerDecision[]> {
-    const reply = (await this.run(ACQUIRE, call.keys, call.args)) as LayerReply[];
-    return decodeAcquire(requests, reply);
+    const reply = await this.run(ACQUIRE, call.keys, call.args).catch((err: RateSyncError) => {
+      // Sent, the call may have run, or may run when a frozen Redis resumes: no caller holds
+      // its leases.
+      if (!neverSent(err.cause)) this.giveBack.acquireFailed(requests);
+      throw err;
+    });
+    return decodeAcquire(requests, reply as LayerReply[]);
   }
 
   /** The hot path: one token-bucket-only layer, batched per tick (see `bucket-batch.ts`). */
