@@ -60,6 +60,7 @@ export async function acquireLayers(
       );
       const decisions = await store.call((e) => e.acquire(requests));
       store.connectError = undefined;
+      decisions.forEach((d, i) => layers[i].limiter.metrics.countKeyCap(d));
       if (decisions.every((d) => d.allowed)) {
         return await admitted(
           layers,

@@ -90,7 +90,10 @@ export class Limiter {
     } catch {
       return undefined; // let the general path meet the failure and apply fail-open/closed
     }
-    if (!dryRun) this.count(decision.allowed, false);
+    if (!dryRun) {
+      this.count(decision.allowed, false);
+      this.metrics.countKeyCap(decision);
+    }
     return this.toResult(decision, identifier);
   }
 
