@@ -74,6 +74,7 @@ export class RateLimitInterceptor implements NestInterceptor {
       request,
       args: context.getArgs(),
       ip: () => (request ? requestClientIp(request, this.settings.trustedProxies) : undefined),
+      ipv6Subnet: this.settings.ipv6Subnet,
     };
     const { result, permit } = await limit.acquire(limit.keys(source), false);
     if (!permit) throw new RateLimitExceededError(result);

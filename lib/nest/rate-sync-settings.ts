@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { InvalidArgumentError, systemClock, type Clock, type RateSyncConfig } from '../core';
 import { loadConfig } from '../core/config';
 import { didYouMean } from '../core/config/did-you-mean';
+import { DEFAULT_IPV6_SUBNET } from './http/ip-address';
 import { HEADERS_MODES, type RateLimitHeadersMode } from './http/rate-limit-headers';
 import { TrustedProxies } from './http/trusted-proxies';
 import type { RateLimitGuard } from './rate-limit.guard';
@@ -11,6 +12,8 @@ import type { RateSyncModuleOptions } from './rate-sync-module-options.interface
 export interface RateSyncSettings {
   readonly config: RateSyncConfig;
   readonly trustedProxies: TrustedProxies;
+  /** IPv6 clients are counted by their network of this prefix length (1 to 128). */
+  readonly ipv6Subnet: number;
   readonly headers: RateLimitHeadersMode;
   /** The guard class to register, when not the default. */
   readonly guard?: Type<RateLimitGuard>;
@@ -24,6 +27,7 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
   'stores',
   'limiters',
   'trustedProxies',
+  'ipv6Subnet',
   'headers',
   'guard',
   'nonHttp',
@@ -34,8 +38,8 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
  * Applies the defaults and validates the module options: the one place that does.
  *
  * @throws ConfigValidationError listing every configuration problem (file and inline)
- * @throws InvalidArgumentError for an unknown option, a bad `headers`, `guard` or `nonHttp`
- *   value, or a bad CIDR
+ * @throws InvalidArgumentError for an unknown option, a bad `headers`, `guard`, `nonHttp` or
+ *   `ipv6Subnet` value, or a bad CIDR
  */
 export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSettings {
   if (typeof options !== 'object' || options === null) {
@@ -62,6 +66,13 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
   if (options.nonHttp !== undefined && typeof options.nonHttp !== 'boolean') {
     throw new InvalidArgumentError('nonHttp', `expected a boolean, got ${typeof options.nonHttp}`);
   }
+  const ipv6Subnet = options.ipv6Subnet ?? DEFAULT_IPV6_SUBNET;
+  if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) {
+    throw new InvalidArgumentError(
+      'ipv6Subnet',
+      `expected an IPv6 prefix length, an integer from 1 to 128 (56: a customer's network; 128: each address alone), got ${JSON.stringify(ipv6Subnet)}`,
+    );
+  }
   const config = loadConfig({
     configFile: options.configFile,
     stores: options.stores,
@@ -72,6 +83,7 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
   return {
     config: rest,
     trustedProxies: cidrs.length ? TrustedProxies.parse(cidrs) : TrustedProxies.none,
+    ipv6Subnet,
     headers,
     guard: options.guard,
     nonHttp: options.nonHttp ?? false,

@@ -5,7 +5,7 @@ import {
   type RateSyncLogger,
 } from '../../core';
 import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
-import { compileKeyTemplate } from '../keys/key-template';
+import { clientKey, compileKeyTemplate } from '../keys/key-template';
 import { CompiledLimit, type KeyResolver } from './compiled-limit';
 
 /**
@@ -73,12 +73,12 @@ function keySpecOf(key: RateLimitDeclaration['options']['key'], id: string): Key
 function keyResolver(spec: KeySpec | undefined, target: LimitTarget, context: string): KeyResolver {
   if (spec === undefined) {
     return target === 'handler'
-      ? (source) => ({ key: source.request ? source.ip() : undefined })
+      ? (source) => ({ key: source.request ? clientKey(source) : undefined })
       : () => ({ key: undefined });
   }
   if (spec === false) return () => ({ key: undefined });
   if (typeof spec === 'function') return (source) => ({ key: spec(source.context) || undefined });
-  const template = compileKeyTemplate(spec);
+  const template = compileKeyTemplate(spec, context);
   if (target === 'method' && template.readsRequest) {
     throw new InvalidArgumentError(
       'key',
