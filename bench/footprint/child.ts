@@ -101,8 +101,8 @@ async function main(): Promise<void> {
     bytesPerKey: heapBytes / s.tracked(),
     opsPerSec: spec.keys / seconds,
     trackedKeys: s.tracked(),
-    oldestEvicted: spec.maxKeys && s.remaining ? (await s.remaining(0)) > 0 : undefined,
-    newestKept: spec.maxKeys && s.remaining ? (await s.remaining(spec.keys - 1)) === 0 : undefined,
+    oldestLimited: spec.maxKeys && s.remaining ? (await s.remaining(0)) === 0 : undefined,
+    newestRefused: spec.maxKeys && s.remaining ? (await s.remaining(spec.keys - 1)) > 0 : undefined,
   };
   await s.close();
   process.stdout.write(`${JSON.stringify(result)}\n`);

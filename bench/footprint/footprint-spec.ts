@@ -20,7 +20,10 @@ export interface FootprintResult {
   readonly opsPerSec: number;
   /** Keys the store holds at the end. */
   readonly trackedKeys: number;
-  /** rate-sync with maxKeys: the first key was evicted (fresh state) and the last one was not. */
-  readonly oldestEvicted?: boolean;
-  readonly newestKept?: boolean;
+  /**
+   * rate-sync with maxKeys: the first key is still limited (a flood of new keys does not make
+   * the store forget a key that restricts) and the last one was refused, not stored.
+   */
+  readonly oldestLimited?: boolean;
+  readonly newestRefused?: boolean;
 }

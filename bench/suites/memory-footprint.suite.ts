@@ -65,8 +65,9 @@ export const memoryFootprintSuite: BenchSuite = {
         'heap MB': Math.round(r.heapBytes / 1e5) / 10,
         'tracked keys': r.trackedKeys,
       };
-      if (r.oldestEvicted !== undefined)
-        extra['oldest evicted, newest kept'] = r.oldestEvicted && r.newestKept ? 'yes' : 'NO';
+      if (r.oldestLimited !== undefined)
+        extra['oldest still limited, newest refused'] =
+          r.oldestLimited && r.newestRefused ? 'yes' : 'NO';
       options.progress?.(
         `${this.name} · ${c} · ${contenderLabel(spec)}: ${Math.round(r.bytesPerKey)} B/key, ${r.trackedKeys} keys tracked`,
       );
@@ -96,10 +97,10 @@ export const memoryFootprintSuite: BenchSuite = {
     const heapRatio = Number(capped.extra?.['heap MB']) / Number(uncapped.extra?.['heap MB']);
     return [
       {
-        goal: 'maxKeys caps the memory engine (tracked keys <= maxKeys, heap shrinks in proportion, oldest evicted first)',
+        goal: 'maxKeys caps the memory engine (tracked keys <= maxKeys, heap shrinks in proportion, no key that restricts is forgotten)',
         met:
           tracked <= cap &&
-          capped.extra?.['oldest evicted, newest kept'] === 'yes' &&
+          capped.extra?.['oldest still limited, newest refused'] === 'yes' &&
           heapRatio < 0.2,
         detail: `${tracked.toLocaleString('en-US')} keys tracked for maxKeys ${cap.toLocaleString('en-US')}; heap ${capped.extra?.['heap MB']} MB vs ${uncapped.extra?.['heap MB']} MB uncapped`,
       },

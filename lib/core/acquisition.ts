@@ -52,6 +52,7 @@ export async function runPlan(
         l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
       const decisions = await store.call((e) => e.acquire(requests));
+      for (let i = 0; i < decisions.length; i++) limiters[i].metrics.countKeyCap(decisions[i]);
       if (decisions.every((d) => d.allowed)) {
         return await admitted(plan, identifiers, requests, decisions, clock, waitStart, signal);
       }

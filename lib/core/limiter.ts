@@ -101,7 +101,10 @@ export class Limiter {
     } catch {
       return undefined; // let the general path meet the failure and apply fail-open/closed
     }
-    if (!dryRun) this.record(decision.allowed ? 'allowed' : 'rejected');
+    if (!dryRun) {
+      this.record(decision.allowed ? 'allowed' : 'rejected');
+      this.metrics.countKeyCap(decision);
+    }
     return this.toResult(decision, identifier);
   }
 

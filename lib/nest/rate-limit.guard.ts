@@ -74,7 +74,8 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * Who the request counts against when no key is given, and what `{ip}` means: the client IP
-   * (see `trustedProxies`), or `'-'` when unknown.
+   * (see `trustedProxies`), or `'-'` when unknown. An IPv6 address returned here is then
+   * counted by its network (the module's `ipv6Subnet`, or `{ip|v6/N}`).
    */
   protected getTracker(request: RequestLike, _context: ExecutionContext): string {
     return requestClientIp(request, this.settings.trustedProxies) ?? MISSING_FIELD_PLACEHOLDER;
@@ -94,6 +95,7 @@ export class RateLimitGuard implements CanActivate {
       request,
       args: context.getArgs(),
       ip: () => this.getTracker(request, context),
+      ipv6Subnet: this.settings.ipv6Subnet,
     };
     return limit.keys(source);
   }

@@ -75,6 +75,7 @@ export class RateLimitInterceptor implements NestInterceptor {
       request,
       args: context.getArgs(),
       ip: () => (request ? requestClientIp(request, this.settings.trustedProxies) : undefined),
+      ipv6Subnet: this.settings.ipv6Subnet,
     };
     const { result, permit } = await limit.acquire(limit.keys(source));
     if (!permit) throw new RateLimitExceededError(result);

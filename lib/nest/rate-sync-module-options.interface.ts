@@ -22,6 +22,15 @@ export interface RateSyncModuleOptions {
    */
   trustedProxies?: string[];
   /**
+   * IPv6 clients are counted by their network of this prefix length, not address by address:
+   * a customer of an IPv6 ISP usually holds a whole /56 (or /48, /64) and can send from any
+   * address in it. Applies to the default key of HTTP handlers and to `{ip}` in key templates
+   * (`{ip|v6/64}` overrides it per template). IPv4 addresses, including IPv4-mapped IPv6 ones,
+   * count one by one. An integer from 1 to 128; 128 counts each IPv6 address alone.
+   * @default 56
+   */
+  ipv6Subnet?: number;
+  /**
    * Rate-limit header fields on responses of limited routes: `'legacy'` (`X-RateLimit-*`),
    * `'ietf'` (`RateLimit-Policy` / `RateLimit`), `'both'`, or `false`. `Retry-After` is always
    * sent on 429 and 503.

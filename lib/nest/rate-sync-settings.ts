@@ -8,6 +8,7 @@ import {
 } from '../core';
 import { loadConfig } from '../core/config';
 import { didYouMean } from '../core/config/did-you-mean';
+import { DEFAULT_IPV6_SUBNET } from './http/ip-address';
 import { HEADERS_MODES, type RateLimitHeadersMode } from './http/rate-limit-headers';
 import { TrustedProxies } from './http/trusted-proxies';
 import type { RateLimitGuard } from './rate-limit.guard';
@@ -19,6 +20,8 @@ export interface RateSyncSettings {
   /** What loads but has no effect (see `ValidatedConfig.warnings`); logged once at boot. */
   readonly warnings: readonly ConfigProblem[];
   readonly trustedProxies: TrustedProxies;
+  /** IPv6 clients are counted by their network of this prefix length (1 to 128). */
+  readonly ipv6Subnet: number;
   readonly headers: RateLimitHeadersMode;
   /** The guard class to register, when not the default. */
   readonly guard?: Type<RateLimitGuard>;
@@ -32,6 +35,7 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
   'stores',
   'limiters',
   'trustedProxies',
+  'ipv6Subnet',
   'headers',
   'guard',
   'nonHttp',
@@ -42,8 +46,8 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
  * Applies the defaults and validates the module options: the one place that does.
  *
  * @throws ConfigValidationError listing every configuration problem (file and inline)
- * @throws InvalidArgumentError for an unknown option, a bad `headers`, `guard` or `nonHttp`
- *   value, or a bad CIDR
+ * @throws InvalidArgumentError for an unknown option, a bad `headers`, `guard`, `nonHttp` or
+ *   `ipv6Subnet` value, or a bad CIDR
  */
 export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSettings {
   if (typeof options !== 'object' || options === null) {
@@ -70,6 +74,13 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
   if (options.nonHttp !== undefined && typeof options.nonHttp !== 'boolean') {
     throw new InvalidArgumentError('nonHttp', `expected a boolean, got ${typeof options.nonHttp}`);
   }
+  const ipv6Subnet = options.ipv6Subnet ?? DEFAULT_IPV6_SUBNET;
+  if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) {
+    throw new InvalidArgumentError(
+      'ipv6Subnet',
+      `expected an IPv6 prefix length, an integer from 1 to 128 (56: a customer's network; 128: each address alone), got ${JSON.stringify(ipv6Subnet)}`,
+    );
+  }
   const config = loadConfig({
     configFile: options.configFile,
     stores: options.stores,
@@ -81,6 +92,7 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
     config: rest,
     warnings,
     trustedProxies: cidrs.length ? TrustedProxies.parse(cidrs) : TrustedProxies.none,
+    ipv6Subnet,
     headers,
     guard: options.guard,
     nonHttp: options.nonHttp ?? false,

@@ -8,10 +8,13 @@ interface LoginBody {
 
 @Controller('auth')
 export class AuthController {
-  /** 5 attempts per 300 s per client IP + email, counted whether they succeed or not. */
+  /**
+   * 5 attempts per 300 s per client IP + email, counted whether they succeed or not. `|email`
+   * makes every spelling of one address (case, surrounding spaces, Unicode variants) one key.
+   */
   @Post('login')
   @HttpCode(200)
-  @RateLimit('login', { key: '{ip}:{body.email}' })
+  @RateLimit('login', { key: '{ip}:{body.email|email}' })
   login(@Body() body: LoginBody): { token: string } {
     if (body.password !== 'demo') throw new UnauthorizedException('wrong email or password');
     return { token: `demo-token-for-${body.email ?? 'anonymous'}` };

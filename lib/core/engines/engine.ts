@@ -41,6 +41,16 @@ export interface LayerDecision {
   readonly inFlight?: number;
   /** When rejected: which part rejected. */
   readonly blockedBy?: 'rate' | 'concurrency';
+  /**
+   * Memory engine at `max_keys`: keys that restricted nothing any more, dropped to make room
+   * for this decision's new key(s).
+   */
+  readonly evictedKeys?: number;
+  /**
+   * Memory engine at `max_keys`: rejected because every tracked key still restricts, so this
+   * new key could only have been stored by forgetting another key's limit.
+   */
+  readonly refusedNewKey?: boolean;
 }
 
 /**

@@ -24,6 +24,17 @@ export interface LimiterMetrics {
   readonly inFlight: number;
   /** Permits released. */
   readonly released: number;
+  /**
+   * Memory stores at `max_keys`: keys dropped to make room for this limiter's new keys. Only
+   * keys that restricted nothing any more (expired state) are ever dropped.
+   */
+  readonly evictedKeys: number;
+  /**
+   * Memory stores at `max_keys`: new keys of this limiter refused (and counted in `rejected`)
+   * because every tracked key still restricted something. Non-zero means `max_keys` is too
+   * small for the traffic, or a flood of new identifiers.
+   */
+  readonly refusedKeys: number;
 }
 
 type Counter = Exclude<keyof LimiterMetrics, 'limiterId' | 'inFlight'>;
@@ -48,6 +59,8 @@ export class MetricsRecorder implements Record<Counter, number> {
   failedOpen = 0;
   failedClosed = 0;
   released = 0;
+  evictedKeys = 0;
+  refusedKeys = 0;
   inFlight = 0;
 
   constructor(readonly limiterId: string) {}
@@ -88,6 +101,12 @@ export class MetricsRecorder implements Record<Counter, number> {
     }
   }
 
+  /** Counts what an engine reports of its key cap in one decision (memory stores only). */
+  countKeyCap(d: { readonly evictedKeys?: number; readonly refusedNewKey?: boolean }): void {
+    if (d.evictedKeys) this.evictedKeys += d.evictedKeys;
+    if (d.refusedNewKey) this.refusedKeys++;
+  }
+
   snapshot(): LimiterMetrics {
     return {
       limiterId: this.limiterId,
@@ -102,6 +121,8 @@ export class MetricsRecorder implements Record<Counter, number> {
       failedClosed: this.failedClosed,
       inFlight: this.inFlight,
       released: this.released,
+      evictedKeys: this.evictedKeys,
+      refusedKeys: this.refusedKeys,
     };
   }
 }

@@ -15,6 +15,16 @@ const COUNTERS: [keyof LimiterMetrics, string, string][] = [
   ['failedOpen', 'rate_sync_failed_open_total', 'Admitted uncounted on store failure (fail-open).'],
   ['failedClosed', 'rate_sync_failed_closed_total', 'Rejected on store failure (fail-closed).'],
   ['released', 'rate_sync_released_total', 'Permits released.'],
+  [
+    'evictedKeys',
+    'rate_sync_evicted_keys_total',
+    "Expired keys dropped to make room at a memory store's max_keys.",
+  ],
+  [
+    'refusedKeys',
+    'rate_sync_refused_keys_total',
+    'New keys refused because a memory store was full of keys that still restrict.',
+  ],
 ];
 
 /** Renders limiter metrics in the Prometheus text exposition format (version 0.0.4). */

@@ -19,4 +19,9 @@ export interface KeySource {
   readonly request?: RequestLike;
   /** The client identifier (by default the client IP), computed on demand. */
   ip(): string | undefined;
+  /**
+   * The prefix length by which IPv6 client addresses are grouped into one key (the module's
+   * `ipv6Subnet`). @default 56
+   */
+  readonly ipv6Subnet?: number;
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type RateSync, type RateSyncLogger } from '../../core';
 import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
-import { compileKeyTemplate } from '../keys/key-template';
+import { clientKey, compileKeyTemplate } from '../keys/key-template';
 import { CompiledLimit, type KeyResolver } from './compiled-limit';
 
 /**
@@ -55,7 +55,7 @@ function keySpecOf(key: RateLimitDeclaration['options']['key'], id: string): Key
 function keyResolver(spec: KeySpec | undefined, target: LimitTarget, context: string): KeyResolver {
   if (spec === undefined) {
     return target === 'handler'
-      ? (source) => ({ key: source.request ? source.ip() : undefined })
+      ? (source) => ({ key: source.request ? clientKey(source) : undefined })
       : () => ({ key: undefined });
   }
   if (spec === false) return () => ({ key: undefined });

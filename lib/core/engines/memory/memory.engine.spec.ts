@@ -18,12 +18,95 @@ describe('MemoryEngine', () => {
     maxWaitMs: 0,
   });
 
-  it('caps tracked keys at maxKeys, evicting the oldest', async () => {
+  it('caps tracked keys at maxKeys: new keys are refused while every tracked key restricts', async () => {
     const engine = new MemoryEngine({ clock: new ManualClock(), maxKeys: 100 });
-    for (let i = 0; i < 1000; i++) await engine.acquire([req(tb, storageKey('tb', `k${i}`))]);
+    const decisions = [];
+    for (let i = 0; i < 1000; i++) {
+      decisions.push((await engine.acquire([req(tb, storageKey('tb', `k${i}`))]))[0]);
+    }
     expect(engine.size).toBe(100);
-    const newest = await engine.acquire([req(tb, storageKey('tb', 'k999'))]);
-    expect(newest[0].allowed).toBe(false);
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(100);
+    // Each tracked key restricts for 100 ms (10 per second): room is expected then.
+    expect(decisions[100]).toMatchObject({
+      allowed: false,
+      refusedNewKey: true,
+      retryAfterMs: 100,
+    });
+    // The first keys were not forgotten: still limited.
+    expect((await engine.acquire([req(tb, storageKey('tb', 'k0'))]))[0].allowed).toBe(false);
+  });
+
+  it('at maxKeys, drops a key that restricts nothing to make room, and says so', async () => {
+    const clock = new ManualClock();
+    const engine = new MemoryEngine({ clock, maxKeys: 3 });
+    for (const k of ['a', 'b', 'c']) await engine.acquire([req(tb, storageKey('tb', k))]);
+    await clock.advance(100); // every bucket full again: their state restricts nothing
+    const [d] = await engine.acquire([req(tb, storageKey('tb', 'd'))]);
+    expect(d).toMatchObject({ allowed: true, evictedKeys: 1 });
+    expect(engine.size).toBe(3);
+  });
+
+  it('a flood of new keys does not lift a lockout (2 per 300 s, A A R, then 100 other keys)', async () => {
+    const clock = new ManualClock();
+    const engine = new MemoryEngine({ clock, maxKeys: 100 });
+    const login = toPolicy('login', {
+      store: 's',
+      algorithm: 'sliding_window',
+      limit: 2,
+      windowSeconds: 300,
+    });
+    const attempt = async (who: string) =>
+      (await engine.acquire([req(login, storageKey('login', who))]))[0];
+    expect((await attempt('A')).allowed).toBe(true);
+    expect((await attempt('A')).allowed).toBe(true);
+    expect((await attempt('A')).allowed).toBe(false);
+    const flood = [];
+    for (let i = 0; i < 100; i++) {
+      await clock.advance(10);
+      flood.push(await attempt(`other${i}`));
+    }
+    expect(flood.filter((d) => d.allowed)).toHaveLength(99);
+    expect(flood[99]).toMatchObject({ allowed: false, refusedNewKey: true, blockedBy: 'rate' });
+    expect((await attempt('A')).allowed).toBe(false);
+    expect((await attempt('A')).allowed).toBe(false);
+    // Room comes back when A's window has passed (A restricts until 300 s after its attempts).
+    await clock.advance(300_000 - 1000);
+    expect((await attempt('new')).allowed).toBe(true);
+  });
+
+  it('a composite writes nothing when one of its new keys finds no room', async () => {
+    const clock = new ManualClock();
+    const engine = new MemoryEngine({ clock, maxKeys: 1 });
+    await engine.acquire([req(sw, storageKey('sw', 'x'))]);
+    const both = await engine.acquire([
+      req(tb, storageKey('tb', 'y')),
+      req(sw, storageKey('sw', 'y')),
+    ]);
+    expect(both.map((d) => d.allowed)).toEqual([true, false]);
+    expect(engine.size).toBe(1);
+  });
+
+  it('sweeps in slices of bounded work, resuming where the previous slice stopped', async () => {
+    const clock = new ManualClock();
+    const engine = new MemoryEngine({ clock, sweepSliceSize: 100 });
+    for (let i = 0; i < 250; i++) await engine.acquire([req(tb, storageKey('tb', `k${i}`))]);
+    for (let i = 0; i < 250; i++) await engine.acquire([req(sw, storageKey('sw', `k${i}`))]);
+    await clock.advance(150); // token buckets full again; the window entries still live
+    expect(engine.sweepSlice()).toBe(false);
+    expect(engine.size).toBe(400); // 100 entries examined, 100 dropped
+    expect(engine.sweepSlice()).toBe(false);
+    expect(engine.sweepSlice()).toBe(false);
+    expect(engine.size).toBe(250);
+    // 250 + 250 entries: the pass ends within the sixth slice.
+    expect([engine.sweepSlice(), engine.sweepSlice(), engine.sweepSlice()]).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(engine.size).toBe(250);
+    await clock.advance(1000);
+    engine.sweep();
+    expect(engine.size).toBe(0);
   });
 
   it('drops expired state on sweep', async () => {

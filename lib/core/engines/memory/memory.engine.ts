@@ -1,35 +1,59 @@
 import { decideLayer, type KeyState, type LayerWrite } from '../../algorithms/decide';
 import type { WindowEntry } from '../../algorithms/sliding-window';
 import type { Clock } from '../../clock';
-import type { LimiterPolicy } from '../../policy';
+import { policyLimit, type LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision } from '../engine';
 
 /** Options of the memory engine. */
 export interface MemoryEngineOptions {
   readonly clock: Clock;
-  /** Cap on tracked keys per kind of state; the oldest-created keys are evicted past it. @default 1_000_000 */
+  /**
+   * Cap on tracked keys per kind of state. At the cap, a new key takes the place of a key that
+   * restricts nothing any more (expired state); when every tracked key still restricts, the new
+   * key is refused (a rejection), never admitted by forgetting another key's state.
+   * @default 1_000_000
+   */
   readonly maxKeys?: number;
   /** Milliseconds between sweeps of expired state. @default 10_000 */
   readonly sweepIntervalMs?: number;
+  /** Entries a sweep examines per slice before yielding to the event loop. @default 2_000 */
+  readonly sweepSliceSize?: number;
 }
+
+/** Keys examined, at most, to find one that restricts nothing when a full map needs room. */
+const EVICTION_SCAN = 64;
+
+type StateMap = Map<string, unknown>;
 
 /**
  * The in-process engine and the reference model: it runs the pure functions of
  * `algorithms/` over plain maps. State is dropped lazily when expired and by one `unref()`ed
  * sweep timer; there is no timer per key or per request.
  */
+/** One key's window log, with the window length the sweep needs to see it expire. */
+interface WindowLog {
+  entries: WindowEntry[];
+  readonly windowMs: number;
+}
+
 export class MemoryEngine implements Engine {
   readonly kind = 'memory' as const;
   private readonly tats = new Map<string, number>();
-  private readonly logs = new Map<string, WindowEntry[]>();
+  private readonly logs = new Map<string, WindowLog>();
   private readonly leases = new Map<string, Map<string, number>>();
   private readonly listeners = new Map<string, Set<() => void>>();
-  /** Window length per escaped limiter id, learnt on write, so the sweep knows what has expired. */
-  private readonly windowMs = new Map<string, number>();
+  /** The maps of state, in the order {@link writesTo} numbers them and the sweep walks them. */
+  private readonly stateMaps: readonly StateMap[] = [this.tats, this.logs, this.leases];
   private readonly maxKeys: number;
   private sweepTimer?: NodeJS.Timeout;
-  /** Live iterators used to evict the oldest keys past `maxKeys`, one per map. */
-  private readonly evictors = new Map<Map<string, unknown>, Iterator<string>>();
+  /**
+   * Live iterators that look for keys restricting nothing past `maxKeys`, one per map. Each
+   * walks forward across calls (a clock hand) and wraps at the end: a fresh `entries()` per call
+   * would step over every slot freed by earlier evictions.
+   */
+  private readonly evictors = new Map<StateMap, Iterator<[string, unknown]>>();
+  /** The sweep's position: the map it is in (index into `stateMaps`) and its iterator. */
+  private sweepAt: { map: number; it?: Iterator<[string, unknown]> } = { map: 0 };
 
   constructor(private readonly options: MemoryEngineOptions) {
     this.maxKeys = options.maxKeys ?? 1_000_000;
@@ -37,12 +61,11 @@ export class MemoryEngine implements Engine {
 
   async connect(): Promise<void> {
     if (this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 10_000);
-    this.sweepTimer.unref();
+    this.scheduleSweep(this.options.sweepIntervalMs ?? 10_000);
   }
 
   async close(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     this.listeners.clear();
   }
@@ -65,20 +88,40 @@ export class MemoryEngine implements Engine {
     if (requests.length === 1) {
       const r = requests[0];
       const { decision, write } = decideLayer(this.read(r), now, r);
-      if (decision.allowed && !r.dryRun) this.apply(r, write);
+      if (!decision.allowed || r.dryRun) return [decision];
+      if (this.needsRoom(r.key, write)) {
+        const room = this.makeRoom([r], [write], now);
+        if (room.refusedAt !== undefined) return [room.refusal];
+        this.apply(r, write);
+        return [room.evicted ? { ...decision, evictedKeys: room.evicted } : decision];
+      }
+      this.apply(r, write);
       return [decision];
     }
     const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
-    const commit = outcomes.every((o) => o.decision.allowed) && !requests.some((r) => r.dryRun);
-    if (commit) outcomes.forEach(({ write }, i) => this.apply(requests[i], write));
-    return outcomes.map((o) => o.decision);
+    const decisions = outcomes.map((o) => o.decision);
+    const commit = decisions.every((d) => d.allowed) && !requests.some((r) => r.dryRun);
+    if (!commit) return decisions;
+    const writes = outcomes.map((o) => o.write);
+    if (requests.some((r, i) => this.needsRoom(r.key, writes[i]))) {
+      const room = this.makeRoom(requests, writes, now);
+      if (room.refusedAt !== undefined) {
+        decisions[room.refusedAt] = room.refusal;
+        return decisions;
+      }
+      if (room.evicted) decisions[0] = { ...decisions[0], evictedKeys: room.evicted };
+    }
+    writes.forEach((write, i) => this.apply(requests[i], write));
+    return decisions;
   }
 
   private apply(r: AcquireRequest, write: LayerWrite): void {
     if (write.tat !== undefined) this.put(this.tats, r.key, write.tat);
     if (write.entries !== undefined) {
-      this.put(this.logs, r.key, write.entries);
-      this.windowMs.set(r.policy.keyPrefix, r.policy.window!.windowMs);
+      const log = this.logs.get(r.key);
+      if (log) log.entries = write.entries;
+      else
+        this.put(this.logs, r.key, { entries: write.entries, windowMs: r.policy.window!.windowMs });
     }
     if (write.lease) {
       let held = this.leases.get(r.key);
@@ -130,52 +173,185 @@ export class MemoryEngine implements Engine {
     };
   }
 
-  /** Drops every expired piece of state. Runs on the sweep timer; public for tests. */
+  /** Drops every expired piece of state now, in one pass (the timer runs it in slices). */
   sweep(): void {
+    while (!this.sweepSlice(Infinity));
+  }
+
+  /**
+   * Examines at most `budget` entries from where the previous slice stopped, dropping expired
+   * state. Returns true when this completed a pass over every map. A new pass starts on the
+   * next call. Public for tests.
+   */
+  sweepSlice(budget = this.options.sweepSliceSize ?? 2_000): boolean {
     const now = this.options.clock.now();
-    for (const [k, tat] of this.tats) if (tat <= now) this.tats.delete(k);
-    for (const [k, log] of this.logs) {
-      const windowMs = this.windowMs.get(k.split(':', 1)[0]) ?? Infinity;
-      if (log.length === 0 || log[log.length - 1].at <= now - windowMs) this.logs.delete(k);
+    const maps = this.stateMaps;
+    while (budget > 0) {
+      const map = maps[this.sweepAt.map];
+      if (!map) {
+        this.sweepAt = { map: 0 };
+        return true;
+      }
+      const next = (this.sweepAt.it ??= map.entries()).next();
+      if (next.done) {
+        this.sweepAt = { map: this.sweepAt.map + 1 };
+        continue;
+      }
+      budget--;
+      const [k, value] = next.value;
+      if (map === this.leases) this.dropExpiredLeases(value as Map<string, number>, now);
+      if (this.expiryOf(map, value) <= now) map.delete(k);
     }
-    for (const [k, held] of this.leases) {
-      for (const [id, exp] of held) if (exp <= now) held.delete(id);
-      if (held.size === 0) this.leases.delete(k);
+    return false;
+  }
+
+  /**
+   * One timer at a time: a slice when due; the slices of a pass follow each other at once
+   * (yielding to I/O in between, so a large store never blocks the event loop for long), and
+   * the next pass starts `sweepIntervalMs` after one completes.
+   */
+  private scheduleSweep(delayMs: number): void {
+    this.sweepTimer = setTimeout(() => {
+      if (!this.sweepTimer) return;
+      const done = this.sweepSlice();
+      this.scheduleSweep(done ? (this.options.sweepIntervalMs ?? 10_000) : 0);
+    }, delayMs);
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * Epoch ms until which a key of `map` restricts anything: the GCRA theoretical arrival time,
+   * the end of the window of the last log entry, the latest lease expiry. From then on the key
+   * decides exactly as an absent one, so dropping it changes no decision.
+   */
+  private expiryOf(map: StateMap, value: unknown): number {
+    if (map === this.tats) return value as number;
+    if (map === this.logs) {
+      const { entries, windowMs } = value as WindowLog;
+      return entries.length === 0 ? -Infinity : entries[entries.length - 1].at + windowMs;
     }
+    let latest = -Infinity;
+    for (const exp of (value as Map<string, number>).values()) latest = Math.max(latest, exp);
+    return latest;
+  }
+
+  private dropExpiredLeases(held: Map<string, number>, now: number): void {
+    for (const [id, exp] of held) if (exp <= now) held.delete(id);
   }
 
   private read(r: AcquireRequest): KeyState {
     const p = r.policy;
     return {
       tat: p.gcra ? this.tats.get(r.key) : undefined,
-      entries: p.window ? this.logs.get(r.key) : undefined,
+      entries: p.window ? this.logs.get(r.key)?.entries : undefined,
       leases: p.concurrency ? this.leases.get(r.key) : undefined,
     };
   }
 
   private put<V>(map: Map<string, V>, key: string, value: V): void {
-    if (map.size >= this.maxKeys && !map.has(key)) this.evictOldest(map);
     map.set(key, value);
   }
 
+  /** Whether applying `write` adds a key to a map that is at the cap (cheap: sizes first). */
+  private needsRoom(key: string, write: LayerWrite): boolean {
+    const max = this.maxKeys;
+    return (
+      (write.tat !== undefined && this.tats.size >= max && !this.tats.has(key)) ||
+      (write.entries !== undefined && this.logs.size >= max && !this.logs.has(key)) ||
+      (write.lease !== undefined && this.leases.size >= max && !this.leases.has(key))
+    );
+  }
+
   /**
-   * Deletes the oldest key of `map`. One live iterator per map walks forward across calls:
-   * starting a fresh `keys()` each time would step over every slot freed by earlier
-   * evictions, which made a full store admit new keys 15 times slower.
+   * Makes room for the new keys of an admitted acquisition by dropping keys that restrict
+   * nothing. When the maps are full of keys that still restrict, the acquisition is refused
+   * instead: forgetting such a key would lift its limit (a flood of new identifiers would
+   * end a lockout). `refusedAt` names the layer refused, with its decision.
    */
-  private evictOldest(map: Map<string, unknown>): void {
-    for (let pass = 0; pass < 2; pass++) {
-      let it = this.evictors.get(map);
-      if (!it) this.evictors.set(map, (it = map.keys()));
-      for (let next = it.next(); !next.done; next = it.next()) {
-        if (map.delete(next.value)) return;
+  private makeRoom(
+    requests: readonly AcquireRequest[],
+    writes: readonly LayerWrite[],
+    now: number,
+  ): { evicted: number; refusedAt?: undefined } | { refusedAt: number; refusal: LayerDecision } {
+    let evicted = 0;
+    for (let i = 0; i < requests.length; i++) {
+      for (let m = 0; m < this.stateMaps.length; m++) {
+        const map = this.stateMaps[m];
+        if (!writesTo(m, writes[i]) || map.has(requests[i].key)) continue;
+        // New keys of earlier layers of this acquisition, not stored yet, need room too.
+        let pending = 0;
+        for (let j = 0; j < i; j++) {
+          if (writesTo(m, writes[j]) && !map.has(requests[j].key)) pending++;
+        }
+        while (map.size + pending >= this.maxKeys) {
+          const earliest = this.evictIdle(map, now);
+          if (earliest !== undefined) {
+            return { refusedAt: i, refusal: refusal(requests[i].policy, now, earliest) };
+          }
+          evicted++;
+        }
       }
-      this.evictors.delete(map);
     }
+    return { evicted };
+  }
+
+  /**
+   * Drops one key of `map` that restricts nothing, examining at most {@link EVICTION_SCAN}
+   * keys from where the previous call stopped. Returns undefined when it dropped one, else the
+   * earliest expiry among the keys it examined (when room can be expected).
+   */
+  private evictIdle(map: StateMap, now: number): number | undefined {
+    let it = this.evictors.get(map) ?? map.entries();
+    let earliest = Infinity;
+    let wrapped = false;
+    for (let examined = 0; examined < EVICTION_SCAN;) {
+      const next = it.next();
+      if (next.done) {
+        if (wrapped) break;
+        wrapped = true;
+        it = map.entries();
+        continue;
+      }
+      examined++;
+      const [k, value] = next.value;
+      const expiry = this.expiryOf(map, value);
+      if (expiry <= now) {
+        map.delete(k);
+        this.evictors.set(map, it);
+        return undefined;
+      }
+      earliest = Math.min(earliest, expiry);
+    }
+    this.evictors.set(map, it);
+    return earliest;
   }
 
   private notify(key: string): void {
     const set = this.listeners.get(key);
     if (set) for (const listener of [...set]) listener();
   }
+}
+
+/**
+ * The decision for an acquisition refused because the store is full of keys that still
+ * restrict: a rejection, with the earliest moment room can be expected as the retry delay.
+ */
+function refusal(policy: LimiterPolicy, now: number, earliestExpiry: number): LayerDecision {
+  const retryAfterMs = Math.max(1, Math.ceil(earliestExpiry - now));
+  return {
+    allowed: false,
+    waitMs: 0,
+    retryAfterMs,
+    limit: policyLimit(policy),
+    remaining: 0,
+    resetAt: now + retryAfterMs,
+    inFlight: policy.concurrency ? 0 : undefined,
+    blockedBy: policy.gcra || policy.window ? 'rate' : 'concurrency',
+    refusedNewKey: true,
+  };
+}
+
+/** Whether a layer's write stores state in the map numbered `m` (tats, logs, leases). */
+function writesTo(m: number, w: LayerWrite): boolean {
+  return m === 0 ? w.tat !== undefined : m === 1 ? w.entries !== undefined : w.lease !== undefined;
 }
