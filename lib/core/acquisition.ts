@@ -50,7 +50,7 @@ export async function runPlan(
       const requests = limiters.map((l, i) =>
         l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
-      const decisions = await store.call((e) => e.acquire(requests));
+      const decisions = await store.decide(requests);
       if (decisions.every((d) => d.allowed)) {
         return await admitted(plan, identifiers, requests, decisions, clock, waitStart, signal);
       }
@@ -58,7 +58,8 @@ export async function runPlan(
       const blocked = decisions[b];
       const left = deadline - clock.now();
       if (plan.dryRun || blocked.blockedBy !== 'concurrency' || left <= 0 || signal?.aborted) {
-        return rejected(plan, identifiers, keys, decisions);
+        const timedOut = waitStart !== undefined && !signal?.aborted;
+        return rejected(plan, identifiers, keys, decisions, timedOut);
       }
       if (waiter?.key !== keys[b]) {
         waiter?.w.leave();
@@ -140,12 +141,13 @@ function rejected(
   identifiers: readonly (string | undefined)[],
   keys: string[],
   decisions: LayerDecision[],
+  timedOut: boolean,
 ): Acquired {
   const results = decisions.map((d, i) => plan.limiters[i].toResult(d, identifiers[i]));
   if (!plan.dryRun) {
     decisions.forEach((d, i) => {
       const limiter = plan.limiters[i];
-      limiter.record('rejected');
+      limiter.record(timedOut ? 'timedOut' : 'rejected');
       if (!d.allowed) limiter.noteRejected(keys[i], plan.cost, d);
     });
   }
@@ -176,7 +178,7 @@ function storeFailed(
   err: unknown,
 ): Acquired {
   const { store, limiters } = plan;
-  const closed = limiters.find((l) => l.options.failClosed);
+  const closed = limiters.find((l) => l.options.failClosed && l.enforced);
   if (closed) {
     limiters.forEach((l) => l.record('failedClosed'));
     throw new StoreUnavailableError(store.id, closed.id, store.breaker.retryAfterMs || 1000, err);

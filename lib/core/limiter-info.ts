@@ -16,6 +16,8 @@ export interface LimiterInfo {
   readonly maxHoldSeconds?: number;
   readonly timeout?: number;
   readonly failClosed: boolean;
+  /** False in shadow mode: rejections are counted and logged, and the call proceeds. */
+  readonly enforce: boolean;
 }
 
 export function describeLimiter(l: Limiter): LimiterInfo {
@@ -35,5 +37,6 @@ export function describeLimiter(l: Limiter): LimiterInfo {
     maxHoldSeconds: o.maxHoldSeconds,
     timeout: o.timeout,
     failClosed: o.failClosed ?? false,
+    enforce: l.enforced,
   };
 }

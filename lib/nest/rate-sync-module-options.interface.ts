@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import type { Clock, LimiterOptions, StoreOptions } from '../core';
+import type { Clock, LimiterOptions, MetricsExportOptions, StoreOptions } from '../core';
 import type { RateLimitHeadersMode } from './http/rate-limit-headers';
 import type { RateLimitGuard } from './rate-limit.guard';
 
@@ -44,6 +44,19 @@ export interface RateSyncModuleOptions {
    * @default false
    */
   nonHttp?: boolean;
+  /**
+   * Exports every decision through `prom-client` and the OpenTelemetry metrics API. By default
+   * each is on when its package is installed (`prom-client` into its default registry).
+   */
+  metrics?: MetricsExportOptions;
+  /**
+   * `false`: shadow mode for every limiter. Each decision is taken and counted as if enforced,
+   * but the request or call always proceeds; would-be rejections are counted
+   * (`shadow_rejected`) and logged, and no rate-limit header is sent. A limiter's own
+   * `enforce = false` does the same for that limiter alone.
+   * @default true
+   */
+  enforce?: boolean;
   /** Time source of the memory engine and of waits; inject a `ManualClock` in tests. */
   clock?: Clock;
 }

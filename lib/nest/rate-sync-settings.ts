@@ -1,5 +1,11 @@
 import type { Type } from '@nestjs/common';
-import { InvalidArgumentError, systemClock, type Clock, type RateSyncConfig } from '../core';
+import {
+  InvalidArgumentError,
+  systemClock,
+  type Clock,
+  type MetricsExportOptions,
+  type RateSyncConfig,
+} from '../core';
 import { loadConfig } from '../core/config';
 import { didYouMean } from '../core/config/did-you-mean';
 import { HEADERS_MODES, type RateLimitHeadersMode } from './http/rate-limit-headers';
@@ -17,6 +23,10 @@ export interface RateSyncSettings {
   /** Whether `RateLimitInterceptor` is registered globally, for non-HTTP handlers. */
   readonly nonHttp: boolean;
   readonly clock: Clock;
+  /** The metrics exporters to attach at init. */
+  readonly metrics: MetricsExportOptions;
+  /** `false`: every limiter in shadow mode. */
+  readonly enforce: boolean;
 }
 
 const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
@@ -28,6 +38,8 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
   'guard',
   'nonHttp',
   'clock',
+  'metrics',
+  'enforce',
 ];
 
 /**
@@ -62,6 +74,9 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
   if (options.nonHttp !== undefined && typeof options.nonHttp !== 'boolean') {
     throw new InvalidArgumentError('nonHttp', `expected a boolean, got ${typeof options.nonHttp}`);
   }
+  if (options.enforce !== undefined && typeof options.enforce !== 'boolean') {
+    throw new InvalidArgumentError('enforce', `expected a boolean, got ${typeof options.enforce}`);
+  }
   const config = loadConfig({
     configFile: options.configFile,
     stores: options.stores,
@@ -76,5 +91,7 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
     guard: options.guard,
     nonHttp: options.nonHttp ?? false,
     clock: options.clock ?? systemClock,
+    metrics: options.metrics ?? {},
+    enforce: options.enforce ?? true,
   };
 }

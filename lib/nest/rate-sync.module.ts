@@ -1,4 +1,5 @@
 import {
+  Inject,
   Logger,
   Module,
   type DynamicModule,
@@ -6,7 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
-import { RateSync } from '../core';
+import { exportMetrics, RateSync } from '../core';
 import { createRateSync } from './create-rate-sync';
 import { RateLimitExplorer } from './explorer/rate-limit.explorer';
 import { RateLimitExceptionFilter } from './http/rate-limit-exception.filter';
@@ -75,10 +76,12 @@ export class RateSyncModule
   implements OnModuleInit, OnApplicationShutdown
 {
   private readonly logger = new Logger('RateSync');
+  private detachMetrics?: () => void;
 
   constructor(
     private readonly rateSync: RateSync,
     private readonly explorer: RateLimitExplorer,
+    @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
   ) {
     super();
   }
@@ -103,8 +106,10 @@ export class RateSyncModule
   async onModuleInit(): Promise<void> {
     try {
       this.explorer.explore();
+      this.detachMetrics = exportMetrics(this.rateSync, this.settings.metrics);
       await this.rateSync.connect();
     } catch (err) {
+      this.detachMetrics?.();
       await this.rateSync.close();
       throw err;
     }
@@ -113,6 +118,8 @@ export class RateSyncModule
 
   /** Releases the permits this process holds and closes every store client and pool. */
   async onApplicationShutdown(): Promise<void> {
+    this.detachMetrics?.();
+    this.detachMetrics = undefined;
     await this.rateSync.close();
   }
 }

@@ -118,6 +118,7 @@ export const LIMITER_FIELDS: readonly FieldSpec[] = [
   field('window_seconds', positive, { algorithms: ['sliding_window'] }),
   field('timeout', nonNegative),
   field('fail_closed', flag),
+  field('enforce', flag),
 ];
 
 /** Every key of the Python library's `[fastapi]` table, accepted so its files load unchanged. */
