@@ -11,6 +11,7 @@ import { exportMetrics, RateSync } from '../core';
 import { createRateSync } from './create-rate-sync';
 import { RateLimitExplorer } from './explorer/rate-limit.explorer';
 import { RateLimitExceptionFilter } from './http/rate-limit-exception.filter';
+import { RateSyncHealthIndicator } from './health/rate-sync.health-indicator';
 import { LimiterService } from './limiter.service';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
 import { RateLimitGuard } from './rate-limit.guard';
@@ -42,6 +43,7 @@ import { resolveSettings, type RateSyncSettings } from './rate-sync-settings';
     },
     { provide: RateSync, useFactory: createRateSync, inject: [RATE_SYNC_SETTINGS] },
     LimiterService,
+    RateSyncHealthIndicator,
     RateLimitMetadataAccessor,
     RateLimitRegistry,
     RateLimitExplorer,
@@ -66,6 +68,7 @@ import { resolveSettings, type RateSyncSettings } from './rate-sync-settings';
   exports: [
     RateSync,
     LimiterService,
+    RateSyncHealthIndicator,
     RATE_SYNC_SETTINGS,
     RateLimitRegistry,
     RateLimitExceptionFilter,
