@@ -16,6 +16,8 @@ export {
   RATE_SYNC_SETTINGS,
   LimiterService,
   type StoreHealth,
+  type DecisionLogEntry,
+  type DecisionLogOptions,
   RateSyncHealthIndicator,
   type RateSyncHealthOptions,
   type RateSyncHealthResult,

@@ -11,6 +11,7 @@ export {
   RATE_SYNC_SETTINGS,
 } from './rate-sync.constants';
 export { LimiterService, type StoreHealth } from './limiter.service';
+export type { DecisionLogEntry, DecisionLogOptions } from './decision-log';
 export {
   RateSyncHealthIndicator,
   type RateSyncHealthOptions,

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { Clock, LimiterOptions, MetricsExportOptions, StoreOptions } from '../core';
+import type { DecisionLogOptions } from './decision-log';
 import type { RateLimitHeadersMode } from './http/rate-limit-headers';
 import type { RateLimitGuard } from './rate-limit.guard';
 
@@ -57,6 +58,14 @@ export interface RateSyncModuleOptions {
    * @default true
    */
   enforce?: boolean;
+  /**
+   * A structured log line per rejection of a `@RateLimit` (and per would-be rejection in shadow
+   * mode) through Nest's `Logger` (context `RateSyncDecisions`): limiter, handler, retry delay
+   * and a keyed hash of the identifier, never the identifier. `true` or `{ sampleRate,
+   * maxPerSecond }`.
+   * @default false
+   */
+  decisionLog?: boolean | DecisionLogOptions;
   /** Time source of the memory engine and of waits; inject a `ManualClock` in tests. */
   clock?: Clock;
 }
