@@ -53,9 +53,9 @@ describe.each(metricsTargets())('prom-client export on $name', (target) => {
     expect(decisions('reports', 'rejected')).toBe(1);
     expect(value(json, 'rate_sync_slots_held', { limiter: 'reports' })).toBe(2);
     expect(value(json, 'rate_sync_store_breaker_state', { store: 'main' })).toBe(0);
-    expect(
-      value(json, 'rate_sync_decision_duration_seconds', { store: 'main', le: '+Inf' }),
-    ).toBe(6);
+    expect(value(json, 'rate_sync_decision_duration_seconds', { store: 'main', le: '+Inf' })).toBe(
+      6,
+    );
     // No identifier ever becomes a label.
     expect(JSON.stringify(json)).not.toContain('user-1');
 
