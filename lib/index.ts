@@ -16,10 +16,20 @@ export {
   type RateSyncAsyncOptions,
   type RateSyncModuleOptions,
   type RateSyncOptionsFactory,
+  type DecisionLogOptions,
+  type DecisionLogEntry,
 } from './nest';
+export { type MetricsExportOptions } from './core';
 
 // --- the programmatic API and the types of its signatures ---
 export { LimiterService, type StoreHealth } from './nest';
+
+// --- health for @nestjs/terminus ---
+export {
+  RateSyncHealthIndicator,
+  type RateSyncHealthOptions,
+  type RateSyncHealthResult,
+} from './nest';
 export {
   Permit,
   type AcquireOptions,

@@ -1,11 +1,18 @@
 /** The applications the HTTP suite measures, all serving the same one JSON route. */
 export type AppVariant =
-  'bare' | 'rate-sync' | 'rate-sync-redis' | 'throttler' | 'rate-sync-reject' | 'throttler-reject';
+  | 'bare'
+  | 'rate-sync'
+  | 'rate-sync-prom'
+  | 'rate-sync-redis'
+  | 'throttler'
+  | 'rate-sync-reject'
+  | 'throttler-reject';
 export type HttpAdapterName = 'express' | 'fastify';
 
 export const VARIANTS: readonly AppVariant[] = [
   'bare',
   'rate-sync',
+  'rate-sync-prom',
   'rate-sync-redis',
   'throttler',
   'rate-sync-reject',
@@ -17,6 +24,10 @@ export const ADAPTERS: readonly HttpAdapterName[] = ['express', 'fastify'];
 export const VARIANT_LABEL: Record<AppVariant, { contender: string; rejecting: boolean }> = {
   bare: { contender: 'bare (no limiter)', rejecting: false },
   'rate-sync': { contender: 'rate-sync @RateLimit (memory)', rejecting: false },
+  'rate-sync-prom': {
+    contender: 'rate-sync @RateLimit (memory) + prom-client metrics',
+    rejecting: false,
+  },
   'rate-sync-redis': { contender: 'rate-sync @RateLimit (redis)', rejecting: false },
   throttler: { contender: '@nestjs/throttler (default storage)', rejecting: false },
   'rate-sync-reject': { contender: 'rate-sync @RateLimit (memory)', rejecting: true },

@@ -48,6 +48,7 @@ export class BenchAppModule {
       case 'bare':
         return { module: BenchAppModule, controllers };
       case 'rate-sync':
+      case 'rate-sync-prom':
       case 'rate-sync-reject':
       case 'rate-sync-redis': {
         const store: StoreOptions =
@@ -66,6 +67,8 @@ export class BenchAppModule {
               configFile: false,
               stores: { s: store },
               limiters: { api: { store: 's', ...limit } },
+              // Metrics off except in the variant that measures their cost.
+              metrics: { prometheus: variant === 'rate-sync-prom', openTelemetry: false },
             }),
           ],
         };

@@ -99,6 +99,12 @@ export const httpSuite: BenchSuite = {
           0.9,
         ),
         ratioGoal(
+          `${label}: prom-client metrics keep at least 95% of @RateLimit's req/s`,
+          find(rows, { case: c, contender: VARIANT_LABEL['rate-sync-prom'].contender }),
+          ours,
+          0.95,
+        ),
+        ratioGoal(
           `${label}: @RateLimit at least as fast as @nestjs/throttler`,
           ours,
           find(rows, { case: c, contender: VARIANT_LABEL.throttler.contender }),

@@ -51,7 +51,7 @@ export async function runPlan(
       const requests = limiters.map((l, i) =>
         l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
-      const decisions = await store.call((e) => e.acquire(requests));
+      const decisions = await store.decide(requests);
       for (let i = 0; i < decisions.length; i++) limiters[i].metrics.countKeyCap(decisions[i]);
       if (decisions.every((d) => d.allowed)) {
         return await admitted(plan, identifiers, requests, decisions, clock, waitStart, signal);
@@ -60,7 +60,8 @@ export async function runPlan(
       const blocked = decisions[b];
       const left = deadline - clock.now();
       if (plan.dryRun || blocked.blockedBy !== 'concurrency' || left <= 0 || signal?.aborted) {
-        return rejected(plan, identifiers, keys, decisions);
+        const timedOut = waitStart !== undefined && !signal?.aborted;
+        return rejected(plan, identifiers, keys, decisions, timedOut);
       }
       if (waiter?.key !== keys[b]) {
         waiter?.w.leave();
@@ -142,12 +143,13 @@ function rejected(
   identifiers: readonly (string | undefined)[],
   keys: string[],
   decisions: LayerDecision[],
+  timedOut: boolean,
 ): Acquired {
   const results = decisions.map((d, i) => plan.limiters[i].toResult(d, identifiers[i]));
   if (!plan.dryRun) {
     decisions.forEach((d, i) => {
       const limiter = plan.limiters[i];
-      limiter.record('rejected');
+      limiter.record(timedOut ? 'timedOut' : 'rejected');
       if (!d.allowed) limiter.noteRejected(keys[i], plan.cost, d);
     });
   }
@@ -181,7 +183,7 @@ function storeFailed(
   const ids = limiters.map((l) => `'${l.id}'`).join(', ');
   // A call the store refused for its own data fails alone: no fail-open, no breaker.
   if (!isConnectivityFailure(err)) throw storeCallError(store.id, ids, err);
-  const closed = limiters.find((l) => l.options.failClosed);
+  const closed = limiters.find((l) => l.options.failClosed && l.enforced);
   if (closed) {
     limiters.forEach((l) => l.record('failedClosed'));
     throw new StoreUnavailableError(store.id, closed.id, store.breaker.retryAfterMs || 1000, err);

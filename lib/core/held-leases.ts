@@ -100,6 +100,7 @@ export class HeldLeases {
         `max-hold:${this.limiterId}`,
         `rate-sync: a permit of '${this.limiterId}' was held longer than max_hold_seconds (${maxHoldMs / 1000} s); its slot is taken back`,
       );
+      this.metrics.evict();
       void this.release(leaseId);
     }
   }

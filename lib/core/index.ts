@@ -16,5 +16,11 @@ export type { StoreHealth } from './store-probe';
 export { Limiter } from './limiter';
 export type { LimiterInfo } from './limiter-info';
 export type { CompositeStrategy } from './composite';
-export { type LimiterMetrics, toPrometheus } from './metrics';
+export {
+  type LimiterMetrics,
+  toPrometheus,
+  exportMetrics,
+  type MetricsExportOptions,
+  type DecisionOutcome,
+} from './metrics';
 export { storageKey, escapeKeyPart } from './keys';

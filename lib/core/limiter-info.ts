@@ -29,6 +29,8 @@ export interface LimiterInfo {
   readonly timeout?: number;
   /** Whether a store failure rejects (true) or admits (false). */
   readonly failClosed: boolean;
+  /** False in shadow mode: rejections are counted and logged, and the call proceeds. */
+  readonly enforce: boolean;
 }
 
 export function describeLimiter(l: Limiter): LimiterInfo {
@@ -48,5 +50,6 @@ export function describeLimiter(l: Limiter): LimiterInfo {
     maxHoldSeconds: o.maxHoldSeconds,
     timeout: o.timeout,
     failClosed: o.failClosed ?? false,
+    enforce: l.enforced,
   };
 }

@@ -12,6 +12,9 @@ import type { StoreHandle } from './store-handle';
 /** Bound of the per-limiter cache of keys known to be rejected until a given time. */
 const MAX_BLOCKED_KEYS = 10_000;
 
+/** The outcomes that shadow mode turns into `shadowRejected` (the call proceeds). */
+const SHADOWED = new Set<AcquisitionOutcome>(['rejected', 'rejectedLocally', 'timedOut']);
+
 /** The estimated hold time of a slot before this process has seen one released. */
 const DEFAULT_HOLD_MS = 1000;
 
@@ -24,6 +27,8 @@ export class Limiter {
   readonly policy: LimiterPolicy;
   readonly metrics: MetricsRecorder;
   readonly leases: HeldLeases;
+  /** False in shadow mode: rejections are counted and logged, and the call proceeds. */
+  readonly enforced: boolean;
   /** storage key -> clock ms before which a cost-1 acquisition is certainly rejected. */
   private readonly blockedUntil = new Map<string, number>();
   /** The largest cost this policy can ever admit. */
@@ -34,10 +39,14 @@ export class Limiter {
     readonly options: Readonly<LimiterOptions>,
     readonly store: StoreHandle,
     private readonly clock: Clock,
+    /** The id exported metrics label it with: a `getOrClone` clone's base id, else its own. */
+    readonly labelId: string = id,
   ) {
     this.policy = toPolicy(id, options);
+    this.enforced = options.enforce !== false;
     this.maxCost = maxCost(this.policy);
-    this.metrics = new MetricsRecorder(id);
+    const labels = { limiter: labelId, store: store.id };
+    this.metrics = new MetricsRecorder(id, labels, store.observers);
     this.leases = new HeldLeases(id, this.policy, store, this.metrics, clock);
   }
 
@@ -69,9 +78,10 @@ export class Limiter {
     }
   }
 
-  /** Counts one acquisition's outcome for this limiter. */
+  /** Counts one acquisition's outcome for this limiter (a rejection in shadow mode as such). */
   record(outcome: AcquisitionOutcome, waitedMs = 0): void {
-    this.metrics.record(outcome, waitedMs);
+    const shadow = !this.enforced && SHADOWED.has(outcome);
+    this.metrics.record(shadow ? 'shadowRejected' : outcome, waitedMs);
   }
 
   /**
@@ -97,7 +107,9 @@ export class Limiter {
     if (!engine.acquireSync || this.policy.concurrency) return undefined;
     let decision: LayerDecision;
     try {
-      [decision] = engine.acquireSync([{ policy: this.policy, key, cost, maxWaitMs: 0, dryRun }]);
+      [decision] = this.store.decideSync([
+        { policy: this.policy, key, cost, maxWaitMs: 0, dryRun },
+      ]);
     } catch {
       return undefined; // let the general path meet the failure and apply fail-open/closed
     }

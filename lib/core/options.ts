@@ -89,6 +89,13 @@ export interface LimiterOptions {
   timeout?: number;
   /** Reject (503 / StoreUnavailableError) instead of admitting when the store fails. @default false */
   failClosed?: boolean;
+  /**
+   * `false`: shadow mode. Every decision is taken and counted as if enforced (state consumed
+   * the same way), but the request or call always proceeds; rejections that would have happened
+   * are counted (`shadow_rejected`) and logged, and no rate-limit header is sent.
+   * @default true
+   */
+  enforce?: boolean;
 }
 
 /** A complete, validated configuration. */

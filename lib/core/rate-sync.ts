@@ -1,4 +1,5 @@
 import { runPlan, type Acquired } from './acquisition';
+import { letShadowThrough } from './shadow';
 import { planAcquisition, type AcquisitionPlan, type PlanOptions } from './acquisition-plan';
 import { systemClock, type Clock } from './clock';
 import { combineResults, type CompositeStrategy } from './composite';
@@ -21,6 +22,8 @@ import { Limiter } from './limiter';
 import { describeLimiter, type LimiterInfo } from './limiter-info';
 import { consoleLogger, type RateSyncLogger } from './logger';
 import type { LimiterMetrics } from './metrics/limiter-metrics';
+import { MetricsObservers, type MetricsObserver } from './metrics/metrics-observer';
+import type { MetricsGauges } from './metrics/metrics-gauges';
 import type { LimiterOptions, RateSyncConfig } from './options';
 import type { LimiterPolicy } from './policy';
 import { Permit } from './permit';
@@ -51,6 +54,8 @@ export interface RateSyncRuntimeOptions {
   createEngine?: (ctx: EngineContext) => Engine;
   /** Most limiters `getOrClone` keeps; the least recently used clone is dropped past it. @default 10_000 */
   maxClones?: number;
+  /** `false`: every limiter in shadow mode (see {@link LimiterOptions.enforce}). @default true */
+  enforce?: boolean;
 }
 
 /** Options of a composite decision (`LimiterService.checkAll`). */
@@ -83,6 +88,9 @@ export class RateSync {
   private readonly clones = new Map<string, string>();
   private readonly clock: Clock;
   private readonly logger: RateSyncLogger;
+  private readonly observers = new MetricsObservers();
+  /** Whether some limiter is in shadow mode (else rejections are never let through). */
+  private shadowing = false;
 
   constructor(
     private readonly config: RateSyncConfig,
@@ -93,7 +101,10 @@ export class RateSync {
     for (const [id, options] of Object.entries(config.stores)) {
       const ctx = { storeId: id, options, clock: this.clock, logger: this.logger };
       const engine = (runtime.createEngine ?? createEngine)(ctx);
-      this.stores.set(id, new StoreHandle(id, options, engine, this.clock, this.logger));
+      this.stores.set(
+        id,
+        new StoreHandle(id, options, engine, this.clock, this.logger, this.observers),
+      );
     }
     for (const [id, options] of Object.entries(config.limiters)) this.addLimiter(id, options);
   }
@@ -311,7 +322,7 @@ export class RateSync {
       this.use(id);
       return describeLimiter(existing);
     }
-    const limiter = this.addClone(baseId, id, {});
+    const limiter = this.addClone(baseId, id, {}, this.use(baseId).labelId);
     this.clones.set(id, baseId);
     const max = this.runtime.maxClones ?? 10_000;
     for (const oldest of this.clones.keys()) {
@@ -334,6 +345,33 @@ export class RateSync {
 
   allMetrics(): LimiterMetrics[] {
     return [...this.limiters.values()].map((l) => l.metrics.snapshot());
+  }
+
+  /**
+   * Attaches a metrics exporter: it hears every decision, decision latency and store failure
+   * from now on. Returns the function that detaches it.
+   */
+  observe(observer: MetricsObserver): () => void {
+    return this.observers.add(observer);
+  }
+
+  /**
+   * What exporters read at scrape time: slots held by this process per limiter (clones folded
+   * into their base id), and each store's breaker state.
+   */
+  gauges(): MetricsGauges {
+    const slots = new Map<string, { limiter: string; store: string; held: number }>();
+    for (const l of this.limiters.values()) {
+      if (!l.policy.concurrency) continue;
+      const entry = slots.get(l.labelId);
+      if (entry) entry.held += l.leases.size;
+      else slots.set(l.labelId, { limiter: l.labelId, store: l.store.id, held: l.leases.size });
+    }
+    const breakers = [...this.stores.values()].map((s) => ({
+      store: s.id,
+      state: s.breaker.state,
+    }));
+    return { slots: [...slots.values()], breakers };
   }
 
   /**
@@ -374,10 +412,11 @@ export class RateSync {
       const now = plan.limiters[0].decideNow(identifiers[0], plan.cost, plan.dryRun);
       if (now) {
         const permit = now.allowed && !plan.dryRun ? new Permit(now) : undefined;
-        return Promise.resolve({ results: [now], permit });
+        return Promise.resolve(letShadowThrough(plan, { results: [now], permit }));
       }
     }
-    return runPlan(plan, identifiers, this.clock, signal);
+    const acquired = runPlan(plan, identifiers, this.clock, signal);
+    return this.shadowing ? acquired.then((a) => letShadowThrough(plan, a)) : acquired;
   }
 
   /** `any_must_pass`: the layers one at a time; the first that allows is consumed. */
@@ -408,7 +447,12 @@ export class RateSync {
     }
   }
 
-  private addClone(sourceId: string, newId: string, overrides: Partial<LimiterOptions>): Limiter {
+  private addClone(
+    sourceId: string,
+    newId: string,
+    overrides: Partial<LimiterOptions>,
+    labelId?: string,
+  ): Limiter {
     const source = this.use(sourceId);
     if (this.limiters.has(newId)) {
       throw new InvalidArgumentError('newId', `a limiter named '${newId}' already exists`);
@@ -418,13 +462,15 @@ export class RateSync {
       data: { stores: this.config.stores, limiters: { [newId]: merged } },
       spelling: 'camel',
     });
-    return this.addLimiter(newId, valid.limiters[newId]);
+    return this.addLimiter(newId, valid.limiters[newId], labelId);
   }
 
-  private addLimiter(id: string, options: LimiterOptions): Limiter {
+  private addLimiter(id: string, options: LimiterOptions, labelId?: string): Limiter {
     const store = this.stores.get(options.store);
     if (!store) throw new StoreNotFoundError(options.store, [...this.stores.keys()]);
-    const limiter = new Limiter(id, options, store, this.clock);
+    const enforce = this.runtime.enforce === false ? { ...options, enforce: false } : options;
+    const limiter = new Limiter(id, enforce, store, this.clock, labelId);
+    if (!limiter.enforced) this.shadowing = true;
     this.limiters.set(id, limiter);
     return limiter;
   }

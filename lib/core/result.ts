@@ -20,6 +20,11 @@ export interface RateLimitResult {
   readonly blockedBy?: 'rate' | 'concurrency' | 'store';
   /** True when the store failed and the limiter is fail-open: admitted without counting. */
   readonly failedOpen?: boolean;
+  /**
+   * True when a limiter in shadow mode (`enforce = false`) decided: `allowed` is then always
+   * true, and the call proceeds whatever the limit says. No rate-limit header is sent.
+   */
+  readonly shadow?: boolean;
   /** Milliseconds the caller waited for its reserved slot before being admitted. */
   readonly waitedMs?: number;
 }

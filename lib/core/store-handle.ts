@@ -1,7 +1,8 @@
 import { CircuitBreaker } from './circuit-breaker';
 import type { Clock } from './clock';
-import type { Engine } from './engines/engine';
+import type { AcquireRequest, Engine, LayerDecision } from './engines/engine';
 import { RateLimitedLog, type RateSyncLogger } from './logger';
+import { MetricsObservers } from './metrics/metrics-observer';
 import type { StoreOptions } from './options';
 import { ReleaseWaiters } from './release-waiters';
 import { isConnectivityFailure } from './store-failure';
@@ -20,6 +21,8 @@ export class StoreHandle {
     readonly engine: Engine,
     clock: Clock,
     logger: RateSyncLogger,
+    /** The exporters attached to the owning `RateSync`. */
+    readonly observers = new MetricsObservers(),
   ) {
     this.breaker = new CircuitBreaker(
       clock,
@@ -44,8 +47,40 @@ export class StoreHandle {
     return this.engine.connect();
   }
 
-  /** Runs one store call through the circuit breaker (only connectivity failures open it). */
+  /**
+   * The store call that decides an acquisition: the one place its latency is measured (only
+   * while an exporter is attached).
+   */
+  decide(requests: AcquireRequest[]): Promise<LayerDecision[]> {
+    if (!this.observers.active) return this.call((e) => e.acquire(requests));
+    const start = performance.now();
+    return this.call((e) => e.acquire(requests)).then((decisions) => {
+      this.observers.storeLatency(this.id, performance.now() - start);
+      return decisions;
+    });
+  }
+
+  /** {@link decide} for an in-process engine that decides synchronously (`acquireSync`). */
+  decideSync(requests: AcquireRequest[]): LayerDecision[] {
+    const acquireSync = this.engine.acquireSync!.bind(this.engine);
+    if (!this.observers.active) return acquireSync(requests);
+    const start = performance.now();
+    const decisions = acquireSync(requests);
+    this.observers.storeLatency(this.id, performance.now() - start);
+    return decisions;
+  }
+
+  /** Runs one store call through the circuit breaker (only connectivity failures open it); a
+   * failure is counted for exporters. */
   call<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
+    if (!this.observers.active) return this.run(fn);
+    return this.run(fn).catch((err: unknown) => {
+      this.observers.storeFailed(this.id);
+      throw err;
+    });
+  }
+
+  private run<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
     return this.breaker.run(() => fn(this.engine));
   }
 }

@@ -8,5 +8,9 @@ import type { RateSyncSettings } from './rate-sync-settings';
  * connects it at init.
  */
 export function createRateSync(settings: RateSyncSettings): RateSync {
-  return new RateSync(settings.config, { clock: settings.clock, logger: new Logger('RateSync') });
+  return new RateSync(settings.config, {
+    clock: settings.clock,
+    logger: new Logger('RateSync'),
+    enforce: settings.enforce,
+  });
 }

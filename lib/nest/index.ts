@@ -11,6 +11,12 @@ export {
   RATE_SYNC_SETTINGS,
 } from './rate-sync.constants';
 export { LimiterService, type StoreHealth } from './limiter.service';
+export type { DecisionLogEntry, DecisionLogOptions } from './decision-log';
+export {
+  RateSyncHealthIndicator,
+  type RateSyncHealthOptions,
+  type RateSyncHealthResult,
+} from './health/rate-sync.health-indicator';
 export { RateLimit } from './decorators/rate-limit.decorator';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
 export type {

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
-import type { Clock, LimiterOptions, StoreOptions } from '../core';
+import type { Clock, LimiterOptions, MetricsExportOptions, StoreOptions } from '../core';
+import type { DecisionLogOptions } from './decision-log';
 import type { RateLimitHeadersMode } from './http/rate-limit-headers';
 import type { RateLimitGuard } from './rate-limit.guard';
 
@@ -53,6 +54,27 @@ export interface RateSyncModuleOptions {
    * @default false
    */
   nonHttp?: boolean;
+  /**
+   * Exports every decision through `prom-client` and the OpenTelemetry metrics API. By default
+   * each is on when its package is installed (`prom-client` into its default registry).
+   */
+  metrics?: MetricsExportOptions;
+  /**
+   * `false`: shadow mode for every limiter. Each decision is taken and counted as if enforced,
+   * but the request or call always proceeds; would-be rejections are counted
+   * (`shadow_rejected`) and logged, and no rate-limit header is sent. A limiter's own
+   * `enforce = false` does the same for that limiter alone.
+   * @default true
+   */
+  enforce?: boolean;
+  /**
+   * A structured log line per rejection of a `@RateLimit` (and per would-be rejection in shadow
+   * mode) through Nest's `Logger` (context `RateSyncDecisions`): limiter, handler, retry delay
+   * and a keyed hash of the identifier, never the identifier. `true` or `{ sampleRate,
+   * maxPerSecond }`.
+   * @default false
+   */
+  decisionLog?: boolean | DecisionLogOptions;
   /** Time source of the memory engine and of waits; inject a `ManualClock` in tests. */
   clock?: Clock;
 }

@@ -4,11 +4,13 @@ import {
   systemClock,
   type Clock,
   type ConfigProblem,
+  type MetricsExportOptions,
   type RateSyncConfig,
 } from '../core';
 import { loadConfig } from '../core/config';
 import { didYouMean } from '../core/config/did-you-mean';
 import { DEFAULT_IPV6_SUBNET } from './http/ip-address';
+import { DecisionLog } from './decision-log';
 import { HEADERS_MODES, type RateLimitHeadersMode } from './http/rate-limit-headers';
 import { TrustedProxies } from './http/trusted-proxies';
 import type { RateLimitGuard } from './rate-limit.guard';
@@ -28,6 +30,12 @@ export interface RateSyncSettings {
   /** Whether `RateLimitInterceptor` is registered globally, for non-HTTP handlers. */
   readonly nonHttp: boolean;
   readonly clock: Clock;
+  /** The metrics exporters to attach at init. */
+  readonly metrics: MetricsExportOptions;
+  /** `false`: every limiter in shadow mode. */
+  readonly enforce: boolean;
+  /** The decision log, when on. */
+  readonly decisionLog?: DecisionLog;
 }
 
 const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
@@ -40,6 +48,9 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
   'guard',
   'nonHttp',
   'clock',
+  'metrics',
+  'enforce',
+  'decisionLog',
 ];
 
 /**
@@ -81,6 +92,11 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
       `expected an IPv6 prefix length, an integer from 1 to 128 (56: a customer's network; 128: each address alone), got ${JSON.stringify(ipv6Subnet)}`,
     );
   }
+  if (options.enforce !== undefined && typeof options.enforce !== 'boolean') {
+    throw new InvalidArgumentError('enforce', `expected a boolean, got ${typeof options.enforce}`);
+  }
+  const clock = options.clock ?? systemClock;
+  const decisionLog = resolveDecisionLog(options.decisionLog, clock);
   const config = loadConfig({
     configFile: options.configFile,
     stores: options.stores,
@@ -96,6 +112,40 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
     headers,
     guard: options.guard,
     nonHttp: options.nonHttp ?? false,
-    clock: options.clock ?? systemClock,
+    clock,
+    metrics: options.metrics ?? {},
+    enforce: options.enforce ?? true,
+    decisionLog,
   };
+}
+
+function resolveDecisionLog(
+  value: RateSyncModuleOptions['decisionLog'],
+  clock: Clock,
+): DecisionLog | undefined {
+  if (value === undefined || value === false) return undefined;
+  const options = value === true ? {} : value;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      'decisionLog',
+      `expected a boolean or { sampleRate, maxPerSecond }, got ${JSON.stringify(value)}`,
+    );
+  }
+  const { sampleRate, maxPerSecond } = options;
+  if (
+    sampleRate !== undefined &&
+    !(typeof sampleRate === 'number' && sampleRate >= 0 && sampleRate <= 1)
+  ) {
+    throw new InvalidArgumentError(
+      'decisionLog.sampleRate',
+      `expected a number between 0 and 1, got ${JSON.stringify(sampleRate)}`,
+    );
+  }
+  if (maxPerSecond !== undefined && !(Number.isInteger(maxPerSecond) && maxPerSecond >= 1)) {
+    throw new InvalidArgumentError(
+      'decisionLog.maxPerSecond',
+      `expected an integer >= 1, got ${JSON.stringify(maxPerSecond)}`,
+    );
+  }
+  return new DecisionLog(options, () => clock.now());
 }

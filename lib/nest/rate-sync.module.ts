@@ -9,11 +9,12 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
-import { formatConfigProblem, RateSync, RateSyncError } from '../core';
+import { exportMetrics, formatConfigProblem, RateSync, RateSyncError } from '../core';
 import { describeConfig } from '../core/config/describe-config';
 import { createRateSync } from './create-rate-sync';
 import { RateLimitExplorer } from './explorer/rate-limit.explorer';
 import { RateLimitExceptionFilter } from './http/rate-limit-exception.filter';
+import { RateSyncHealthIndicator } from './health/rate-sync.health-indicator';
 import { LimiterService } from './limiter.service';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
 import { RateLimitGuard } from './rate-limit.guard';
@@ -35,6 +36,7 @@ import { resolveSettings, type RateSyncSettings } from './rate-sync-settings';
 @Injectable()
 class RateSyncLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RateSync');
+  private detachMetrics?: () => void;
 
   /** @internal Nest creates the module. */
   constructor(
@@ -53,8 +55,10 @@ class RateSyncLifecycle implements OnModuleInit, OnApplicationShutdown {
     }
     try {
       this.explorer.explore();
+      this.detachMetrics = exportMetrics(this.rateSync, this.settings.metrics);
       await this.rateSync.connect();
     } catch (err) {
+      this.detachMetrics?.();
       await this.rateSync.close();
       throw err;
     }
@@ -63,6 +67,8 @@ class RateSyncLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   /** Releases the permits this process holds and closes every store client and pool. */
   async onApplicationShutdown(): Promise<void> {
+    this.detachMetrics?.();
+    this.detachMetrics = undefined;
     await this.rateSync.close();
   }
 }
@@ -76,6 +82,7 @@ const ROOT_PROVIDERS: Provider[] = [
   },
   { provide: RateSync, useFactory: createRateSync, inject: [RATE_SYNC_SETTINGS] },
   LimiterService,
+  RateSyncHealthIndicator,
   RateLimitMetadataAccessor,
   RateLimitRegistry,
   RateLimitExplorer,
@@ -101,6 +108,7 @@ const ROOT_PROVIDERS: Provider[] = [
 const ROOT_EXPORTS = [
   RateSync,
   LimiterService,
+  RateSyncHealthIndicator,
   RATE_SYNC_SETTINGS,
   RateLimitRegistry,
   RateLimitExceptionFilter,

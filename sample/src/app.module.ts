@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { RateSyncModule } from '@rate-sync/nestjs';
 import { AuthController } from './auth.controller';
 import { HelloController } from './hello.controller';
@@ -10,7 +11,7 @@ import { ReportsController } from './reports.controller';
 
 @Module({
   // Global by default: LimiterService is injectable everywhere, the guard covers every route.
-  imports: [RateSyncModule.forRoot(rateSyncOptions())],
+  imports: [RateSyncModule.forRoot(rateSyncOptions()), TerminusModule],
   controllers: [
     HelloController,
     AuthController,

@@ -25,8 +25,8 @@ Try it:
   # GET /partner/quote: a service method limited to 2/s in wait mode: all 200, ~500 ms apart
   for i in 1 2 3 4; do curl -s ${base}/partner/quote & done; wait; echo
 
-  curl -s ${base}/metrics     # Prometheus counters per limiter
-  curl -s ${base}/health      # store health and circuit breaker
+  curl -s ${base}/metrics     # Prometheus metrics (prom-client): decisions, latency, slots
+  curl -s ${base}/health      # terminus readiness: store reachability and circuit breaker
 
 Two processes sharing every limit: RATE_LIMIT_ENGINE=redis (REDIS_URL) or
 RATE_LIMIT_ENGINE=postgres (DATABASE_URL), with PORT=3000 and PORT=3001.

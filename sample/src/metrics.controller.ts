@@ -1,20 +1,29 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { LimiterService, type StoreHealth } from '@rate-sync/nestjs';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { RateSyncHealthIndicator } from '@rate-sync/nestjs';
+import { register } from 'prom-client';
 
 @Controller()
 export class MetricsController {
-  constructor(private readonly limiters: LimiterService) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly rateSync: RateSyncHealthIndicator,
+  ) {}
 
-  /** Every limiter's counters in this process, in the Prometheus text format. */
+  /**
+   * prom-client's default registry, where rate-sync registers its metrics (decisions by limiter
+   * and outcome, decision latency, wait time, held slots, breaker state, store failures).
+   */
   @Get('metrics')
-  @Header('content-type', 'text/plain; version=0.0.4')
-  metrics(): string {
-    return this.limiters.prometheus();
+  @Header('content-type', register.contentType)
+  metrics(): Promise<string> {
+    return register.metrics();
   }
 
-  /** Per store: whether it answers a probe at most a second old, and its circuit breaker's state. */
+  /** Readiness: every store reachable (503 otherwise), with each breaker's state. */
   @Get('health')
-  health(): Promise<StoreHealth[]> {
-    return this.limiters.health();
+  @HealthCheck()
+  check(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.rateSync.isHealthy('rate_sync')]);
   }
 }

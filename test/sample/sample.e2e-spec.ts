@@ -114,13 +114,39 @@ describe.each(ADAPTERS)('sample app (%s)', (adapter) => {
       const metrics = await request(server).get('/metrics');
       expect(metrics.status).toBe(200);
       expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
-      expect(metrics.text).toMatch(/rate_sync_attempts_total\{limiter="login"\} \d+/);
-      expect(metrics.text).toMatch(/rate_sync_rejected_total\{limiter="reports"\} 1\b/);
+      // After the sequence above: login 5 allowed then a 429 (and one more allowed for another
+      // email); reports 200, 200, 429, then 200, 200; partner one at once, three spaced.
+      const series = (limiter: string, outcome: string) =>
+        `rate_sync_decisions_total{limiter="${limiter}",store="main",outcome="${outcome}"}`;
+      expect(metrics.text).toContain(`${series('login', 'rejected')} 1\n`);
+      expect(metrics.text).toContain(`${series('reports', 'allowed')} 4\n`);
+      expect(metrics.text).toContain(`${series('reports', 'rejected')} 1\n`);
+      expect(metrics.text).toContain(`${series('partner_api', 'allowed')} 1\n`);
+      expect(metrics.text).toContain(`${series('partner_api', 'waited')} 3\n`);
+      expect(metrics.text).toContain(
+        'rate_sync_wait_seconds_count{limiter="partner_api",store="main"} 3',
+      );
+      expect(metrics.text).toMatch(/rate_sync_decision_duration_seconds_count\{store="main"\} \d+/);
+      expect(metrics.text).toContain('rate_sync_slots_held{limiter="reports",store="main"} 0');
+      expect(metrics.text).toContain('rate_sync_store_breaker_state{store="main"} 0');
       const health = await request(server).get('/health');
       expect(health.status).toBe(200);
-      expect(health.body).toEqual([
-        { store: 'main', engine: 'memory', up: true, breaker: 'closed' },
-      ]);
+      expect(health.body).toEqual({
+        status: 'ok',
+        info: {
+          rate_sync: {
+            status: 'up',
+            stores: [{ store: 'main', engine: 'memory', up: true, breaker: 'closed' }],
+          },
+        },
+        error: {},
+        details: {
+          rate_sync: {
+            status: 'up',
+            stores: [{ store: 'main', engine: 'memory', up: true, breaker: 'closed' }],
+          },
+        },
+      });
     });
   });
 

@@ -172,6 +172,7 @@ export const LIMITER_FIELDS: readonly FieldSpec[] = [
   field('window_seconds', upToAYear, { algorithms: ['sliding_window'] }),
   field('timeout', seconds(MAX_LONG_SECONDS, '365 days', nonNegative)),
   field('fail_closed', flag),
+  field('enforce', flag),
 ];
 
 /** Every key of the Python library's `[fastapi]` table, accepted so its files load unchanged. */

@@ -45,6 +45,11 @@ describe('validateConfig: limiters', () => {
       { rate_per_second: 1, fail_closed: 'yes' },
       'limiters.api.fail_closed: expected true or false, got "yes"',
     ],
+    [
+      { rate_per_second: 1, enforce: 'no' },
+      'limiters.api.enforce: expected true or false, got "no"',
+    ],
+    [{ rate_per_second: 1, enforce: 0 }, 'limiters.api.enforce: expected true or false, got 0'],
   ])('rejects %j', (limiter, problem) => {
     expect(limiterProblems(limiter)).toEqual([problem]);
   });

@@ -1,3 +1,5 @@
+import type { DecisionOutcome, MetricLabels, MetricsObservers } from './metrics-observer';
+
 /** Counters of one limiter in this process. Cumulative since start (or since `reset`). */
 export interface LimiterMetrics {
   /** The limiter these counters belong to. */
@@ -10,6 +12,12 @@ export interface LimiterMetrics {
   readonly rejected: number;
   /** Of the rejections, those answered from process memory without a store call. */
   readonly rejectedLocally: number;
+  /** Of the rejections, those of a call that waited and ran out of time. */
+  readonly timedOut: number;
+  /** Rejections of a limiter in shadow mode (`enforce = false`): the call proceeded. */
+  readonly shadowRejected: number;
+  /** Permits taken back because they were held longer than `max_hold_seconds`. */
+  readonly evicted: number;
   /** Admissions that waited for a reserved slot or a released lease. */
   readonly waited: number;
   /** Total milliseconds spent waiting by admitted calls. */
@@ -45,7 +53,24 @@ type Counter = Exclude<keyof LimiterMetrics, 'limiterId' | 'inFlight'>;
  * failure policy because the store failed.
  */
 export type AcquisitionOutcome =
-  'allowed' | 'rejected' | 'rejectedLocally' | 'failedOpen' | 'failedClosed';
+  | 'allowed'
+  | 'rejected'
+  | 'rejectedLocally'
+  | 'timedOut'
+  | 'shadowRejected'
+  | 'failedOpen'
+  | 'failedClosed';
+
+/** The exported label of each outcome (an admission that waited is `waited`). */
+const LABEL: Record<AcquisitionOutcome, DecisionOutcome> = {
+  allowed: 'allowed',
+  rejected: 'rejected',
+  rejectedLocally: 'rejected',
+  timedOut: 'timed_out',
+  shadowRejected: 'shadow_rejected',
+  failedOpen: 'failed_open',
+  failedClosed: 'failed_closed',
+};
 
 /** The mutable counters behind {@link LimiterMetrics}: plain fields, cheap on the hot path. */
 export class MetricsRecorder implements Record<Counter, number> {
@@ -53,6 +78,9 @@ export class MetricsRecorder implements Record<Counter, number> {
   allowed = 0;
   rejected = 0;
   rejectedLocally = 0;
+  timedOut = 0;
+  shadowRejected = 0;
+  evicted = 0;
   waited = 0;
   totalWaitMs = 0;
   storeErrors = 0;
@@ -63,7 +91,15 @@ export class MetricsRecorder implements Record<Counter, number> {
   refusedKeys = 0;
   inFlight = 0;
 
-  constructor(readonly limiterId: string) {}
+  /**
+   * @param labels the bounded labels exported metrics use for this limiter
+   * @param observers the exporters to tell about each outcome
+   */
+  constructor(
+    readonly limiterId: string,
+    private readonly labels: MetricLabels = { limiter: limiterId, store: '' },
+    private readonly observers?: MetricsObservers,
+  ) {}
 
   /** Tracks the concurrency permits held now, after one was taken or released. */
   holding(held: number, released: boolean): void {
@@ -71,8 +107,21 @@ export class MetricsRecorder implements Record<Counter, number> {
     if (released) this.released++;
   }
 
-  /** Counts one acquisition and its outcome: the one way decisions reach the counters. */
+  /** Counts a held permit taken back because it outlived `max_hold_seconds`. */
+  evict(): void {
+    this.evicted++;
+    if (this.observers?.active) this.observers.decided(this.labels, 'evicted', 0);
+  }
+
+  /**
+   * Counts one acquisition and its outcome: the one way decisions reach the counters and the
+   * attached exporters.
+   */
   record(outcome: AcquisitionOutcome, waitedMs = 0): void {
+    if (this.observers?.active) {
+      const label = outcome === 'allowed' && waitedMs > 0 ? 'waited' : LABEL[outcome];
+      this.observers.decided(this.labels, label, waitedMs);
+    }
     this.attempts++;
     switch (outcome) {
       case 'allowed':
@@ -88,6 +137,13 @@ export class MetricsRecorder implements Record<Counter, number> {
         return;
       case 'rejected':
         this.rejected++;
+        return;
+      case 'timedOut':
+        this.timedOut++;
+        this.rejected++;
+        return;
+      case 'shadowRejected':
+        this.shadowRejected++;
         return;
       case 'failedOpen':
         this.storeErrors++;
@@ -114,6 +170,9 @@ export class MetricsRecorder implements Record<Counter, number> {
       allowed: this.allowed,
       rejected: this.rejected,
       rejectedLocally: this.rejectedLocally,
+      timedOut: this.timedOut,
+      shadowRejected: this.shadowRejected,
+      evicted: this.evicted,
       waited: this.waited,
       totalWaitMs: this.totalWaitMs,
       storeErrors: this.storeErrors,

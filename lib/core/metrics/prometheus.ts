@@ -9,6 +9,13 @@ const COUNTERS: [keyof LimiterMetrics, string, string][] = [
     'rate_sync_rejected_locally_total',
     'Rejections answered without a store call.',
   ],
+  ['timedOut', 'rate_sync_timed_out_total', 'Rejections of calls that waited and ran out of time.'],
+  [
+    'shadowRejected',
+    'rate_sync_shadow_rejected_total',
+    'Rejections in shadow mode (the call proceeded).',
+  ],
+  ['evicted', 'rate_sync_evicted_total', 'Permits taken back after max_hold_seconds.'],
   ['waited', 'rate_sync_waited_total', 'Admissions that waited.'],
   ['totalWaitMs', 'rate_sync_wait_milliseconds_total', 'Milliseconds waited by admitted calls.'],
   ['storeErrors', 'rate_sync_store_errors_total', 'Store calls that failed.'],

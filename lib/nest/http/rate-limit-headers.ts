@@ -32,7 +32,7 @@ export type HeadersSubject = RateLimitResult | CompositeResult | StoreUnavailabl
  * Every rate-limit header field of an answer about `subject`, per the module's `headers` mode:
  * for a decision, its fields (see {@link rateLimitHeaders}) and `Retry-After` when it rejected;
  * for a store failure (a 503), `Retry-After` alone. The one rule for the guard's answers and for
- * the exceptions `RateLimitExceptionFilter` answers.
+ * the exceptions `RateLimitExceptionFilter` answers. None in shadow mode.
  */
 export function responseHeaders(
   subject: HeadersSubject,
@@ -42,6 +42,7 @@ export function responseHeaders(
   if (subject instanceof StoreUnavailableError) {
     return [['Retry-After', String(retryAfterSeconds(subject.retryAfterMs))]];
   }
+  if (subject.shadow) return []; // shadow mode: the client must not see a limit being tried
   const windowOf = (id: string): number | undefined => rateSync.policy(id)?.periodSeconds;
   return rateLimitHeaders(subject, settings.headers, settings.clock.now(), windowOf);
 }

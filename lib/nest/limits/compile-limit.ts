@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type RateSync, type RateSyncLogger } from '../../core';
 import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
 import { clientKey, compileKeyTemplate } from '../keys/key-template';
+import type { DecisionLog } from '../decision-log';
 import { CompiledLimit, type KeyResolver } from './compiled-limit';
 
 /**
@@ -25,6 +26,7 @@ export function compileLimit(
   target: LimitTarget,
   rateSync: RateSync,
   logger: RateSyncLogger,
+  decisionLog?: DecisionLog,
 ): CompiledLimit {
   const { limiterIds, options } = declaration;
   const context = `in @RateLimit on ${where}`;
@@ -42,7 +44,7 @@ export function compileLimit(
   const resolvers = limiterIds.map((id) =>
     keyResolver(keySpecOf(options.key, id), target, context),
   );
-  return new CompiledLimit({ where, options, plan, resolvers, rateSync, logger });
+  return new CompiledLimit({ where, options, plan, resolvers, rateSync, logger, decisionLog });
 }
 
 function keySpecOf(key: RateLimitDeclaration['options']['key'], id: string): KeySpec | undefined {

@@ -1,5 +1,6 @@
 import type { AcquisitionPlan, PlanOutcome, RateSync, RateSyncLogger } from '../../core';
 import type { RateLimitOptions } from '../decorators/rate-limit-options.interface';
+import type { DecisionLog } from '../decision-log';
 import type { KeySource } from '../keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from '../keys/key-template';
 
@@ -21,6 +22,8 @@ export interface CompiledLimitParts {
   readonly resolvers: readonly KeyResolver[];
   readonly rateSync: RateSync;
   readonly logger: RateSyncLogger;
+  /** Logs rejections, when the decision log is on. */
+  readonly decisionLog?: DecisionLog;
 }
 
 /**
@@ -39,6 +42,7 @@ export class CompiledLimit {
   private readonly resolvers: readonly KeyResolver[];
   private readonly rateSync: RateSync;
   private readonly logger: RateSyncLogger;
+  private readonly decisionLog?: DecisionLog;
   private warned = false;
 
   constructor(parts: CompiledLimitParts) {
@@ -49,6 +53,7 @@ export class CompiledLimit {
       resolvers: this.resolvers,
       rateSync: this.rateSync,
       logger: this.logger,
+      decisionLog: this.decisionLog,
     } = parts);
     this.limiterIds = this.plan.limiters.map((l) => l.id);
     this.holdsSlots = this.plan.limiters.some((l) => l.policy.concurrency !== undefined);
@@ -74,7 +79,13 @@ export class CompiledLimit {
    * @throws StoreUnavailableError when a fail_closed limiter's store cannot decide
    */
   acquire(keys: (string | undefined)[], signal?: AbortSignal): Promise<LimitOutcome> {
-    return this.rateSync.execute(this.plan, keys, signal);
+    const outcome = this.rateSync.execute(this.plan, keys, signal);
+    const log = this.decisionLog;
+    if (!log) return outcome;
+    return outcome.then((o) => {
+      log.record(this.where, keys, o.result);
+      return o;
+    });
   }
 
   private warnMissing(missing: string[]): void {

@@ -1,6 +1,8 @@
-import { Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import { RateSync } from '../../core';
 import { RateLimitMetadataAccessor } from '../rate-limit-metadata.accessor';
+import { RATE_SYNC_SETTINGS } from '../rate-sync.constants';
+import type { RateSyncSettings } from '../rate-sync-settings';
 import type { CompiledLimit } from './compiled-limit';
 import { compileLimit } from './compile-limit';
 import type { FunctionLike } from '../function-like';
@@ -20,6 +22,7 @@ export class RateLimitRegistry {
   constructor(
     private readonly accessor: RateLimitMetadataAccessor,
     private readonly rateSync: RateSync,
+    @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
   ) {}
 
   /** The limit of the handler a context runs, or undefined when it is not limited. */
@@ -40,7 +43,14 @@ export class RateLimitRegistry {
       const declaration = this.accessor.forHandler(cls, handler);
       const where = `${cls.name}.${handler.name}`;
       compiled = declaration
-        ? compileLimit(declaration, where, 'handler', this.rateSync, this.logger)
+        ? compileLimit(
+            declaration,
+            where,
+            'handler',
+            this.rateSync,
+            this.logger,
+            this.settings.decisionLog,
+          )
         : null;
       handlers.set(handler, compiled);
     }
@@ -54,6 +64,8 @@ export class RateLimitRegistry {
   forMethod(cls: FunctionLike, method: FunctionLike, name: string): CompiledLimit | undefined {
     const declaration = this.accessor.onMethod(method);
     if (!declaration) return undefined;
-    return compileLimit(declaration, `${cls.name}.${name}`, 'method', this.rateSync, this.logger);
+    const where = `${cls.name}.${name}`;
+    const log = this.settings.decisionLog;
+    return compileLimit(declaration, where, 'method', this.rateSync, this.logger, log);
   }
 }
