@@ -1,4 +1,4 @@
-import { Inject, Injectable, type Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { RateSyncError } from '../../core';
 import type { FunctionLike } from '../function-like';
@@ -9,9 +9,11 @@ import type { RateSyncSettings } from '../rate-sync-settings';
 import {
   hasOwnRateLimitInterceptor,
   isEnhancedHandler,
+  isGateway,
   isNonHttpHandler,
 } from './handler-metadata';
 import { limitMethod } from './limit-method';
+import { limitConnections } from '../transports/websocket-connection-limit';
 import { assertReturnsPromise } from './promise-return';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
@@ -24,6 +26,8 @@ type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
  */
 @Injectable()
 export class RateLimitExplorer {
+  private readonly logger = new Logger('RateSync');
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -59,12 +63,16 @@ export class RateLimitExplorer {
   /** Validates and wraps the class's methods; adds to `unintercepted` (see `checkNonHttp`). */
   private exploreClass(cls: Type, instances: object[], unintercepted: string[]): void {
     let handlers = 0;
+    let limitedHandlers = 0;
+    const gateway = isGateway(cls);
     for (const name of this.scanner.getAllMethodNames(cls.prototype)) {
       const method = (cls.prototype as Record<string, unknown>)[name];
       if (typeof method !== 'function') continue;
+      if (gateway && name === 'handleConnection') continue; // see limitGatewayConnections
       if (isEnhancedHandler(method)) {
         handlers++;
         const limit = this.registry.forHandler(cls, method); // compiles, so validates, now
+        if (limit) limitedHandlers++;
         if (limit && isNonHttpHandler(method)) this.checkNonHttp(cls, name, method, unintercepted);
         continue;
       }
@@ -74,12 +82,27 @@ export class RateLimitExplorer {
       assertReturnsPromise(cls, name, method);
       for (const instance of instances) limitMethod(instance, name, cls, limit);
     }
+    if (gateway) this.limitGatewayConnections(cls, instances, limitedHandlers > 0);
     if (handlers === 0 && this.accessor.onClass(cls)) {
       throw new RateSyncError(
         `@RateLimit on the class ${cls.name}, which has no route, resolver or message handler: ` +
           `put @RateLimit on the methods to limit.`,
       );
     }
+  }
+
+  /**
+   * A gateway's `handleConnection`: limited when it carries `@RateLimit` (a slot held for the
+   * life of each connection), and wrapped too when message handlers are limited, so that `ws`
+   * clients' upgrade requests are recorded for their keys.
+   */
+  private limitGatewayConnections(cls: Type, instances: object[], messagesLimited: boolean): void {
+    const method = (cls.prototype as Record<string, unknown>).handleConnection;
+    if (typeof method !== 'function') return;
+    const limit = this.registry.forConnection(cls, method as FunctionLike);
+    if (!limit && !messagesLimited) return;
+    const options = { cls, limit, proxies: this.settings.trustedProxies, logger: this.logger };
+    for (const instance of instances) limitConnections(instance, options);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { KeySource, RequestLike } from './key-source';
 export const MISSING_FIELD_PLACEHOLDER = '-';
 
 /** The request fields templates may name, besides argument indexes. */
-const REQUEST_SOURCES = ['ip', 'body', 'user', 'headers', 'params', 'query'] as const;
+const REQUEST_SOURCES = ['ip', 'body', 'user', 'headers', 'params', 'query', 'args'] as const;
 
 /** One `{...}` placeholder: a source and a property path. */
 interface Field {
@@ -28,7 +28,8 @@ export interface KeyTemplate {
 /**
  * Compiles a key template such as `'login:{body.email}'`, `'{ip}:{headers.x-tenant-id}'` or
  * `'{1.tenantId}'`. Placeholders: `{ip}`, `{body.a.b}`, `{user.id}`, `{headers.name}`,
- * `{params.id}`, `{query.x}`, and `{N}` / `{N.a.b}` for the N-th argument.
+ * `{params.id}`, `{query.x}`, `{args.id}` (a GraphQL resolver's arguments), and `{N}` / `{N.a.b}`
+ * for the N-th argument.
  *
  * @throws InvalidArgumentError (`key`) for an unknown source or a malformed placeholder
  */
@@ -83,7 +84,9 @@ function readField(field: Field, source: KeySource): unknown {
   let value: unknown =
     typeof field.source === 'number'
       ? source.args[field.source]
-      : source.request?.[field.source as keyof RequestLike];
+      : field.source === 'args'
+        ? source.resolverArgs
+        : source.request?.[field.source as keyof RequestLike];
   for (const prop of field.path) {
     if (value === null || typeof value !== 'object') return undefined;
     // Own properties only: `{body.constructor}` must not reach the prototype.

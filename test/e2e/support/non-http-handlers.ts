@@ -13,7 +13,7 @@ export const MessagePattern = (pattern: string): MethodDecorator =>
 
 /** What `@SubscribeMessage(message)` of @nestjs/websockets marks a method with. */
 export const SubscribeMessage = (message: string): MethodDecorator =>
-  applyDecorators(SetMetadata('__isMessageMapping', true), SetMetadata('message', message));
+  applyDecorators(SetMetadata('websockets:message_mapping', true), SetMetadata('message', message));
 
 /** What `@Query()` of @nestjs/graphql marks a method with. */
 export const Query = (): MethodDecorator => SetMetadata('graphql:resolver_type', 'Query');
