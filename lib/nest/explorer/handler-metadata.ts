@@ -28,6 +28,11 @@ export function isNonHttpHandler(method: FunctionLike): boolean {
   );
 }
 
+/** True for a `@SubscribeMessage` handler, which Nest runs without global interceptors. */
+export function isWebSocketHandler(method: FunctionLike): boolean {
+  return Reflect.getMetadata(NON_HTTP_HANDLER_METADATA_KEYS[1], method) !== undefined;
+}
+
 /** True for a route, message, resolver or gateway handler; false for a plain method. */
 export function isEnhancedHandler(method: FunctionLike): boolean {
   return Reflect.getMetadata(ROUTE_METADATA_KEY, method) !== undefined || isNonHttpHandler(method);

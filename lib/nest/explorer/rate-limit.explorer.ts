@@ -11,6 +11,7 @@ import {
   isEnhancedHandler,
   isGateway,
   isNonHttpHandler,
+  isWebSocketHandler,
 } from './handler-metadata';
 import { limitMethod } from './limit-method';
 import { limitConnections } from '../transports/websocket-connection-limit';
@@ -108,6 +109,7 @@ export class RateLimitExplorer {
   /**
    * A limited non-HTTP handler needs `RateLimitInterceptor` exactly once: global (`nonHttp`) or
    * bound with `@UseInterceptors`. Neither: added to `unintercepted`. Both: counted twice, throws.
+   * Nest never applies global interceptors to WebSocket gateways: those need it bound.
    */
   private checkNonHttp(
     cls: Type,
@@ -116,8 +118,9 @@ export class RateLimitExplorer {
     unintercepted: string[],
   ): void {
     const bound = hasOwnRateLimitInterceptor(cls, method);
-    if (!bound && !this.settings.nonHttp) unintercepted.push(`${cls.name}.${name}`);
-    if (bound && this.settings.nonHttp) {
+    const global = this.settings.nonHttp && !isWebSocketHandler(method);
+    if (!bound && !global) unintercepted.push(`${cls.name}.${name}`);
+    if (bound && global) {
       throw new RateSyncError(
         `@RateLimit on ${cls.name}.${name} would count every call twice: RateSyncModule's ` +
           `nonHttp option registers RateLimitInterceptor globally and @UseInterceptors binds it ` +
@@ -132,7 +135,9 @@ export class RateLimitExplorer {
         `only by RateLimitInterceptor, and none is registered for it. ` +
         `Set RateSyncModule.forRoot({ nonHttp: true }) ` +
         `(or return nonHttp: true from forRootAsync's factory), or add ` +
-        `@UseInterceptors(RateLimitInterceptor) to the handler or its class.`,
+        `@UseInterceptors(RateLimitInterceptor) to the handler or its class. ` +
+        `Nest does not apply global interceptors to WebSocket gateways: bind it there with ` +
+        `@UseInterceptors(RateLimitInterceptor).`,
     );
   }
 

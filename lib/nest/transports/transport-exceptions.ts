@@ -10,7 +10,6 @@ type ExceptionClass = new (error: object) => Error;
 
 function exceptionClass(pkg: '@nestjs/websockets' | '@nestjs/microservices'): ExceptionClass {
   const name = pkg === '@nestjs/websockets' ? 'WsException' : 'RpcException';
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require(pkg) as Record<string, ExceptionClass>)[name];
 }
 
