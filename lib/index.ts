@@ -40,6 +40,7 @@ export {
   RateLimitUnavailableException,
   type RateLimitUnavailableBody,
   RateLimitExceptionFilter,
+  type RateLimitRejection,
   type RateLimitHeadersMode,
   clientIp,
   requestClientIp,

@@ -39,6 +39,7 @@ export {
   type RateLimitUnavailableBody,
 } from './http/rate-limit-unavailable.exception';
 export { RateLimitExceptionFilter } from './http/rate-limit-exception.filter';
+export type { RateLimitRejection } from './transports/rate-limit-rejection';
 export type { RateLimitHeadersMode } from './http/rate-limit-headers';
 export { clientIp, requestClientIp } from './http/client-ip';
 export { TrustedProxies } from './http/trusted-proxies';

@@ -1,8 +1,11 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
 import { RateSyncModule } from '@rate-sync/nestjs';
 import { AuthController } from './auth.controller';
 import { HelloController } from './hello.controller';
 import { MetricsController } from './metrics.controller';
+import { NotesResolver } from './notes.resolver';
 import { PartnerController } from './partner.controller';
 import { PartnerService } from './partner.service';
 import { rateSyncOptions } from './rate-sync-options';
@@ -10,7 +13,15 @@ import { ReportsController } from './reports.controller';
 
 @Module({
   // Global by default: LimiterService is injectable everywhere, the guard covers every route.
-  imports: [RateSyncModule.forRoot(rateSyncOptions())],
+  imports: [
+    RateSyncModule.forRoot(rateSyncOptions()),
+    // POST /graphql, on Express or Fastify; the schema is generated from the resolvers.
+    GraphQLModule.forRoot<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      autoSchemaFile: true,
+      playground: false,
+    }),
+  ],
   controllers: [
     HelloController,
     AuthController,
@@ -18,6 +29,6 @@ import { ReportsController } from './reports.controller';
     PartnerController,
     MetricsController,
   ],
-  providers: [PartnerService],
+  providers: [PartnerService, NotesResolver],
 })
 export class AppModule {}
