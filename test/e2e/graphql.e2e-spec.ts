@@ -163,3 +163,27 @@ describe.each([
     expect((await t.app.get(LimiterService).state('slot')).inFlight).toBe(0);
   });
 });
+
+describe('GraphQL boot check', () => {
+  it('fails the boot on a limited field resolver that Nest would run without interceptors', async () => {
+    const boot = createApp('express', {
+      imports: [
+        RateSyncModule.forRoot({
+          configFile: false,
+          stores: { mem: { engine: 'memory' } },
+          limiters: {
+            per_user: { store: 'mem', maxConcurrent: 1 },
+            pricing: { store: 'mem', maxConcurrent: 1 },
+            slot: { store: 'mem', maxConcurrent: 1 },
+          },
+          nonHttp: true,
+        }),
+        GraphQLModule.forRoot({ driver: ApolloDriver, autoSchemaFile: true, playground: false }),
+      ],
+      providers: [ItemsResolver],
+    });
+    await expect(boot).rejects.toThrow(
+      "@RateLimit on the field resolver(s) ItemsResolver.price: @nestjs/graphql runs interceptors on field resolvers only with GraphQLModule.forRoot({ fieldResolverEnhancers: ['interceptors'] })",
+    );
+  });
+});

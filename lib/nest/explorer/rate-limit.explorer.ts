@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { RateSyncError } from '../../core';
 import type { FunctionLike } from '../function-like';
 import { RateLimitRegistry } from '../limits/rate-limit.registry';
@@ -14,6 +14,11 @@ import {
   isWebSocketHandler,
 } from './handler-metadata';
 import { limitMethod } from './limit-method';
+import {
+  fieldResolversIntercepted,
+  fieldResolversNotIntercepted,
+  isFieldResolver,
+} from '../transports/graphql-field-resolvers';
 import { limitConnections } from '../transports/websocket-connection-limit';
 import { assertReturnsPromise } from './promise-return';
 
@@ -28,6 +33,8 @@ type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 @Injectable()
 export class RateLimitExplorer {
   private readonly logger = new Logger('RateSync');
+  /** `Class.method` of each limited `@ResolveField`, checked against the GraphQL options. */
+  private readonly limitedFieldResolvers: string[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -35,6 +42,7 @@ export class RateLimitExplorer {
     private readonly accessor: RateLimitMetadataAccessor,
     private readonly registry: RateLimitRegistry,
     @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   /**
@@ -44,6 +52,7 @@ export class RateLimitExplorer {
    */
   explore(): void {
     const unintercepted: string[] = [];
+    this.limitedFieldResolvers.length = 0;
     const seen = new Set<object>();
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
     for (const wrapper of wrappers) {
@@ -59,6 +68,10 @@ export class RateLimitExplorer {
       }
     }
     if (unintercepted.length > 0) throw this.interceptorMissing(unintercepted);
+    const fields = this.limitedFieldResolvers;
+    if (fields.length > 0 && fieldResolversIntercepted(this.moduleRef) === false) {
+      throw fieldResolversNotIntercepted(fields);
+    }
   }
 
   /** Validates and wraps the class's methods; adds to `unintercepted` (see `checkNonHttp`). */
@@ -74,6 +87,8 @@ export class RateLimitExplorer {
         handlers++;
         const limit = this.registry.forHandler(cls, method); // compiles, so validates, now
         if (limit) limitedHandlers++;
+        if (limit && isFieldResolver(method))
+          this.limitedFieldResolvers.push(`${cls.name}.${name}`);
         if (limit && isNonHttpHandler(method)) this.checkNonHttp(cls, name, method, unintercepted);
         continue;
       }
