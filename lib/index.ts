@@ -65,6 +65,7 @@ export {
   type RateLimitUnavailableBody,
   RateLimitExceptionFilter,
   type RateLimitRefusal,
+  type RateLimitRejection,
 } from './nest';
 
 // --- errors ---

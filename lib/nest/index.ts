@@ -53,6 +53,7 @@ export {
   RateLimitExceptionFilter,
   type RateLimitRefusal,
 } from './http/rate-limit-exception.filter';
+export type { RateLimitRejection } from './transports/rate-limit-rejection';
 export type { RateLimitHeadersMode } from './http/rate-limit-headers';
 export { clientIp, requestClientIp } from './http/client-ip';
 export { TrustedProxies } from './http/trusted-proxies';

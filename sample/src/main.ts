@@ -25,6 +25,11 @@ Try it:
   # GET /partner/quote: a service method limited to 2/s in wait mode: all 200, ~500 ms apart
   for i in 1 2 3 4; do curl -s ${base}/partner/quote & done; wait; echo
 
+  # POST /graphql { notes }: 3 queries per 60 s per user (x-user-id); the 4th is an error
+  # with extensions.code RATE_LIMITED, and the response carries Retry-After
+  for i in 1 2 3 4; do curl -s -i ${base}/graphql ${json} -H 'x-user-id: ann' \\
+    -d '{"query":"{ notes }"}' | grep -iE 'retry-after|"data"'; done
+
   curl -s ${base}/metrics     # Prometheus metrics (prom-client): decisions, latency, slots
   curl -s ${base}/health      # terminus readiness: store reachability and circuit breaker
 

@@ -8,7 +8,9 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, of, Subject } from 'rxjs';
-import { RateLimitExceededError, RateSync } from '../../lib/core';
+import { RateSync } from '../../lib/core';
+import { RpcException } from '@nestjs/microservices';
+import { WsException } from '@nestjs/websockets';
 import {
   LimiterService,
   RATE_SYNC_SETTINGS,
@@ -87,7 +89,7 @@ describe('GraphQL, WebSocket and microservice handlers', () => {
   });
 
   it.each(['rpc', 'ws'])(
-    '%s: keyed by argument templates; rejection is a plain RateLimitExceededError',
+    "%s: keyed by argument templates; rejection is the transport's exception",
     async (type) => {
       const run = (userId: string): Promise<string> =>
         lastValueFrom(
@@ -97,7 +99,11 @@ describe('GraphQL, WebSocket and microservice handlers', () => {
         ) as Promise<string>;
       await expect(run('u1')).resolves.toBe('handled');
       const err = await run('u1').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(RateLimitExceededError);
+      expect(err).toBeInstanceOf(type === 'rpc' ? RpcException : WsException);
+      expect((err as RpcException).getError()).toMatchObject({
+        code: 'RATE_LIMITED',
+        limiter: 'per_user',
+      });
       expect(err).not.toBeInstanceOf(HttpException);
       await expect(run('u2')).resolves.toBe('handled');
       expect((await limiters.state('per_user', 'user:u1')).remaining).toBe(0);
@@ -117,7 +123,7 @@ describe('GraphQL, WebSocket and microservice handlers', () => {
       lastValueFrom(
         interceptor.intercept(contextOf('graphql', 'query', [{}, {}, { req }, {}]), handler),
       ),
-    ).rejects.toBeInstanceOf(RateLimitExceededError);
+    ).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED', limiter: 'per_user' } });
     expect((await limiters.state('per_user', '192.0.2.10')).remaining).toBe(0);
     result.complete();
   });
@@ -134,7 +140,7 @@ describe('GraphQL, WebSocket and microservice handlers', () => {
       await settle();
       expect(await inFlight()).toBe(1);
       const second = interceptor.intercept(contextOf('rpc', 'upload', [{}]), done);
-      await expect(lastValueFrom(second)).rejects.toBeInstanceOf(RateLimitExceededError);
+      await expect(lastValueFrom(second)).rejects.toBeInstanceOf(RpcException);
       if (end === 'complete') body.complete();
       else if (end === 'error') body.error(new Error('handler failed'));
       else sub.unsubscribe();

@@ -57,6 +57,25 @@ describe.each(ADAPTERS)('sample app (%s)', (adapter) => {
     });
     afterAll(() => app?.close());
 
+    it('POST /graphql { notes }: 3 queries per minute per user, then RATE_LIMITED with Retry-After', async () => {
+      const notes = (user: string): request.Test =>
+        request(app.getHttpServer())
+          .post('/graphql')
+          .set('x-user-id', user)
+          .send({ query: '{ notes }' });
+      for (let i = 0; i < 3; i++) {
+        expect((await notes('ann')).body.data.notes).toHaveLength(2);
+      }
+      const rejected = await notes('ann');
+      expect(rejected.body.errors[0].extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        limiter: 'graphql_notes',
+      });
+      // Apollo on Fastify keeps no reply in the default GraphQL context: no header there.
+      if (adapter === 'express') expect(Number(rejected.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await notes('bob')).body.data.notes).toHaveLength(2);
+    });
+
     it('POST /auth/login: 401 for a wrong password, 200 for "demo", the 6th attempt of an IP + email is 429 with Retry-After', async () => {
       for (let i = 0; i < 4; i++) {
         expect((await login(app, 'a@example.com', 'wrong')).status).toBe(401);

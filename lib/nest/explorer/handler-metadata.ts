@@ -15,7 +15,7 @@ const INTERCEPTORS_METADATA = '__interceptors__';
  */
 const NON_HTTP_HANDLER_METADATA_KEYS = [
   'microservices:pattern', // @nestjs/microservices PATTERN_METADATA (@MessagePattern, @EventPattern)
-  '__isMessageMapping', // @nestjs/websockets MESSAGE_MAPPING_METADATA (@SubscribeMessage)
+  'websockets:message_mapping', // @nestjs/websockets MESSAGE_MAPPING_METADATA (@SubscribeMessage)
   'graphql:resolver_type', // @nestjs/graphql RESOLVER_TYPE_METADATA (@Query, @Mutation...)
   'graphql:resolver_name', // @nestjs/graphql RESOLVER_NAME_METADATA
   'graphql:resolve_property', // @nestjs/graphql RESOLVER_PROPERTY_METADATA (@ResolveField)
@@ -26,6 +26,11 @@ export function isNonHttpHandler(method: FunctionLike): boolean {
   return NON_HTTP_HANDLER_METADATA_KEYS.some(
     (key) => Reflect.getMetadata(key, method) !== undefined,
   );
+}
+
+/** True for a `@SubscribeMessage` handler, which Nest runs without global interceptors. */
+export function isWebSocketHandler(method: FunctionLike): boolean {
+  return Reflect.getMetadata(NON_HTTP_HANDLER_METADATA_KEYS[1], method) !== undefined;
 }
 
 /** True for a route, message, resolver or gateway handler; false for a plain method. */
@@ -47,4 +52,12 @@ export function hasOwnRateLimitInterceptor(cls: FunctionLike, handler: FunctionL
       interceptor === RateLimitInterceptor ||
       (typeof interceptor === 'function' && interceptor.prototype instanceof RateLimitInterceptor),
   );
+}
+
+/** `@nestjs/websockets` GATEWAY_METADATA (`@WebSocketGateway`). */
+const GATEWAY_METADATA = 'websockets:is_gateway';
+
+/** True for a `@WebSocketGateway` class. */
+export function isGateway(cls: FunctionLike): boolean {
+  return Reflect.getMetadata(GATEWAY_METADATA, cls) === true;
 }

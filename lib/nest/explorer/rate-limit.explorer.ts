@@ -1,5 +1,5 @@
-import { Inject, Injectable, type Type } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { RateSyncError } from '../../core';
 import type { FunctionLike } from '../function-like';
 import { RateLimitRegistry } from '../limits/rate-limit.registry';
@@ -9,9 +9,17 @@ import type { RateSyncSettings } from '../rate-sync-settings';
 import {
   hasOwnRateLimitInterceptor,
   isEnhancedHandler,
+  isGateway,
   isNonHttpHandler,
+  isWebSocketHandler,
 } from './handler-metadata';
 import { limitMethod } from './limit-method';
+import {
+  fieldResolversIntercepted,
+  fieldResolversNotIntercepted,
+  isFieldResolver,
+} from '../transports/graphql-field-resolvers';
+import { limitConnections } from '../transports/websocket-connection-limit';
 import { assertReturnsPromise } from './promise-return';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
@@ -24,12 +32,17 @@ type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
  */
 @Injectable()
 export class RateLimitExplorer {
+  private readonly logger = new Logger('RateSync');
+  /** `Class.method` of each limited `@ResolveField`, checked against the GraphQL options. */
+  private readonly limitedFieldResolvers: string[] = [];
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly accessor: RateLimitMetadataAccessor,
     private readonly registry: RateLimitRegistry,
     @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   /**
@@ -39,6 +52,7 @@ export class RateLimitExplorer {
    */
   explore(): void {
     const unintercepted: string[] = [];
+    this.limitedFieldResolvers.length = 0;
     const seen = new Set<object>();
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
     for (const wrapper of wrappers) {
@@ -54,17 +68,27 @@ export class RateLimitExplorer {
       }
     }
     if (unintercepted.length > 0) throw this.interceptorMissing(unintercepted);
+    const fields = this.limitedFieldResolvers;
+    if (fields.length > 0 && fieldResolversIntercepted(this.moduleRef) === false) {
+      throw fieldResolversNotIntercepted(fields);
+    }
   }
 
   /** Validates and wraps the class's methods; adds to `unintercepted` (see `checkNonHttp`). */
   private exploreClass(cls: Type, instances: object[], unintercepted: string[]): void {
     let handlers = 0;
+    let limitedHandlers = 0;
+    const gateway = isGateway(cls);
     for (const name of this.scanner.getAllMethodNames(cls.prototype)) {
       const method = (cls.prototype as Record<string, unknown>)[name];
       if (typeof method !== 'function') continue;
+      if (gateway && name === 'handleConnection') continue; // see limitGatewayConnections
       if (isEnhancedHandler(method)) {
         handlers++;
         const limit = this.registry.forHandler(cls, method); // compiles, so validates, now
+        if (limit) limitedHandlers++;
+        if (limit && isFieldResolver(method))
+          this.limitedFieldResolvers.push(`${cls.name}.${name}`);
         if (limit && isNonHttpHandler(method)) this.checkNonHttp(cls, name, method, unintercepted);
         continue;
       }
@@ -74,6 +98,7 @@ export class RateLimitExplorer {
       assertReturnsPromise(cls, name, method);
       for (const instance of instances) limitMethod(instance, name, cls, limit);
     }
+    if (gateway) this.limitGatewayConnections(cls, instances, limitedHandlers > 0);
     if (handlers === 0 && this.accessor.onClass(cls)) {
       throw new RateSyncError(
         `@RateLimit on the class ${cls.name}, which has no route, resolver or message handler: ` +
@@ -83,8 +108,23 @@ export class RateLimitExplorer {
   }
 
   /**
+   * A gateway's `handleConnection`: limited when it carries `@RateLimit` (a slot held for the
+   * life of each connection), and wrapped too when message handlers are limited, so that `ws`
+   * clients' upgrade requests are recorded for their keys.
+   */
+  private limitGatewayConnections(cls: Type, instances: object[], messagesLimited: boolean): void {
+    const method = (cls.prototype as Record<string, unknown>).handleConnection;
+    if (typeof method !== 'function') return;
+    const limit = this.registry.forConnection(cls, method as FunctionLike);
+    if (!limit && !messagesLimited) return;
+    const options = { cls, limit, proxies: this.settings.trustedProxies, logger: this.logger };
+    for (const instance of instances) limitConnections(instance, options);
+  }
+
+  /**
    * A limited non-HTTP handler needs `RateLimitInterceptor` exactly once: global (`nonHttp`) or
    * bound with `@UseInterceptors`. Neither: added to `unintercepted`. Both: counted twice, throws.
+   * Nest never applies global interceptors to WebSocket gateways: those need it bound.
    */
   private checkNonHttp(
     cls: Type,
@@ -93,8 +133,9 @@ export class RateLimitExplorer {
     unintercepted: string[],
   ): void {
     const bound = hasOwnRateLimitInterceptor(cls, method);
-    if (!bound && !this.settings.nonHttp) unintercepted.push(`${cls.name}.${name}`);
-    if (bound && this.settings.nonHttp) {
+    const global = this.settings.nonHttp && !isWebSocketHandler(method);
+    if (!bound && !global) unintercepted.push(`${cls.name}.${name}`);
+    if (bound && global) {
       throw new RateSyncError(
         `@RateLimit on ${cls.name}.${name} would count every call twice: RateSyncModule's ` +
           `nonHttp option registers RateLimitInterceptor globally and @UseInterceptors binds it ` +
@@ -109,7 +150,9 @@ export class RateLimitExplorer {
         `only by RateLimitInterceptor, and none is registered for it. ` +
         `Set RateSyncModule.forRoot({ nonHttp: true }) ` +
         `(or return nonHttp: true from forRootAsync's factory), or add ` +
-        `@UseInterceptors(RateLimitInterceptor) to the handler or its class.`,
+        `@UseInterceptors(RateLimitInterceptor) to the handler or its class. ` +
+        `Nest does not apply global interceptors to WebSocket gateways: bind it there with ` +
+        `@UseInterceptors(RateLimitInterceptor).`,
     );
   }
 

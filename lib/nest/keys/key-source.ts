@@ -15,7 +15,9 @@ export interface KeySource {
   readonly context: ExecutionContext;
   /** The call's arguments (`{0}`, `{1.tenantId}` in templates). */
   readonly args: readonly unknown[];
-  /** The HTTP request, when there is one. */
+  /** A GraphQL resolver's arguments (`{args.id}` in templates). */
+  readonly resolverArgs?: unknown;
+  /** The HTTP request, when there is one (for a WebSocket: its handshake). */
   readonly request?: RequestLike;
   /** The client identifier (by default the client IP), computed on demand. */
   ip(): string | undefined;

@@ -8,7 +8,7 @@ import type { KeySource, RequestLike } from './key-source';
 export const MISSING_FIELD_PLACEHOLDER = '-';
 
 /** The request fields templates may name, besides argument indexes. */
-const REQUEST_SOURCES = ['ip', 'body', 'user', 'headers', 'params', 'query'] as const;
+const REQUEST_SOURCES = ['ip', 'body', 'user', 'headers', 'params', 'query', 'args'] as const;
 
 /** One `{...}` placeholder: a source, a property path and filters. */
 interface Field {
@@ -36,9 +36,10 @@ export interface KeyTemplate {
 /**
  * Compiles a key template such as `'login:{body.email|email}'`, `'{ip}:{headers.x-tenant-id}'`
  * or `'{1.tenantId}'`. Placeholders: `{ip}`, `{body.a.b}`, `{user.id}`, `{headers.name}`,
- * `{params.id}`, `{query.x}`, and `{N}` / `{N.a.b}` for the N-th argument, each optionally
- * followed by filters: `|trim`, `|nfkc`, `|lower`, `|email` (all three), and on `{ip}`
- * `|v6/N` (IPv6 clients counted by their /N network).
+ * `{params.id}`, `{query.x}`, `{args.id}` (a GraphQL resolver's arguments), and `{N}` /
+ * `{N.a.b}` for the N-th argument, each optionally followed by filters: `|trim`, `|nfkc`,
+ * `|lower`, `|email` (all three), and on `{ip}` `|v6/N` (IPv6 clients counted by their /N
+ * network).
  *
  * Each value is escaped so that two different tuples of values never render the same key: `%`
  * and the first character of the literal text that follows the placeholder are
@@ -185,7 +186,9 @@ function readField(field: Field, source: KeySource): unknown {
   let value: unknown =
     typeof field.source === 'number'
       ? source.args[field.source]
-      : source.request?.[field.source as keyof RequestLike];
+      : field.source === 'args'
+        ? source.resolverArgs
+        : source.request?.[field.source as keyof RequestLike];
   for (const prop of field.path) {
     if (value === null || typeof value !== 'object') return undefined;
     // Own properties only: `{body.constructor}` must not reach the prototype.

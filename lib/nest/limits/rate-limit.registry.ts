@@ -58,6 +58,17 @@ export class RateLimitRegistry {
   }
 
   /**
+   * The limit on a WebSocket gateway's `handleConnection` (its own `@RateLimit` only), compiled
+   * like a handler's: keys read the handshake. Held for the life of each connection.
+   */
+  forConnection(cls: FunctionLike, method: FunctionLike): CompiledLimit | undefined {
+    const declaration = this.accessor.onMethod(method);
+    if (!declaration) return undefined;
+    const where = `${cls.name}.handleConnection`;
+    return compileLimit(declaration, where, 'handler', this.rateSync, this.logger);
+  }
+
+  /**
    * The limit of a provider method (its own `@RateLimit` only), compiled for argument keys.
    * Not cached: the explorer compiles each method once, when it wraps it.
    */

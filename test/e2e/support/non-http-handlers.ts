@@ -1,8 +1,9 @@
 import { applyDecorators, SetMetadata, type INestApplicationContext } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
 
-// @nestjs/microservices, websockets and graphql are not installed here: these stand-ins leave on
-// the method the same metadata as the real decorators, which is what Nest and rate-sync read.
+// Stand-ins that leave on the method the same metadata as the real decorators (which is what Nest
+// and rate-sync read), for tests that call handlers without a transport. The real packages are
+// exercised end to end in graphql, websockets and microservices.e2e-spec.ts.
 
 /** What `@MessagePattern(pattern)` of @nestjs/microservices marks a method with. */
 export const MessagePattern = (pattern: string): MethodDecorator =>
@@ -13,7 +14,7 @@ export const MessagePattern = (pattern: string): MethodDecorator =>
 
 /** What `@SubscribeMessage(message)` of @nestjs/websockets marks a method with. */
 export const SubscribeMessage = (message: string): MethodDecorator =>
-  applyDecorators(SetMetadata('__isMessageMapping', true), SetMetadata('message', message));
+  applyDecorators(SetMetadata('websockets:message_mapping', true), SetMetadata('message', message));
 
 /** What `@Query()` of @nestjs/graphql marks a method with. */
 export const Query = (): MethodDecorator => SetMetadata('graphql:resolver_type', 'Query');
