@@ -206,9 +206,11 @@ function expect(ok, what, got) {
 }
 
 async function checkShared(a, b, engine) {
+  // The sample's /health is a terminus readiness check: { status, info: { rate_sync: ... } }.
   const health = await get(a.base, '/health');
+  const store = health.body?.info?.rate_sync?.stores?.[0];
   expect(
-    health.body?.[0]?.engine === engine && health.body[0].up,
+    health.status === 200 && store?.engine === engine && store.up === true,
     `the store is ${engine} and up`,
     health.body,
   );
