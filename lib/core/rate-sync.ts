@@ -192,7 +192,7 @@ export class RateSync {
    * `signal` cancels a call that is still waiting.
    * @throws StoreUnavailableError when a fail_closed limiter's store cannot decide
    */
-  async execute(
+  execute(
     plan: AcquisitionPlan,
     identifiers: readonly (string | undefined)[],
     signal?: AbortSignal,
@@ -200,8 +200,10 @@ export class RateSync {
     if (plan.strategy === 'any_must_pass' && plan.limiters.length > 1) {
       return this.firstThatPasses(plan, identifiers, signal);
     }
-    const { results, permit } = await this.runLayers(plan, identifiers, signal);
-    return { result: combineResults(results, plan.strategy), permit };
+    return this.runLayers(plan, identifiers, signal).then(({ results, permit }) => ({
+      result: combineResults(results, plan.strategy),
+      permit,
+    }));
   }
 
   /** Waits up to the timeout, then throws {@link RateLimitExceededError}. */

@@ -13,8 +13,8 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * Tells a request's permit when its handler's work is over, so that the concurrency slot is
- * held for as long as the handler runs, whatever the client does. `@RateLimit` binds it to the
- * routes it limits; routes that hold no slot pass straight through. Internal.
+ * held for as long as the handler runs, whatever the client does. Bound at bootstrap to the
+ * routes whose `@RateLimit` holds concurrency slots (see `HandlerCompletionBinder`). Internal.
  */
 @Injectable()
 export class HandlerCompletionInterceptor implements NestInterceptor {

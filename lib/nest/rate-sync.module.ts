@@ -12,6 +12,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } fr
 import { exportMetrics, formatConfigProblem, RateSync, RateSyncError } from '../core';
 import { describeConfig } from '../core/config/describe-config';
 import { createRateSync } from './create-rate-sync';
+import { HandlerCompletionBinder } from './explorer/handler-completion.binder';
 import { RateLimitExplorer } from './explorer/rate-limit.explorer';
 import { RateLimitExceptionFilter } from './http/rate-limit-exception.filter';
 import { RateSyncHealthIndicator } from './health/rate-sync.health-indicator';
@@ -86,6 +87,7 @@ const ROOT_PROVIDERS: Provider[] = [
   RateLimitMetadataAccessor,
   RateLimitRegistry,
   RateLimitExplorer,
+  HandlerCompletionBinder,
   RateSyncLifecycle,
   {
     provide: APP_GUARD,

@@ -1,5 +1,4 @@
-import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
-import { HandlerCompletionInterceptor } from '../handler-completion.interceptor';
+import { SetMetadata } from '@nestjs/common';
 import { RATE_LIMIT_METADATA } from '../rate-sync.constants';
 import type { RateLimitDeclaration, RateLimitOptions } from './rate-limit-options.interface';
 import { validateRateLimit } from './validate-rate-limit';
@@ -28,9 +27,5 @@ export function RateLimit(
 ): ClassDecorator & MethodDecorator {
   const limiterIds = validateRateLimit(idOrIds, options);
   const declaration: RateLimitDeclaration = { limiterIds, options: { ...options } };
-  // The interceptor learns when a handler's work is over; it costs nothing on unlimited routes.
-  return applyDecorators(
-    SetMetadata(RATE_LIMIT_METADATA, declaration),
-    UseInterceptors(HandlerCompletionInterceptor),
-  );
+  return SetMetadata(RATE_LIMIT_METADATA, declaration);
 }
