@@ -51,6 +51,8 @@ export {
   type KeySpec,
   type KeyFunction,
   type RateLimitDeclaration,
+  type SkipFunction,
+  type DefaultLimitOptions,
 } from './nest';
 
 // --- HTTP: the guard, the interceptor for other transports, headers and exceptions ---
@@ -59,6 +61,11 @@ export {
   RateLimitInterceptor,
   type RequestLike,
   type RateLimitHeadersMode,
+  type ResetHeaderMode,
+  type RefusalBodyOption,
+  type RefusalBodyFactory,
+  type RateLimitRefusalInfo,
+  type RateLimitProblemDetails,
   RateLimitExceededException,
   type RateLimitExceededBody,
   RateLimitUnavailableException,

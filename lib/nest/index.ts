@@ -54,6 +54,14 @@ export {
   type RateLimitRefusal,
 } from './http/rate-limit-exception.filter';
 export type { RateLimitRejection } from './transports/rate-limit-rejection';
-export type { RateLimitHeadersMode } from './http/rate-limit-headers';
+export type { RateLimitHeadersMode, ResetHeaderMode } from './http/rate-limit-headers';
+export type {
+  RateLimitProblemDetails,
+  RateLimitRefusalInfo,
+  RefusalBodyFactory,
+  RefusalBodyOption,
+} from './http/refusal-body';
+export type { SkipFunction } from './limits/skip-rule';
+export type { DefaultLimitOptions } from './routes/default-limit';
 export { clientIp, requestClientIp } from './http/client-ip';
 export { TrustedProxies } from './http/trusted-proxies';

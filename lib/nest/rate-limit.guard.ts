@@ -12,6 +12,7 @@ import type { KeySource, RequestLike } from './keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from './keys/key-template';
 import type { CompiledLimit, LimitOutcome } from './limits/compiled-limit';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
+import { anyRuleSkips } from './limits/skip-rule';
 import { RATE_SYNC_SETTINGS } from './rate-sync.constants';
 import type { RateSyncSettings } from './rate-sync-settings';
 
@@ -42,7 +43,7 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const limit = this.limits.forContext(context);
-    if (!limit || (await this.shouldSkip(context, limit))) return true;
+    if (!limit || (await this.isSkipped(context, limit))) return true;
     const { request, response } = this.getRequestResponse(context);
     const keys = this.getKeys(context, limit, request);
     const { result, permit } = await this.acquire(context, limit, keys, response);
@@ -53,8 +54,21 @@ export class RateLimitGuard implements CanActivate {
   }
 
   /**
-   * Return true to let a request through unlimited (health checks, internal callers...).
-   * `limit` is the handler's `@RateLimit` declaration: its limiter ids and options.
+   * Whether the request goes through unlimited: the module's `skip`, then the declaration's,
+   * then {@link RateLimitGuard.shouldSkip}. A skipped request consumes nothing and gets no
+   * rate-limit header.
+   */
+  private isSkipped(context: ExecutionContext, limit: CompiledLimit): boolean | Promise<boolean> {
+    const rules = anyRuleSkips([this.settings.skip, limit.skipRule], context);
+    if (rules === true) return true;
+    if (rules === false) return this.shouldSkip(context, limit);
+    return rules.then((skip) => skip || this.shouldSkip(context, limit));
+  }
+
+  /**
+   * Return true to let a request through unlimited (health checks, internal callers...), after
+   * the `skip` options said no. `limit` is the handler's `@RateLimit` declaration (or the
+   * module's `defaultLimit`): its limiter ids and options.
    */
   protected shouldSkip(
     _context: ExecutionContext,
@@ -78,6 +92,7 @@ export class RateLimitGuard implements CanActivate {
    * counted by its network (the module's `ipv6Subnet`, or `{ip|v6/N}`).
    */
   protected getTracker(request: RequestLike, _context: ExecutionContext): string {
+    this.settings.forwardedForWarning?.check(request);
     return requestClientIp(request, this.settings.trustedProxies) ?? MISSING_FIELD_PLACEHOLDER;
   }
 

@@ -20,6 +20,7 @@ import { requestClientIp } from './http/client-ip';
 import { responseHeaders } from './http/rate-limit-headers';
 import type { KeySource, RequestLike } from './keys/key-source';
 import type { CompiledLimit } from './limits/compiled-limit';
+import { anyRuleSkips } from './limits/skip-rule';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
 import { RATE_SYNC_SETTINGS } from './rate-sync.constants';
 import type { RateSyncSettings } from './rate-sync-settings';
@@ -72,20 +73,20 @@ export class RateLimitInterceptor implements NestInterceptor {
       let closed = false;
       this.admit(context, limit).then(
         (permit) => {
-          if (!permit) return subscriber.complete(); // a dropped event
-          if (closed) return void permit.release();
+          if (permit === undefined) return subscriber.complete(); // a dropped event
+          if (closed) return void permit?.release();
           try {
             // Its own subscriber (not `subscriber`), so that it can outlive the caller's.
             inner = next
               .handle()
-              .pipe(finalize(() => void permit.release()))
+              .pipe(finalize(() => void permit?.release()))
               .subscribe({
                 next: (value) => subscriber.next(value),
                 error: (err: unknown) => subscriber.error(err),
                 complete: () => subscriber.complete(),
               });
           } catch (err) {
-            void permit.release();
+            void permit?.release();
             subscriber.error(err);
           }
         },
@@ -167,10 +168,12 @@ export class RateLimitInterceptor implements NestInterceptor {
     }
   }
 
+  /** The permit; null: skipped (`skip` option), runs unlimited; undefined: a dropped event. */
   private async admit(
     context: ExecutionContext,
     limit: CompiledLimit,
-  ): Promise<Permit | undefined> {
+  ): Promise<Permit | null | undefined> {
+    if (await anyRuleSkips([this.settings.skip, limit.skipRule], context)) return null;
     let subject: RateLimitResult | StoreUnavailableError;
     try {
       const { result, permit } = await limit.acquire(limit.keys(this.getKeySource(context)));

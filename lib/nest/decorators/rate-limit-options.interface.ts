@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { CompositeStrategy } from '../../core';
+import type { SkipFunction } from '../limits/skip-rule';
 
 /**
  * Computes the identifier counted for one call. On HTTP handlers `ctx` is the request's
@@ -44,6 +45,13 @@ export interface RateLimitOptions {
   mode?: RateLimitMode;
   /** How several limiters combine. @default 'most_restrictive' (all-or-nothing) */
   strategy?: CompositeStrategy;
+  /**
+   * Lets a call through unlimited when it returns true (or a Promise of true), after the
+   * module's `skip` said no: nothing is consumed, no rate-limit header is sent. A function that
+   * throws does not skip; a warning is logged once per handler. Handlers only (routes,
+   * resolvers, gateways, message handlers), not provider methods.
+   */
+  skip?: SkipFunction;
 }
 
 /** What `@RateLimit` stores under the `rate-sync:limit` metadata key. */

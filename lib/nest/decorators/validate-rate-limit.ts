@@ -7,7 +7,7 @@ const STRATEGIES: readonly CompositeStrategy[] = [
   'all_must_pass',
   'any_must_pass',
 ];
-const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy'];
+const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy', 'skip'];
 
 /**
  * Checks `@RateLimit`'s arguments when the decorator is applied, so that a mistake fails at
@@ -57,6 +57,9 @@ export function validateRateLimit(
       'strategy',
       `expected one of ${STRATEGIES.join(', ')}, got ${String(strategy)}`,
     );
+  }
+  if (options.skip !== undefined && typeof options.skip !== 'function') {
+    throw new InvalidArgumentError('skip', 'expected a function (context) => boolean');
   }
   validateKey(options.key, ids);
   return ids;

@@ -20,6 +20,15 @@ export type RateLimitHeadersMode = 'legacy' | 'ietf' | 'both' | false;
 /** The header modes, for validation. */
 export const HEADERS_MODES: readonly RateLimitHeadersMode[] = ['legacy', 'ietf', 'both', false];
 
+/**
+ * What `X-RateLimit-Reset` holds: `'epoch'`, the epoch second at which the key is back to its
+ * full limit; `'delay'`, the seconds until then (rounded up).
+ */
+export type ResetHeaderMode = 'epoch' | 'delay';
+
+/** The reset modes, for validation. */
+export const RESET_HEADER_MODES: readonly ResetHeaderMode[] = ['epoch', 'delay'];
+
 /** `Retry-After` seconds for a delay in milliseconds: rounded up, at least 1. */
 export function retryAfterSeconds(retryAfterMs: number): number {
   return Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -36,7 +45,11 @@ export type HeadersSubject = RateLimitResult | CompositeResult | StoreUnavailabl
  */
 export function responseHeaders(
   subject: HeadersSubject,
-  settings: { readonly headers: RateLimitHeadersMode; readonly clock: Clock },
+  settings: {
+    readonly headers: RateLimitHeadersMode;
+    readonly clock: Clock;
+    readonly resetHeader?: ResetHeaderMode;
+  },
   rateSync: RateSync,
 ): [name: string, value: string][] {
   if (subject instanceof StoreUnavailableError) {
@@ -44,7 +57,13 @@ export function responseHeaders(
   }
   if (subject.shadow) return []; // shadow mode: the client must not see a limit being tried
   const windowOf = (id: string): number | undefined => rateSync.policy(id)?.periodSeconds;
-  return rateLimitHeaders(subject, settings.headers, settings.clock.now(), windowOf);
+  return rateLimitHeaders(
+    subject,
+    settings.headers,
+    settings.clock.now(),
+    windowOf,
+    settings.resetHeader,
+  );
 }
 
 /**
@@ -53,12 +72,14 @@ export function responseHeaders(
  * @param now epoch milliseconds of the clock that produced `result.resetAt`
  * @param windowOf the window, in seconds, of a limiter's policy (`RateLimit-Policy`'s `w`),
  *   or undefined when it has none (a pure concurrency limiter)
+ * @param reset what `X-RateLimit-Reset` holds (default `'epoch'`)
  */
 export function rateLimitHeaders(
   result: RateLimitResult | CompositeResult,
   mode: RateLimitHeadersMode,
   now: number,
   windowOf: (limiterId: string) => number | undefined,
+  reset: ResetHeaderMode = 'epoch',
 ): [name: string, value: string][] {
   const headers: [string, string][] = [];
   // A fail-open admission counted nothing: its numbers would be made up.
@@ -66,7 +87,14 @@ export function rateLimitHeaders(
     headers.push(
       ['X-RateLimit-Limit', String(result.limit)],
       ['X-RateLimit-Remaining', String(result.remaining)],
-      ['X-RateLimit-Reset', String(Math.ceil(result.resetAt / 1000))],
+      [
+        'X-RateLimit-Reset',
+        String(
+          reset === 'delay'
+            ? Math.max(0, Math.ceil((result.resetAt - now) / 1000))
+            : Math.ceil(result.resetAt / 1000),
+        ),
+      ],
     );
   }
   if (!result.failedOpen && (mode === 'ietf' || mode === 'both')) {

@@ -3,6 +3,7 @@ import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-opt
 import { clientKey, compileKeyTemplate } from '../keys/key-template';
 import type { DecisionLog } from '../decision-log';
 import { CompiledLimit, type KeyResolver } from './compiled-limit';
+import { SkipRule } from './skip-rule';
 
 /**
  * `'handler'`: a route, resolver, gateway or message handler (request fields allowed; default
@@ -44,7 +45,24 @@ export function compileLimit(
   const resolvers = limiterIds.map((id) =>
     keyResolver(keySpecOf(options.key, id), target, context),
   );
-  return new CompiledLimit({ where, options, plan, resolvers, rateSync, logger, decisionLog });
+  if (options.skip && target === 'method') {
+    throw new InvalidArgumentError(
+      'skip',
+      `skip applies to handlers, which have a request context; on a provider method, ` +
+        `decide in the caller or call LimiterService.run() conditionally (${context})`,
+    );
+  }
+  const skipRule = options.skip && new SkipRule(options.skip, 'The skip option of @RateLimit');
+  return new CompiledLimit({
+    where,
+    options,
+    plan,
+    resolvers,
+    rateSync,
+    logger,
+    decisionLog,
+    skipRule,
+  });
 }
 
 function keySpecOf(key: RateLimitDeclaration['options']['key'], id: string): KeySpec | undefined {

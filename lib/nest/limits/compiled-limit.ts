@@ -3,6 +3,7 @@ import type { RateLimitOptions } from '../decorators/rate-limit-options.interfac
 import type { DecisionLog } from '../decision-log';
 import type { KeySource } from '../keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from '../keys/key-template';
+import type { SkipRule } from './skip-rule';
 
 /** Computes one layer's identifier, reporting the template fields that were missing. */
 export type KeyResolver = (source: KeySource) => { key: string | undefined; missing?: string[] };
@@ -24,6 +25,8 @@ export interface CompiledLimitParts {
   readonly logger: RateSyncLogger;
   /** Logs rejections, when the decision log is on. */
   readonly decisionLog?: DecisionLog;
+  /** The declaration's `skip` option, when given. */
+  readonly skipRule?: SkipRule;
 }
 
 /**
@@ -38,6 +41,8 @@ export class CompiledLimit {
   readonly options: Readonly<RateLimitOptions>;
   /** Whether an admission holds concurrency slots (its permit must be released). */
   readonly holdsSlots: boolean;
+  /** The declaration's `skip` option, when given. */
+  readonly skipRule?: SkipRule;
   private readonly plan: AcquisitionPlan;
   private readonly resolvers: readonly KeyResolver[];
   private readonly rateSync: RateSync;
@@ -54,6 +59,7 @@ export class CompiledLimit {
       rateSync: this.rateSync,
       logger: this.logger,
       decisionLog: this.decisionLog,
+      skipRule: this.skipRule,
     } = parts);
     this.limiterIds = this.plan.limiters.map((l) => l.id);
     this.holdsSlots = this.plan.limiters.some((l) => l.policy.concurrency !== undefined);
