@@ -23,6 +23,7 @@ Try it:
   for i in 1 2 3; do curl -s -o /dev/null -w "%{http_code}\\n" ${base}/reports/slow & done; wait
 
   # GET /partner/quote: a service method limited to 2/s in wait mode: all 200, ~500 ms apart
+  # (the route itself has no @RateLimit: the defaultLimit, 120 per 60 s per IP, counts it)
   for i in 1 2 3 4; do curl -s ${base}/partner/quote & done; wait; echo
 
   # POST /graphql { notes }: 3 queries per 60 s per user (x-user-id); the 4th is an error
@@ -32,6 +33,7 @@ Try it:
 
   curl -s ${base}/metrics     # Prometheus metrics (prom-client): decisions, latency, slots
   curl -s ${base}/health      # terminus readiness: store reachability and circuit breaker
+                              # (/health and /metrics are excluded from the defaultLimit)
 
 Two processes sharing every limit: RATE_LIMIT_ENGINE=redis (REDIS_URL) or
 RATE_LIMIT_ENGINE=postgres (DATABASE_URL), with PORT=3000 and PORT=3001.

@@ -126,6 +126,17 @@ describe.each(ADAPTERS)('sample app (%s)', (adapter) => {
       expect(at[3] - at[0]).toBeLessThan(2500);
       const metrics = app.get(LimiterService).metrics('partner_api');
       expect(metrics).toMatchObject({ attempts: 4, allowed: 4, rejected: 0 });
+      // The route has no @RateLimit: the defaultLimit counts it (120 per 60 s per IP).
+      expect(four[0].headers['x-ratelimit-limit']).toBe('120');
+    });
+
+    it('the defaultLimit leaves /health and /metrics alone', async () => {
+      const server = app.getHttpServer();
+      for (const path of ['/health', '/metrics']) {
+        const res = await request(server).get(path);
+        expect(res.status).toBe(200);
+        expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+      }
     });
 
     it('GET /metrics and GET /health', async () => {
