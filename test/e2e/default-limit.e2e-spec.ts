@@ -131,6 +131,19 @@ describe.each(ADAPTERS)('defaultLimit (%s)', (adapter) => {
     await request(url).get('/items').set('x-user', 'b').expect(200);
   });
 
+  it('perRoute: each route counts on its own (as @nestjs/throttler does)', async () => {
+    const { url, app } = await boot({
+      defaultLimit: { limiters: 'one', perRoute: true, exclude: ['/health'] },
+    });
+    await request(url).get('/items').expect(200);
+    await request(url).get('/items').expect(429);
+    await request(url).get('/items/1').expect(200);
+    await request(url).get('/items/2').expect(429);
+    await request(url).post('/items').expect(201);
+    const state = await app.get(LimiterService).state('one', 'ItemsController.list:127.0.0.1');
+    expect(state.remaining).toBe(0);
+  });
+
   it('warns at boot about a pattern that matches no route', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
@@ -155,6 +168,7 @@ describe.each(ADAPTERS)('defaultLimit (%s)', (adapter) => {
     [{ limiters: 'api', include: ['/a*'] }, /^defaultLimit\.include\[0\]: .*whole segment/],
     [{ limiters: 'api', key: '{nope}' }, /^defaultLimit\.key: /],
     [{ limiter: 'api' }, /^defaultLimit\.limiter: unknown option/],
+    [{ limiters: 'api', perRoute: 'yes' }, /^defaultLimit\.perRoute: expected a boolean/],
   ])('fails the boot on %j, naming the option', async (defaultLimit, message) => {
     await expect(
       boot({ defaultLimit: defaultLimit as RateSyncModuleOptions['defaultLimit'] }),

@@ -81,7 +81,7 @@ export class RateLimitRegistry {
     const paths = declaredRoutePaths(cls, handler, this.appConfig.getGlobalPrefix());
     if (!paths) return null;
     paths.forEach((p) => this.routePaths.add(p));
-    return defaults.covers(paths) ? defaults.declaration : null;
+    return defaults.covers(paths) ? defaults.declarationFor(`${cls.name}.${handler.name}`) : null;
   }
 
   /**

@@ -22,20 +22,37 @@ export interface DefaultLimitOptions {
   exclude?: readonly string[];
   /**
    * The identifier counted, as `@RateLimit`'s `key` (a template, a function or `false`).
-   * Default: the client IP. One key counts across every covered route (`'{ip}'`: one bucket
-   * per client for the whole API).
+   * Default: the client IP. Unless `perRoute`, one key counts across every covered route
+   * (`'{ip}'`: one bucket per client for the whole API).
    */
   key?: KeySpec;
+  /**
+   * `true`: each route counts on its own, its key prefixed with `Controller.handler:` (as
+   * `@nestjs/throttler` counts); `false`: one count per key across every covered route.
+   * @default false
+   */
+  perRoute?: boolean;
 }
 
 /** `defaultLimit`, validated: which routes it covers and the declaration they get. */
 export class DefaultLimit {
   private constructor(
-    /** The declaration a covered route is compiled with, as if it had this `@RateLimit`. */
-    readonly declaration: RateLimitDeclaration,
+    /** The declaration shared by covered routes (when not `perRoute`). */
+    private readonly declaration: RateLimitDeclaration,
+    private readonly perRoute: boolean,
     private readonly include: readonly RoutePattern[],
     private readonly exclude: readonly RoutePattern[],
   ) {}
+
+  /**
+   * The declaration a covered route is compiled with, as if it had this `@RateLimit`.
+   * @param where the route's `Controller.handler`, the key prefix of a `perRoute` limit
+   */
+  declarationFor(where: string): RateLimitDeclaration {
+    if (!this.perRoute) return this.declaration;
+    const key = routeKey(where, this.declaration.options.key as KeySpec | undefined);
+    return { limiterIds: this.declaration.limiterIds, options: { key } };
+  }
 
   /**
    * Validates the option against the configured limiters.
@@ -50,12 +67,18 @@ export class DefaultLimit {
       );
     }
     const unknown = Object.keys(value).find(
-      (k) => !['limiters', 'include', 'exclude', 'key'].includes(k),
+      (k) => !['limiters', 'include', 'exclude', 'key', 'perRoute'].includes(k),
     );
     if (unknown) {
       throw new InvalidArgumentError(
         `defaultLimit.${unknown}`,
-        'unknown option; expected limiters, include, exclude or key',
+        'unknown option; expected limiters, include, exclude, key or perRoute',
+      );
+    }
+    if (value.perRoute !== undefined && typeof value.perRoute !== 'boolean') {
+      throw new InvalidArgumentError(
+        'defaultLimit.perRoute',
+        `expected a boolean, got ${JSON.stringify(value.perRoute)}`,
       );
     }
     const ids = limiterIds(value.limiters, knownLimiters);
@@ -70,6 +93,7 @@ export class DefaultLimit {
     const options = key === undefined ? {} : { key };
     return new DefaultLimit(
       { limiterIds: ids, options },
+      value.perRoute ?? false,
       patterns(value.include, 'defaultLimit.include'),
       patterns(value.exclude, 'defaultLimit.exclude'),
     );
@@ -118,6 +142,17 @@ function patterns(value: unknown, option: string): RoutePattern[] {
     throw new InvalidArgumentError(option, `expected an array of route patterns`);
   }
   return value.map((p, i) => compileRoutePattern(p, `${option}[${i}]`));
+}
+
+/** A key counted per route: the route's `Controller.handler`, then the key. */
+function routeKey(where: string, key: KeySpec | undefined): KeySpec {
+  if (key === undefined) return `${where}:{ip}`;
+  if (key === false) return where;
+  if (typeof key === 'string') return `${where}:${key}`;
+  return (context) => {
+    const value = key(context);
+    return value ? `${where}:${value}` : where;
+  };
 }
 
 function checkTemplate(template: string): void {
