@@ -38,7 +38,9 @@ export const PROBLEM_JSON = 'application/problem+json';
 export interface RateLimitProblemDetails {
   /** `about:blank`: the status code says it all. */
   readonly type: 'about:blank';
+  /** The status text. */
   readonly title: 'Too Many Requests' | 'Service Unavailable';
+  /** The status code, as sent. */
   readonly status: 429 | 503;
   /** For people: which limit, and when to retry. */
   readonly detail: string;
