@@ -59,6 +59,7 @@ export class RateLimitGuard implements CanActivate {
    * rate-limit header.
    */
   private isSkipped(context: ExecutionContext, limit: CompiledLimit): boolean | Promise<boolean> {
+    if (!this.settings.skip && !limit.skipRule) return this.shouldSkip(context, limit);
     const rules = anyRuleSkips([this.settings.skip, limit.skipRule], context);
     if (rules === true) return true;
     if (rules === false) return this.shouldSkip(context, limit);

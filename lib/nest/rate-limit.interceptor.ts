@@ -173,7 +173,8 @@ export class RateLimitInterceptor implements NestInterceptor {
     context: ExecutionContext,
     limit: CompiledLimit,
   ): Promise<Permit | null | undefined> {
-    if (await anyRuleSkips([this.settings.skip, limit.skipRule], context)) return null;
+    const skips = (this.settings.skip || limit.skipRule) && [this.settings.skip, limit.skipRule];
+    if (skips && (await anyRuleSkips(skips, context))) return null;
     let subject: RateLimitResult | StoreUnavailableError;
     try {
       const { result, permit } = await limit.acquire(limit.keys(this.getKeySource(context)));

@@ -1,4 +1,5 @@
 import { Controller, Get, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   LimiterService,
@@ -7,6 +8,7 @@ import {
   type RateSyncModuleOptions,
 } from '../../lib/nest';
 import { ADAPTERS, createApp, type TestApp } from './support/create-app';
+import { invokeAs, MessagePattern } from './support/non-http-handlers';
 
 const WINDOW = { store: 'mem', algorithm: 'sliding_window' as const, windowSeconds: 60 };
 
@@ -155,5 +157,83 @@ describe.each(ADAPTERS)('skip rules (%s)', (adapter) => {
     await expect(boot({ skip: true as never })).rejects.toThrow(/^skip: expected a function/);
     t = { close: async () => undefined } as TestApp;
     expect(() => RateLimit('one', { skip: 'yes' as never })).toThrow(/^skip: expected a function/);
+  });
+});
+
+/** Non-HTTP handlers go through RateLimitInterceptor: the same skip rules apply there. */
+@Injectable()
+class MessageHandlers {
+  @MessagePattern('plain')
+  @RateLimit('one', { key: 'user:{0.user}' })
+  plain(data: { user: string }): string {
+    return `plain ${data.user}`;
+  }
+
+  @MessagePattern('own')
+  @RateLimit('one', { key: 'own:{0.user}', skip: (ctx) => ctx.getArgByIndex(0)?.trusted === true })
+  own(data: { user: string; trusted?: boolean }): string {
+    return `own ${data.user}`;
+  }
+}
+
+describe('skip rules on non-HTTP handlers (RateLimitInterceptor)', () => {
+  it("the module's and the @RateLimit's skip apply; nothing is consumed", async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RateSyncModule.forRoot({
+          configFile: false,
+          stores: { mem: { engine: 'memory' } },
+          limiters: { one: { ...WINDOW, limit: 1 } },
+          nonHttp: true,
+          skip: (ctx) => ctx.getArgByIndex(0)?.user === 'admin',
+        }),
+      ],
+      providers: [MessageHandlers],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    try {
+      const handlers = app.get(MessageHandlers);
+      const call = (method: string, data: object): Promise<unknown> =>
+        invokeAs(app, 'rpc', handlers, method, [data]);
+      for (let i = 0; i < 3; i++) {
+        await expect(call('plain', { user: 'admin' })).resolves.toBe('plain admin');
+        await expect(call('own', { user: 'ann', trusted: true })).resolves.toBe('own ann');
+      }
+      const limiters = app.get(LimiterService);
+      expect((await limiters.state('one', 'user:admin')).remaining).toBe(1);
+      expect((await limiters.state('one', 'own:ann')).remaining).toBe(1);
+      await expect(call('own', { user: 'ann' })).resolves.toBe('own ann');
+      await expect(call('own', { user: 'ann' })).rejects.toThrow();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+@Injectable()
+class SkippingService {
+  @RateLimit('one', { skip: () => true })
+  async work(): Promise<string> {
+    return 'work';
+  }
+}
+
+describe('skip on a provider method', () => {
+  it('fails the boot, naming the option: a provider method has no request context', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RateSyncModule.forRoot({
+          configFile: false,
+          stores: { mem: { engine: 'memory' } },
+          limiters: { one: { ...WINDOW, limit: 1 } },
+        }),
+      ],
+      providers: [SkippingService],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await expect(app.init()).rejects.toThrow(
+      /^skip: skip applies to handlers.*SkippingService\.work/,
+    );
+    await app.close();
   });
 });
