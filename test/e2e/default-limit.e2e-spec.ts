@@ -80,11 +80,15 @@ describe.each(ADAPTERS)('defaultLimit (%s)', (adapter) => {
     await t?.close();
     t = undefined;
   });
-  const boot = async (extra?: Partial<RateSyncModuleOptions>, prefix?: string): Promise<TestApp> =>
+  const boot = async (
+    extra?: Partial<RateSyncModuleOptions>,
+    prefix?: string,
+    prefixExclude?: string[],
+  ): Promise<TestApp> =>
     (t = await createApp(
       adapter,
       { imports: [RateSyncModule.forRoot(options(extra))], controllers: CONTROLLERS },
-      prefix ? (app) => app.setGlobalPrefix(prefix) : undefined,
+      prefix ? (app) => app.setGlobalPrefix(prefix, { exclude: prefixExclude }) : undefined,
     ));
 
   it('limits every route without a decorator, one bucket per client across them', async () => {
@@ -120,6 +124,15 @@ describe.each(ADAPTERS)('defaultLimit (%s)', (adapter) => {
     await request(url).get('/v2/items/1').expect(200);
     await request(url).get('/v2/items/2').expect(429);
     for (let i = 0; i < 3; i++) await request(url).get('/v2/items').expect(200);
+  });
+
+  it('a route excluded from the global prefix is matched without it', async () => {
+    const { url } = await boot({ defaultLimit: { limiters: 'one', exclude: ['/health'] } }, 'api', [
+      'health',
+    ]);
+    for (let i = 0; i < 3; i++) await request(url).get('/health').expect(200);
+    await request(url).get('/api/items').expect(200);
+    await request(url).get('/api/items').expect(429);
   });
 
   it('honours a key template and several limiters', async () => {

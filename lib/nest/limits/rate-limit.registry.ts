@@ -78,7 +78,10 @@ export class RateLimitRegistry {
   private defaultLimitOf(cls: FunctionLike, handler: FunctionLike): RateLimitDeclaration | null {
     const defaults = this.settings.defaultLimit;
     if (!defaults || this.accessor.isSkipped(cls, handler)) return null;
-    const paths = declaredRoutePaths(cls, handler, this.appConfig.getGlobalPrefix());
+    const paths = declaredRoutePaths(cls, handler, {
+      prefix: this.appConfig.getGlobalPrefix(),
+      exclude: this.appConfig.getGlobalPrefixOptions().exclude,
+    });
     if (!paths) return null;
     paths.forEach((p) => this.routePaths.add(p));
     return defaults.covers(paths) ? defaults.declarationFor(`${cls.name}.${handler.name}`) : null;
