@@ -93,7 +93,7 @@ describe('cost functions: boot errors', () => {
     }
     await expect(
       createApp('express', { imports: [forRoot()], controllers: [Slots] }),
-    ).rejects.toThrow(/slots only admit a cost of 1.*in @RateLimit on Slots\.handler/);
+    ).rejects.toThrow(/slots only count concurrency slots.*in @RateLimit on Slots\.handler/);
   });
 
   it('rejects a cost that is neither an integer >= 1 nor a function, when decorating', () => {

@@ -46,11 +46,12 @@ export function compileLimit(
       },
       context,
     );
-    if (costFn && plan.maxCost <= 1) {
+    const slotsOnly = plan.limiters.filter((l) => !l.policy.gcra && !l.policy.window);
+    if (costFn && slotsOnly.length) {
       throw new InvalidArgumentError(
         'cost',
-        `${ids.join(', ')} only admit a cost of 1 (concurrency slots, or burst/limit 1), so a ` +
-          `cost function cannot apply; give a rate or window limit above 1 (${context})`,
+        `${slotsOnly.map((l) => l.id).join(', ')} only count concurrency slots (one per call), ` +
+          `so a cost function cannot apply; give it a rate or a window (${context})`,
       );
     }
     return plan;
