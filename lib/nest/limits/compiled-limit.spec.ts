@@ -10,6 +10,13 @@ const rateSync = new RateSync(
     limiters: {
       free: { store: 's', algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
       pro: { store: 's', algorithm: 'sliding_window', limit: 5, windowSeconds: 60 },
+      watched: {
+        store: 's',
+        algorithm: 'sliding_window',
+        limit: 5,
+        windowSeconds: 60,
+        enforce: false,
+      },
     },
   },
   { clock: new ManualClock() },
@@ -65,5 +72,27 @@ describe('CompiledLimit.prepare', () => {
     expect(() => compile({ limiterIds: ['free', 'pr'], pick: () => 'free', options: {} })).toThrow(
       /Unknown limiter 'pr' in @RateLimit on Test\.handler; did you mean 'pro'/,
     );
+  });
+});
+
+describe('CompiledLimit.acquire with a refused cost', () => {
+  const huge = { options: { key: () => 'erin', cost: () => 1e9 } };
+
+  it('rejects without consuming, with the real state of the key', async () => {
+    const limit = compile({ limiterIds: ['pro'], ...huge });
+    const call = limit.prepare(source('erin'));
+    expect(call).toMatchObject({ refused: true });
+    const { result, permit } = await limit.acquire(call as never);
+    expect(permit).toBeUndefined();
+    expect(result).toMatchObject({ allowed: false, limiterId: 'pro', limit: 5, remaining: 5 });
+    expect((await rateSync.state('pro', 'erin')).remaining).toBe(5);
+  });
+
+  it('lets the call through in shadow mode, counted at the largest cost', async () => {
+    const limit = compile({ limiterIds: ['watched'], ...huge });
+    const { result, permit } = await limit.acquire(limit.prepare(source('erin')) as never);
+    expect(result).toMatchObject({ allowed: true, limiterId: 'watched' });
+    await permit?.release();
+    expect((await rateSync.state('watched', 'erin')).remaining).toBe(0);
   });
 });
