@@ -210,6 +210,10 @@ describe('tiers: declaration errors', () => {
   it('rejects bad tier declarations when decorating, naming the field', () => {
     const pick = () => 'a';
     expect(() => RateLimit({ among: [], pick })).toThrow(/among/);
+    expect(() => RateLimit({ among: 'a' as never, pick })).toThrow(/among/);
+    expect(() => RateLimit({ among: ['a'], pick, key: '{ip}' } as never)).toThrow(
+      /key: unknown field of a tiered limit/,
+    );
     expect(() => RateLimit({ among: ['a', 'a'], pick })).toThrow(/among.*'a' is listed twice/);
     expect(() => RateLimit({ among: ['a'], pick: 'a' as never })).toThrow(/pick/);
     expect(() => RateLimit({ among: ['a', 'b'], pick }, { strategy: 'any_must_pass' })).toThrow(

@@ -25,9 +25,17 @@ export function validateRateLimit(
   options: RateLimitOptions,
 ): { limiterIds: string[]; pick?: TierFunction } {
   const tiers = isTiers(idOrIds) ? idOrIds : undefined;
-  const given = tiers ? tiers.among : idOrIds;
-  const ids = typeof given === 'string' ? [given] : Array.isArray(given) ? [...given] : [];
+  const given: unknown = tiers ? tiers.among : idOrIds;
+  const ids: unknown[] =
+    typeof given === 'string' && !tiers ? [given] : Array.isArray(given) ? [...given] : [];
   const name = tiers ? 'among' : 'limiterId';
+  const extra = tiers && Object.keys(tiers).find((k) => k !== 'among' && k !== 'pick');
+  if (extra) {
+    throw new InvalidArgumentError(
+      extra,
+      'unknown field of a tiered limit; expected { among, pick } (options go in the second argument)',
+    );
+  }
   if (ids.length === 0 || ids.some((id) => typeof id !== 'string' || id === '')) {
     throw new InvalidArgumentError(
       name,
@@ -83,8 +91,8 @@ export function validateRateLimit(
       'a tiered limit (among, pick) takes one limiter per call; strategy combines several',
     );
   }
-  validateKey(options.key, ids);
-  return { limiterIds: ids, pick: tiers?.pick };
+  validateKey(options.key, ids as string[]);
+  return { limiterIds: ids as string[], pick: tiers?.pick };
 }
 
 function isTiers(value: unknown): value is RateLimitTiers {
