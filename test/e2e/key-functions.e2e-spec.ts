@@ -1,6 +1,14 @@
-import { Controller, Get, Logger, type ExecutionContext } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Logger,
+  type ExecutionContext,
+  type INestApplicationContext,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { RateLimit, RateSyncModule } from '../../lib';
+import { RateLimit, RateLimitExceededError, RateSyncModule } from '../../lib';
 import { ADAPTERS, createApp, type TestApp } from './support/create-app';
 
 type Req = { headers: Record<string, string | undefined> };
@@ -9,8 +17,9 @@ const header = (ctx: ExecutionContext, name: string): string | undefined =>
 
 /** Tokens and their tenants, as an identity service would answer (asynchronously). */
 const tenants: Record<string, string> = { 'tok-a1': 'acme', 'tok-a2': 'acme', 'tok-g': 'globex' };
-const tenantOf = (ctx: ExecutionContext): Promise<string | undefined> =>
-  new Promise((resolve) => setImmediate(() => resolve(tenants[header(ctx, 'x-token') ?? ''])));
+const tenantOfToken = (token: string | undefined): Promise<string | undefined> =>
+  new Promise((resolve) => setImmediate(() => resolve(tenants[token ?? ''])));
+const tenantOf = (ctx: ExecutionContext) => tenantOfToken(header(ctx, 'x-token'));
 
 /** What a key function answers, chosen by the test through `x-answer`. */
 function answer(ctx: ExecutionContext): unknown {
@@ -125,5 +134,62 @@ describe.each(ADAPTERS)('key functions (%s)', (adapter) => {
     await get('/sync', {}).expect(200);
     await get('/sync', { 'x-value': '' }).expect(429);
     expect(warnings()).toEqual([]);
+  });
+});
+
+@Injectable()
+class Exporter {
+  /** Per tenant (looked up asynchronously from the token argument), cost by rows. */
+  @RateLimit(
+    { among: ['export_small', 'export_big'], pick: async (ctx) => ctx.getArgs()[2] },
+    {
+      key: (ctx) => tenantOfToken(ctx.getArgs<[string]>()[0]),
+      cost: (ctx) => ctx.getArgs<[string, number]>()[1],
+      mode: 'try',
+    },
+  )
+  async export(_token: string, _rows: number, _plan: string): Promise<string> {
+    return 'done';
+  }
+}
+
+describe('key, pick and cost functions on a provider method', () => {
+  let app: INestApplicationContext;
+  let exporter: Exporter;
+  beforeEach(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RateSyncModule.forRoot({
+          configFile: false,
+          stores: { mem: { engine: 'memory' } },
+          limiters: {
+            export_small: {
+              store: 'mem',
+              algorithm: 'sliding_window',
+              limit: 3,
+              windowSeconds: 60,
+            },
+            export_big: { store: 'mem', algorithm: 'sliding_window', limit: 10, windowSeconds: 60 },
+          },
+        }),
+      ],
+      providers: [Exporter],
+    }).compile();
+    app = await moduleRef.init();
+    exporter = app.get(Exporter);
+  });
+  afterEach(() => app.close());
+
+  it('counts per tenant under the picked limiter, by cost', async () => {
+    await expect(exporter.export('tok-a1', 3, 'export_small')).resolves.toBe('done');
+    await expect(exporter.export('tok-a2', 1, 'export_small')).rejects.toThrow(
+      RateLimitExceededError,
+    );
+    await expect(exporter.export('tok-g', 3, 'export_small')).resolves.toBe('done');
+    await expect(exporter.export('tok-a1', 10, 'export_big')).resolves.toBe('done');
+    // A cost the limit can never admit is refused, not thrown as a bad argument.
+    await expect(exporter.export('tok-g', 11, 'export_big')).rejects.toThrow(
+      RateLimitExceededError,
+    );
   });
 });
