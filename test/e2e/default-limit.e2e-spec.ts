@@ -157,6 +157,23 @@ describe.each(ADAPTERS)('defaultLimit (%s)', (adapter) => {
     expect(state.remaining).toBe(0);
   });
 
+  it('perRoute with an async key function: prefixed once the key is known', async () => {
+    const { url, app } = await boot({
+      defaultLimit: {
+        limiters: 'one',
+        perRoute: true,
+        key: async (ctx) => ctx.switchToHttp().getRequest().headers['x-user'],
+        exclude: ['/health'],
+      },
+    });
+    await request(url).get('/items').set('x-user', 'ann').expect(200);
+    await request(url).get('/items').set('x-user', 'ann').expect(429);
+    await request(url).get('/items').set('x-user', 'bob').expect(200);
+    await request(url).get('/items/1').set('x-user', 'ann').expect(200);
+    const state = await app.get(LimiterService).state('one', 'ItemsController.list:ann');
+    expect(state.remaining).toBe(0);
+  });
+
   it('warns at boot about a pattern that matches no route', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../core';
 import { compileKeyTemplate } from '../keys/key-template';
+import { isPromiseLike } from '../limits/call-values';
 import { didYouMean } from '../../core/config/did-you-mean';
 import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
 import { compileRoutePattern, type RoutePattern } from './route-pattern';
@@ -149,9 +150,12 @@ function routeKey(where: string, key: KeySpec | undefined): KeySpec {
   if (key === undefined) return `${where}:{ip}`;
   if (key === false) return where;
   if (typeof key === 'string') return `${where}:${key}`;
+  // A bad answer (not a string) is passed on as is, for the key resolver to report.
+  const prefixed = (value: string | undefined): string | undefined =>
+    typeof value !== 'string' && value !== undefined ? value : value ? `${where}:${value}` : where;
   return (context) => {
     const value = key(context);
-    return value ? `${where}:${value}` : where;
+    return isPromiseLike(value) ? Promise.resolve(value).then(prefixed) : prefixed(value);
   };
 }
 
