@@ -467,6 +467,7 @@ function toDecision(d: (number | null)[], at: number): LayerDecision {
     resetAt: field('resetAt') as number,
     inFlight: field('inFlight') ?? undefined,
     blockedBy: blocked === 2 ? 'concurrency' : blocked === 1 ? 'rate' : undefined,
+    now: field('now') as number,
   };
 }
 
