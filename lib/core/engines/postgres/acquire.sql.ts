@@ -28,7 +28,9 @@
  * - p_now       tests only: decide at this epoch ms instead of clock_timestamp()
  *
  * Returns a flat double precision[] of DECISION_WIDTH numbers per layer, in order (see
- * DECISION_FIELDS): no set-returning function to materialise, so the call stays short; the
+ * DECISION_FIELDS), then one more: the decision's time, `now` (last, so that a process of the
+ * previous version still reads its layers right while a fleet is upgraded). No set-returning
+ * function to materialise, so the call stays short; the
  * row locks are held from the first SELECT ... FOR UPDATE to the commit, and that time bounds
  * the throughput on a hot key.
  *
@@ -51,7 +53,6 @@ export const DECISION_FIELDS = [
   'resetAt',
   'inFlight', // NULL without concurrency
   'blockedBy', // NULL, 1 = rate, 2 = concurrency
-  'now', // the decision's time (clock_timestamp(), or p_now)
 ] as const;
 export const DECISION_WIDTH = DECISION_FIELDS.length;
 
@@ -269,8 +270,7 @@ BEGIN
       o_remaining,                                                             -- remaining
       o_reset,                                                                 -- resetAt
       o_in_flight,                                                             -- inFlight
-      CASE WHEN NOT c_ok THEN 2 WHEN NOT r_ok THEN 1 END,                      -- blockedBy
-      v_now                                                                    -- now
+      CASE WHEN NOT c_ok THEN 2 WHEN NOT r_ok THEN 1 END                       -- blockedBy
     ]::float8[];
 
     -- The row holds nothing live after expires_at; the periodic cleanup deletes it then.
@@ -325,7 +325,7 @@ BEGIN
     -- Rejected: nothing is consumed, and rows created only to be locked go away again.
     DELETE FROM ${qTable} WHERE key = ANY (v_fresh) AND expires_at <= v_now;
   END IF;
-  RETURN v_out;
+  RETURN v_out || v_now;
 END
 `;
 }
