@@ -55,8 +55,13 @@ export interface LimiterState {
   readonly limit: number;
   /** What one more acquisition could take now. */
   readonly remaining: number;
-  /** Epoch ms when the key is back to its full limit. */
+  /** Epoch ms (store clock) when the key is back to its full limit. */
   readonly resetAt: number;
+  /**
+   * Epoch ms on the store's clock when it was read: `resetAt - now` is the time until the
+   * reset, whatever this process's clock says. Absent only on states built outside this package.
+   */
+  readonly now?: number;
   /** Concurrency slots currently held, when the policy has `max_concurrent`. */
   readonly inFlight?: number;
 }

@@ -122,10 +122,26 @@ export function answersContract(target: ContractTarget): void {
       expect(reset - (processNow() + 60_000)).toBeGreaterThan(-tol);
       expect(reset - (processNow() + 60_000)).toBeLessThan(1000 + tol);
 
+      const state = await h.rs.state('sw', 'u');
+      expect(Math.abs(state.resetAt - (state.now ?? NaN) - 60_000)).toBeLessThanOrEqual(tol);
+
       const rejected = await h.rs.checkAll(['tb', 'sw'], { key: 'u' });
       expect(rejected).toMatchObject({ allowed: false, blockingLimiterId: 'sw' });
       expect(headers(rejected)['RateLimit']).toBe('"tb";r=2;t=1, "sw";r=0;t=60');
       expect(headers(rejected)['Retry-After']).toBe('60');
+    });
+
+    it('an admission that slept for its reserved slot reports the time from its wake-up', async () => {
+      const h = await setup({ tb: { ratePerSecond: 5 } }, { processMs: HOUR });
+      await h.rs.acquire('tb');
+      const waiting = h.rs.acquire('tb', { timeout: 5 });
+      await h.clock?.advance(200);
+      const { result } = await waiting;
+      expect(result.waitedMs).toBeGreaterThan(0);
+      // Full again 400 ms after the first admission: 200 ms after the reserved slot began.
+      const untilReset = result.resetAt - (result.now ?? NaN);
+      expect(untilReset).toBeLessThanOrEqual(200 + h.tolMs);
+      expect(untilReset).toBeGreaterThan(h.clock ? 199 : 0);
     });
   });
 }
