@@ -16,6 +16,15 @@ export interface Acquired {
   readonly permit?: Permit;
 }
 
+/** How long an admission waited, and how long ago the store decided it. */
+interface Waited {
+  readonly waitedMs: number;
+  readonly sinceDecisionMs: number;
+}
+
+/** An admission at once (one object for every such call: this is the hot path). */
+const NO_WAIT: Waited = { waitedMs: 0, sinceDecisionMs: 0 };
+
 /** Longest single sleep while waiting for a concurrency slot, before re-checking. */
 const MAX_RECHECK_MS = 60_000;
 
@@ -101,7 +110,7 @@ function admitted(
     waitMs = Math.max(waitMs, decisions[i].waitMs);
   }
   if (waitMs <= 0 && waitStart === undefined) {
-    return grant(plan, identifiers, decisions, leases, { waitedMs: 0, sinceDecisionMs: 0 }, signal);
+    return grant(plan, identifiers, decisions, leases, NO_WAIT, signal);
   }
   // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
   // store's latency.
@@ -118,7 +127,7 @@ function grant(
   identifiers: readonly (string | undefined)[],
   decisions: LayerDecision[],
   leases: PermitLease[],
-  { waitedMs, sinceDecisionMs }: { waitedMs: number; sinceDecisionMs: number },
+  { waitedMs, sinceDecisionMs }: Waited,
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
   const results = decisions.map((d, i) =>
