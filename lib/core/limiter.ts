@@ -30,7 +30,7 @@ export class Limiter {
   /** Keys a shared store rejected, answered without asking it again until they can pass. */
   private readonly rejections: KnownRejections;
   /** The largest cost this policy can ever admit. */
-  private readonly maxCost: number;
+  readonly maxCost: number;
 
   constructor(
     readonly id: string,

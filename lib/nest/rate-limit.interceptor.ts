@@ -181,7 +181,7 @@ export class RateLimitInterceptor implements NestInterceptor {
   ): Promise<Permit | undefined> {
     let subject: RateLimitResult | StoreUnavailableError;
     try {
-      const { result, permit } = await limit.acquire(limit.keys(this.getKeySource(context)));
+      const { result, permit } = await limit.run(this.getKeySource(context));
       if (permit) return permit;
       subject = result;
     } catch (err) {

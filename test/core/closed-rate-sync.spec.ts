@@ -1,4 +1,4 @@
-import { RateSync, StoreUnavailableError, type RateSyncOptions } from '../../lib/core';
+import { RateSync, StoreUnavailableError, type StoreOptions } from '../../lib/core';
 import { captureLogger, describePg, dropSchema, PG_URL, uniqueName } from '../support/postgres';
 import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
 
@@ -7,7 +7,7 @@ import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
  * a decision made after it (a request still in flight while the application shuts down) follows
  * the limiter's failure policy at once, never hangs and never reopens a connection.
  */
-function afterClose(store: () => RateSyncOptions['stores'][string], cleanup?: () => Promise<void>) {
+function afterClose(store: () => StoreOptions, cleanup?: () => Promise<void>) {
   it('connect() after close() does not reopen; decisions follow the failure policy', async () => {
     const logger = captureLogger();
     const rs = new RateSync(
