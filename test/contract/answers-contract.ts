@@ -99,7 +99,7 @@ export function answersContract(target: ContractTarget): void {
     ])('times until reset and retry are right with %s', async (_, skew) => {
       const h = await setup(
         {
-          tb: { ratePerSecond: 2, burst: 3 },
+          tb: { ratePerSecond: 0.5, burst: 3 },
           sw: { algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
         },
         skew,
@@ -110,10 +110,12 @@ export function answersContract(target: ContractTarget): void {
       const headers = (r: RateLimitResult): Record<string, string> =>
         Object.fromEntries(rateLimitHeaders(r, 'both', processNow(), () => 60));
 
+      const before = storeNow();
       const tb = await h.rs.check('tb', { key: 'u' });
-      expect(Math.abs((tb.now ?? NaN) - storeNow())).toBeLessThanOrEqual(tol);
-      expect(Math.abs(tb.resetAt - (tb.now ?? NaN) - 500)).toBeLessThanOrEqual(tol);
-      expect(headers(tb)['RateLimit']).toBe('"tb";r=2;t=1');
+      expect(tb.now).toBeGreaterThanOrEqual(before - tol);
+      expect(tb.now).toBeLessThanOrEqual(storeNow() + tol);
+      expect(Math.abs(tb.resetAt - (tb.now ?? NaN) - 2000)).toBeLessThanOrEqual(tol);
+      expect(headers(tb)['RateLimit']).toBe('"tb";r=2;t=2');
 
       const admitted = await h.rs.check('sw', { key: 'u' });
       expect(headers(admitted)['RateLimit']).toBe('"sw";r=0;t=60');
@@ -122,12 +124,13 @@ export function answersContract(target: ContractTarget): void {
       expect(reset - (processNow() + 60_000)).toBeGreaterThan(-tol);
       expect(reset - (processNow() + 60_000)).toBeLessThan(1000 + tol);
 
+      // 60 s less the time the calls took, not an hour off.
       const state = await h.rs.state('sw', 'u');
-      expect(Math.abs(state.resetAt - (state.now ?? NaN) - 60_000)).toBeLessThanOrEqual(tol);
+      expect(Math.abs(state.resetAt - (state.now ?? NaN) - 60_000)).toBeLessThan(1000);
 
       const rejected = await h.rs.checkAll(['tb', 'sw'], { key: 'u' });
       expect(rejected).toMatchObject({ allowed: false, blockingLimiterId: 'sw' });
-      expect(headers(rejected)['RateLimit']).toBe('"tb";r=2;t=1, "sw";r=0;t=60');
+      expect(headers(rejected)['RateLimit']).toBe('"tb";r=2;t=2, "sw";r=0;t=60');
       expect(headers(rejected)['Retry-After']).toBe('60');
     });
 
@@ -141,7 +144,8 @@ export function answersContract(target: ContractTarget): void {
       // Full again 400 ms after the first admission: 200 ms after the reserved slot began.
       const untilReset = result.resetAt - (result.now ?? NaN);
       expect(untilReset).toBeLessThanOrEqual(200 + h.tolMs);
-      expect(untilReset).toBeGreaterThan(h.clock ? 199 : 0);
+      // (On a server, less whatever the sleep overran.)
+      if (h.clock) expect(untilReset).toBe(200);
     });
   });
 }
