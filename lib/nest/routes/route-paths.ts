@@ -1,6 +1,10 @@
 import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { FunctionLike } from '../function-like';
+
+// Nest's PATH_METADATA and METHOD_METADATA, written out: Nest 12's package "exports" do not
+// resolve '@nestjs/common/constants'.
+const PATH_METADATA = 'path';
+const METHOD_METADATA = 'method';
 
 /** The global prefix, and the routes `setGlobalPrefix(prefix, { exclude })` leaves without it. */
 export interface GlobalPrefix {
