@@ -42,7 +42,10 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const limit = this.limits.forContext(context);
-    if (!limit || (await this.shouldSkip(context, limit))) return true;
+    if (!limit) return true;
+    const skip = this.shouldSkip(context, limit);
+    // Awaited only when it is a promise: each await is a hop through the microtask queue.
+    if (skip === true || (skip !== false && (await skip))) return true;
     const { request, response } = this.getRequestResponse(context);
     const keys = this.getKeys(context, limit, request);
     const { result, permit } = await this.acquire(context, limit, keys, response);
