@@ -1,9 +1,12 @@
 /**
- * One process of the slot-handoff bench: `node handoff-child.js <json>` with the store options,
- * the callers and the run's start and end (epoch ms, shared by every process). Each caller loops:
- * acquire the hot key's slot (waiting as long as it takes), hold it `holdMs`, release. Prints
- * `{"completions":N,"errors":E}`, the holds that ended within the window.
+ * One process of the slot-handoff bench: `node handoff-child.js <json>` with the store options
+ * and the callers. Once connected it prints `ready` and waits for one line on stdin, the run's
+ * start and end (epoch ms, the same for every process, sent once all are ready). Each caller
+ * then loops: acquire the hot key's slot (waiting as long as it takes), hold it `holdMs`,
+ * release. Prints `{"completions":N,"errors":E}`, the holds that ended within the window.
  */
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { RateSync, type StoreOptions } from '../../lib/core';
 import { silentLogger } from '../lib/silent-logger';
 
@@ -12,7 +15,10 @@ export interface HandoffJob {
   readonly maxConcurrent: number;
   readonly callers: number;
   readonly holdMs: number;
-  /** Epoch ms: callers start then (after every process has connected), stop after `end`. */
+}
+
+/** The window, sent on stdin once every process is ready. */
+export interface HandoffWindow {
   readonly start: number;
   readonly end: number;
 }
@@ -27,16 +33,21 @@ async function main(): Promise<void> {
     { logger: silentLogger },
   );
   await rs.connect();
-  await new Promise((r) => setTimeout(r, Math.max(0, job.start - Date.now())));
+  process.stdout.write('ready\n');
+  const lines = createInterface({ input: process.stdin });
+  const [line] = (await once(lines, 'line')) as [string];
+  lines.close();
+  const window = JSON.parse(line) as HandoffWindow;
+  await new Promise((r) => setTimeout(r, Math.max(0, window.start - Date.now())));
   let completions = 0;
   let errors = 0;
   const caller = async (): Promise<void> => {
-    while (Date.now() < job.end) {
+    while (Date.now() < window.end) {
       try {
         const permit = await rs.acquire('slots', { key: 'hot', timeout: 10 });
         await new Promise((r) => setTimeout(r, job.holdMs));
         await permit.release();
-        if (Date.now() <= job.end) completions++;
+        if (Date.now() <= window.end) completions++;
       } catch {
         errors++;
       }

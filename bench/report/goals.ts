@@ -49,7 +49,8 @@ export function costGoal(
 ): GoalCheck {
   const a = extraOf(ours, key);
   const b = extraOf(peer, key);
-  if (!Number.isFinite(a) || !Number.isFinite(b) || b <= 0) {
+  // A cost of 0 means nothing was measured (no request, no call), not a free one.
+  if (!(a > 0) || !(b > 0)) {
     return { goal, met: false, detail: 'not measured' };
   }
   const bound = b * (limit.max ?? 1) + (limit.slack ?? 0);

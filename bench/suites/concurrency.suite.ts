@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Pool } from 'pg';
 import type { StoreOptions } from '../../lib/core';
-import type { HandoffJob } from '../concurrency/handoff-child';
+import type { HandoffJob, HandoffWindow } from '../concurrency/handoff-child';
 import { whyRedisUnreachable } from '../lib/redis-probe';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite } from '../suite';
 
-const run = promisify(execFile);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_URL =
   process.env.BENCH_DATABASE_URL ??
@@ -50,25 +48,25 @@ async function handoff(
   callers: number,
   durationMs: number,
 ): Promise<Sample> {
-  const store = storeFor(engine);
-  // Every child connects (and, on PostgreSQL, creates its table) before the common start.
-  const start = Date.now() + 3000;
   const job: HandoffJob = {
-    store,
+    store: storeFor(engine),
     maxConcurrent: MAX_CONCURRENT,
     callers,
     holdMs: HOLD_MS,
-    start,
-    end: start + durationMs,
   };
-  const child = join(__dirname, '..', 'concurrency', 'handoff-child.js');
-  const outs = await Promise.all(
-    Array.from({ length: processes }, () => run(process.execPath, [child, JSON.stringify(job)])),
-  );
+  const script = join(__dirname, '..', 'concurrency', 'handoff-child.js');
+  const children = Array.from({ length: processes }, () => startChild(script, job));
+  // Every child connects (and, on PostgreSQL, creates its table) before the common start.
+  await Promise.all(children.map((c) => c.ready)).catch((err: unknown) => {
+    for (const c of children) c.kill();
+    throw err;
+  });
+  const start = Date.now() + 200;
+  const window: HandoffWindow = { start, end: start + durationMs };
+  for (const c of children) c.go(window);
   let completions = 0;
   let errors = 0;
-  for (const { stdout } of outs) {
-    const r = JSON.parse(String(stdout).trim()) as { completions: number; errors: number };
+  for (const r of await Promise.all(children.map((c) => c.result))) {
     completions += r.completions;
     errors += r.errors;
   }
@@ -82,6 +80,45 @@ async function handoff(
       [`completions per ${durationMs / 1000} s`]: completions,
       'of ideal %': Math.round((perSecond / IDEAL_PER_SECOND) * 1000) / 10,
     },
+  };
+}
+
+/** A child process of {@link handoff}: resolves `ready` once connected, `result` at the end. */
+function startChild(
+  script: string,
+  job: HandoffJob,
+): {
+  ready: Promise<void>;
+  go(window: HandoffWindow): void;
+  kill(): void;
+  result: Promise<{ completions: number; errors: number }>;
+} {
+  const child = spawn(process.execPath, [script, JSON.stringify(job)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+    if (out.startsWith('ready\n')) markReady();
+  });
+  const result = new Promise<{ completions: number; errors: number }>((resolve, reject) => {
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));
+      else reject(new Error(`slot-handoff child exited with code ${code}: ${out.trim()}`));
+    });
+  });
+  // A child that dies before it is ready must not leave the others waiting.
+  result.catch(() => undefined);
+  const failed = result.then(() => new Promise<void>(() => undefined));
+  return {
+    ready: Promise.race([ready, failed]),
+    go: (window) => child.stdin.end(JSON.stringify(window) + '\n'),
+    kill: () => child.kill('SIGKILL'),
+    result,
   };
 }
 
