@@ -37,6 +37,13 @@ import { rpcRateLimitException, wsRateLimitException } from './transports/transp
 import { websocketKeySource } from './transports/websocket-handshake';
 
 /**
+ * The calls a RateLimitInterceptor has taken: Nest gives every interceptor of one call the same
+ * context, and on Nest 12 a gateway bound with `@UseInterceptors` is reached by the global one
+ * (`nonHttp`) too. The first one counts the call; the others let it through.
+ */
+const counted = new WeakSet<ExecutionContext>();
+
+/**
  * Limits handlers that are not HTTP routes: GraphQL resolvers, WebSocket gateways and
  * microservice patterns. It acquires before the handler and releases when the handler's
  * observable completes, errors or is unsubscribed. A rejection takes the transport's shape:
@@ -65,7 +72,8 @@ export class RateLimitInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') return next.handle();
     const limit = this.limits.forContext(context);
-    if (!limit) return next.handle();
+    if (!limit || counted.has(context)) return next.handle();
+    counted.add(context);
     const runsToCompletion = this.runsToCompletion(context);
     return new Observable((subscriber) => {
       let inner: Subscription | undefined;
@@ -173,7 +181,7 @@ export class RateLimitInterceptor implements NestInterceptor {
   ): Promise<Permit | undefined> {
     let subject: RateLimitResult | StoreUnavailableError;
     try {
-      const { result, permit } = await limit.acquire(limit.keys(this.getKeySource(context)));
+      const { result, permit } = await limit.run(this.getKeySource(context));
       if (permit) return permit;
       subject = result;
     } catch (err) {

@@ -79,6 +79,7 @@ export function decideLayer(
     ),
     inFlight: active,
     blockedBy,
+    now,
   };
   const write: LayerWrite = {
     tat: g?.tat,
