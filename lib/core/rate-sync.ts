@@ -44,6 +44,8 @@ export interface AcquireOptions {
   timeout?: number;
   /** Units to take. @default 1 */
   cost?: number;
+  // A new field that changes the plan must also be checked by `RateSync.tryPlan`, which
+  // reuses one plan per limiter when `timeout` and `cost` are left at their defaults.
 }
 
 export interface RateSyncRuntimeOptions {
