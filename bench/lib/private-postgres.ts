@@ -43,16 +43,20 @@ export async function privatePostgres(): Promise<PrivatePostgres | undefined> {
     return undefined;
   }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const admin = new Pool({ connectionString: url, max: 1 });
-  await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  await admin.end();
-  return {
-    url,
-    stop: async () => {
-      await as('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const stop = async (): Promise<void> => {
+    await as('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
   };
+  const admin = new Pool({ connectionString: url, max: 1 });
+  try {
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  } catch {
+    await stop(); // started, but without the extension it is of no use
+    return undefined;
+  } finally {
+    await admin.end();
+  }
+  return { url, stop };
 }
 
 async function uidOf(user: string): Promise<number> {
