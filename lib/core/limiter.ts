@@ -106,9 +106,9 @@ export class Limiter {
     if (!engine.acquireSync || this.policy.concurrency) return undefined;
     let decision: LayerDecision;
     try {
-      [decision] = this.store.decideSync([
+      decision = this.store.decideSync([
         { policy: this.policy, key, cost, maxWaitMs: 0, dryRun },
-      ]);
+      ])[0];
     } catch {
       return undefined; // let the general path meet the failure and apply fail-open/closed
     }

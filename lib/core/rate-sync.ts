@@ -44,6 +44,8 @@ export interface AcquireOptions {
   timeout?: number;
   /** Units to take. @default 1 */
   cost?: number;
+  // A new field that changes the plan must also be checked by `RateSync.tryPlan`, which
+  // reuses one plan per limiter when `timeout` and `cost` are left at their defaults.
 }
 
 export interface RateSyncRuntimeOptions {
@@ -93,6 +95,9 @@ export class RateSync {
   private readonly observers = new MetricsObservers();
   /** Whether some limiter is in shadow mode (else rejections are never let through). */
   private shadowing = false;
+  /** Plans of `tryAcquire` / `check` with the usual options, per limiter (see `tryPlan`). */
+  private readonly tryPlans = new WeakMap<Limiter, AcquisitionPlan>();
+  private readonly dryRunPlans = new WeakMap<Limiter, AcquisitionPlan>();
 
   constructor(
     private readonly config: RateSyncConfig,
@@ -202,6 +207,12 @@ export class RateSync {
     if (plan.strategy === 'any_must_pass' && plan.limiters.length > 1) {
       return this.firstThatPasses(plan, identifiers, signal);
     }
+    const now = this.decideAtOnce(plan, identifiers[0]);
+    if (now)
+      return Promise.resolve({
+        result: combineResults(now.results, plan.strategy),
+        permit: now.permit,
+      });
     return this.runLayers(plan, identifiers, signal).then(({ results, permit }) => ({
       result: combineResults(results, plan.strategy),
       permit,
@@ -217,10 +228,17 @@ export class RateSync {
   }
 
   /** Like {@link acquire} with no waiting unless a timeout is given; null when rejected. */
-  async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
-    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', ...options });
-    const { permit } = await this.runLayers(plan, [options.key]);
-    return permit ?? null;
+  tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
+    let plan: AcquisitionPlan;
+    try {
+      plan = this.tryPlan(limiterId, options, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Not async: a decision taken at once resolves in one hop, not three.
+    const now = this.decideAtOnce(plan, options.key);
+    if (now) return Promise.resolve(now.permit ?? null);
+    return this.runLayers(plan, [options.key]).then(({ permit }) => permit ?? null);
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws). */
@@ -242,13 +260,25 @@ export class RateSync {
    * consuming anything. A concurrency slot taken by an allowed check is released at once (use
    * acquire to hold one).
    */
-  async check(
+  check(
     limiterId: string,
     options: AcquireOptions & { consume?: boolean } = {},
   ): Promise<RateLimitResult> {
     const dryRun = options.consume === false;
-    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', dryRun, ...options });
-    const { results, permit } = await this.runLayers(plan, [options.key]);
+    let plan: AcquisitionPlan;
+    try {
+      plan = this.tryPlan(limiterId, options, dryRun);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A decision taken at once holds no concurrency slot: nothing to release.
+    const now = this.decideAtOnce(plan, options.key);
+    if (now) return Promise.resolve(now.results[0]);
+    return this.checkLater(plan, options.key);
+  }
+
+  private async checkLater(plan: AcquisitionPlan, key?: string): Promise<RateLimitResult> {
+    const { results, permit } = await this.runLayers(plan, [key]);
     await permit?.release();
     return results[0];
   }
@@ -430,15 +460,44 @@ export class RateSync {
     identifiers: readonly (string | undefined)[],
     signal?: AbortSignal,
   ): Promise<Acquired> {
-    if (plan.limiters.length === 1 && plan.waitMs === 0) {
-      const now = plan.limiters[0].decideNow(identifiers[0], plan.cost, plan.dryRun);
-      if (now) {
-        const permit = now.allowed && !plan.dryRun ? new Permit(now) : undefined;
-        return Promise.resolve(letShadowThrough(plan, { results: [now], permit }));
-      }
-    }
+    const now = this.decideAtOnce(plan, identifiers[0]);
+    if (now) return Promise.resolve(now);
     const acquired = runPlan(plan, identifiers, this.clock, signal);
     return this.shadowing ? acquired.then((a) => letShadowThrough(plan, a)) : acquired;
+  }
+
+  /**
+   * The plan of a `tryAcquire` or `check` call: built once per limiter for the usual options
+   * (no timeout, cost 1), since planning allocates and validates what never changes.
+   */
+  private tryPlan(limiterId: string, options: AcquireOptions, dryRun: boolean): AcquisitionPlan {
+    if (options.timeout !== undefined || (options.cost !== undefined && options.cost !== 1)) {
+      return this.plan([limiterId], { kind: 'call', mode: 'try', dryRun, ...options });
+    }
+    const limiter = this.use(limiterId);
+    const plans = dryRun ? this.dryRunPlans : this.tryPlans;
+    let plan = plans.get(limiter);
+    if (!plan)
+      plans.set(
+        limiter,
+        (plan = planAcquisition([limiter], { kind: 'call', mode: 'try', dryRun })),
+      );
+    return plan;
+  }
+
+  /**
+   * The synchronous fast path: a single layer that may not wait, decided without a promise
+   * (see `Limiter.decideNow`); undefined when the plan needs the general path.
+   */
+  private decideAtOnce(
+    plan: AcquisitionPlan,
+    identifier: string | undefined,
+  ): Acquired | undefined {
+    if (plan.limiters.length !== 1 || plan.waitMs !== 0) return undefined;
+    const now = plan.limiters[0].decideNow(identifier, plan.cost, plan.dryRun);
+    if (!now) return undefined;
+    const permit = now.allowed && !plan.dryRun ? new Permit(now) : undefined;
+    return letShadowThrough(plan, { results: [now], permit });
   }
 
   /** `any_must_pass`: the layers one at a time; the first that allows is consumed. */

@@ -44,7 +44,10 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const limit = this.limits.forContext(context);
-    if (!limit || (await this.isSkipped(context, limit))) return true;
+    if (!limit) return true;
+    const skip = this.isSkipped(context, limit);
+    // Awaited only when it is a promise: each await is a hop through the microtask queue.
+    if (skip === true || (skip !== false && (await skip))) return true;
     const { request, response } = this.getRequestResponse(context);
     const prepared = this.getKeys(context, limit, request);
     // No promise hop for declarations whose key (and pick) functions answer at once.

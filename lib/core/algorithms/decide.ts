@@ -9,7 +9,7 @@ export interface KeyState {
   /** GCRA theoretical arrival time, epoch ms. */
   tat?: number;
   /** Sliding window log, ascending by time: one entry per admission, weighted by its cost. */
-  entries?: WindowEntry[];
+  entries?: readonly WindowEntry[];
   /** Concurrency leases: id -> expiry epoch ms. */
   leases?: Map<string, number>;
 }
@@ -17,7 +17,7 @@ export interface KeyState {
 /** What to write for one admitted layer. */
 export interface LayerWrite {
   readonly tat?: number;
-  readonly entries?: WindowEntry[];
+  readonly entries?: readonly WindowEntry[];
   readonly lease?: { readonly id: string; readonly expiresAt: number };
 }
 
@@ -52,9 +52,11 @@ export function decideLayer(
   const active = conc ? conc.active + (consumed ? 1 : 0) : undefined;
   const concRemaining =
     p.concurrency && active !== undefined ? p.concurrency.max - active : Infinity;
+  // A rejected rate part already reports the state as it is; only an admission that consumed
+  // nothing (a dry run, a concurrency rejection) must be measured again.
   const rateRemaining = !rate
     ? Infinity
-    : consumed
+    : consumed || !rate.allowed
       ? rate.remaining
       : p.gcra
         ? gcraRemaining(state.tat ?? now, now, p.gcra)

@@ -32,7 +32,7 @@ type StateMap = Map<string, unknown>;
  */
 /** One key's window log, with the window length the sweep needs to see it expire. */
 interface WindowLog {
-  entries: WindowEntry[];
+  entries: readonly WindowEntry[];
   readonly windowMs: number;
 }
 
