@@ -26,7 +26,8 @@ import { MetricsObservers, type MetricsObserver } from './metrics/metrics-observ
 import type { MetricsGauges } from './metrics/metrics-gauges';
 import type { LimiterOptions, RateSyncConfig } from './options';
 import type { LimiterPolicy } from './policy';
-import { Permit } from './permit';
+import type { Permit } from './permit';
+import { permitWithLeases, unitsOf } from './permit-leases';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
 import { storeFailure } from './store-failure';
@@ -44,6 +45,12 @@ export interface AcquireOptions {
   timeout?: number;
   /** Units to take. @default 1 */
   cost?: number;
+  /**
+   * Cancels the call while it waits (`acquire`, `tryAcquire` and `run`): it is rejected with
+   * {@link RateLimitExceededError} (`tryAcquire`: null), and a slot it had reserved is given
+   * back at once, so the next caller does not wait behind it. No effect once admitted.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RateSyncRuntimeOptions {
@@ -208,16 +215,18 @@ export class RateSync {
 
   /** Waits up to the timeout, then throws {@link RateLimitExceededError}. */
   async acquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit> {
-    const plan = this.plan([limiterId], { kind: 'call', ...options });
-    const { results, permit } = await this.runLayers(plan, [options.key]);
+    const { signal, ...rest } = options;
+    const plan = this.plan([limiterId], { kind: 'call', ...rest });
+    const { results, permit } = await this.runLayers(plan, [options.key], signal);
     if (!permit) throw new RateLimitExceededError(results[0]);
     return permit;
   }
 
   /** Like {@link acquire} with no waiting unless a timeout is given; null when rejected. */
   async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
-    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', ...options });
-    const { permit } = await this.runLayers(plan, [options.key]);
+    const { signal, ...rest } = options;
+    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', ...rest });
+    const { permit } = await this.runLayers(plan, [options.key], signal);
     return permit ?? null;
   }
 
@@ -411,10 +420,16 @@ export class RateSync {
     signal?: AbortSignal,
   ): Promise<Acquired> {
     if (plan.limiters.length === 1 && plan.waitMs === 0) {
-      const now = plan.limiters[0].decideNow(identifiers[0], plan.cost, plan.dryRun);
+      const limiter = plan.limiters[0];
+      const now = limiter.decideNow(identifiers[0], plan.cost, plan.dryRun);
       if (now) {
-        const permit = now.allowed && !plan.dryRun ? new Permit(now) : undefined;
-        return Promise.resolve(letShadowThrough(plan, { results: [now], permit }));
+        const { result } = now;
+        let permit: Permit | undefined;
+        if (result.allowed && !plan.dryRun) {
+          const units = unitsOf(limiter, now.key, plan.cost, now.entryAt);
+          permit = permitWithLeases(result, [], units ? [units] : []);
+        }
+        return Promise.resolve(letShadowThrough(plan, { results: [result], permit }));
       }
     }
     const acquired = runPlan(plan, identifiers, this.clock, signal);

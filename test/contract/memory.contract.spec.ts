@@ -1,6 +1,7 @@
 import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
+import { refundContract } from './refund-contract';
 
 describe('engine contract: memory', () => {
   const target: ContractTarget = {
@@ -10,4 +11,5 @@ describe('engine contract: memory', () => {
   };
   engineContract(target);
   longWaitsContract(target);
+  refundContract(target);
 });

@@ -2,6 +2,7 @@ import { describePg, dropSchema, PG_URL, uniqueName } from '../support/postgres'
 import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
+import { refundContract } from './refund-contract';
 
 /** The engine contract on PostgreSQL: one schema per run, one fresh table per test. */
 describePg('engine contract: postgres', () => {
@@ -14,4 +15,5 @@ describePg('engine contract: postgres', () => {
   };
   engineContract(target);
   longWaitsContract(target);
+  refundContract(target);
 });

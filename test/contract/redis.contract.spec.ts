@@ -2,6 +2,7 @@ import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
 import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
+import { refundContract } from './refund-contract';
 
 describeRedis('engine contract: redis', () => {
   const target: ContractTarget = {
@@ -10,4 +11,5 @@ describeRedis('engine contract: redis', () => {
   };
   engineContract(target);
   longWaitsContract(target);
+  refundContract(target);
 });

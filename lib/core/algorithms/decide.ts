@@ -77,6 +77,7 @@ export function decideLayer(
     ),
     inFlight: active,
     blockedBy,
+    entryAt: consumed && w ? w.at : undefined,
   };
   const write: LayerWrite = {
     tat: g?.tat,

@@ -31,6 +31,8 @@ export interface WindowOutcome {
   readonly remaining: number;
   /** Epoch ms when the log is empty again. */
   readonly resetAt: number;
+  /** When allowed: the time of the entry recorded (epoch ms; in the future for a reservation). */
+  readonly at?: number;
 }
 
 export function slidingWindow(
@@ -54,7 +56,7 @@ export function slidingWindow(
   let i = live.length;
   while (i > 0 && live[i - 1].at > at) i--;
   const next = [...live.slice(0, i), { at, weight: cost }, ...live.slice(i)];
-  return outcome(true, at - now, 0, next, n + cost, now, p);
+  return { ...outcome(true, at - now, 0, next, n + cost, now, p), at };
 }
 
 /** The time of the first entry at which the running weight reaches `units`. */

@@ -1,8 +1,9 @@
 import { decideLayer, type KeyState, type LayerWrite } from '../../algorithms/decide';
+import { gcraRefund, windowRefund } from '../../algorithms/refund';
 import type { WindowEntry } from '../../algorithms/sliding-window';
 import type { Clock } from '../../clock';
 import { policyLimit, type LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 
 /** Options of the memory engine. */
 export interface MemoryEngineOptions {
@@ -127,6 +128,24 @@ export class MemoryEngine implements Engine {
       let held = this.leases.get(r.key);
       if (!held) this.put(this.leases, r.key, (held = new Map()));
       held.set(write.lease.id, write.lease.expiresAt);
+    }
+  }
+
+  async refund(requests: readonly RefundRequest[]): Promise<void> {
+    this.refundSync(requests);
+  }
+
+  /** The synchronous core of {@link refund}. */
+  refundSync(requests: readonly RefundRequest[]): void {
+    const now = this.options.clock.now();
+    for (const r of requests) {
+      const g = r.policy.gcra;
+      if (g) {
+        const tat = gcraRefund(this.tats.get(r.key), now, g, r.cost);
+        if (tat !== undefined) this.tats.set(r.key, tat);
+      }
+      const log = r.entryAt !== undefined ? this.logs.get(r.key) : undefined;
+      if (log) log.entries = windowRefund(log.entries, r.entryAt!, r.cost) as WindowEntry[];
     }
   }
 

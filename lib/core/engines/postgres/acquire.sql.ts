@@ -51,6 +51,7 @@ export const DECISION_FIELDS = [
   'resetAt',
   'inFlight', // NULL without concurrency
   'blockedBy', // NULL, 1 = rate, 2 = concurrency
+  'entryAt', // sliding window, when consumed: the time of the entry recorded; else NULL
 ] as const;
 export const DECISION_WIDTH = DECISION_FIELDS.length;
 
@@ -252,7 +253,9 @@ BEGIN
       o_remaining,                                                             -- remaining
       o_reset,                                                                 -- resetAt
       o_in_flight,                                                             -- inFlight
-      CASE WHEN NOT c_ok THEN 2 WHEN NOT r_ok THEN 1 END                       -- blockedBy
+      CASE WHEN NOT c_ok THEN 2 WHEN NOT r_ok THEN 1 END,                      -- blockedBy
+      CASE WHEN o_consumed AND p_interval[i] IS NULL AND p_limit[i] IS NOT NULL
+           THEN v_at END                                                       -- entryAt
     ]::float8[];
 
     -- The row holds nothing live after expires_at; the periodic cleanup deletes it then.

@@ -10,7 +10,7 @@ import { timerMs } from '../../clock';
 import { RateSyncError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 import type { EngineContext } from '../engine-context';
 import { DECISION_FIELDS, DECISION_WIDTH } from './acquire.sql';
 import { postgresNames, type PostgresNames } from './identifiers';
@@ -209,6 +209,19 @@ export class PostgresEngine implements Engine {
     const d = rows[0].d;
     return rs.map(
       (r, i) => decideLayer({ tat: d[i + 1] ?? undefined }, d[0] as number, r).decision,
+    );
+  }
+
+  /** One statement per layer, each on its key's row (see Statements.refund). */
+  async refund(requests: readonly RefundRequest[]): Promise<void> {
+    await Promise.all(
+      requests.map((r) => {
+        const t = r.policy.gcra?.intervalMs ?? null;
+        const at = r.entryAt ?? null;
+        if (t === null && at === null) return undefined;
+        const values = [r.key, r.cost, t, at, this.testNow(), this.sync];
+        return this.query('refund', this.sql.refund, values);
+      }),
     );
   }
 
@@ -467,6 +480,7 @@ function toDecision(d: (number | null)[], at: number): LayerDecision {
     resetAt: field('resetAt') as number,
     inFlight: field('inFlight') ?? undefined,
     blockedBy: blocked === 2 ? 'concurrency' : blocked === 1 ? 'rate' : undefined,
+    entryAt: field('entryAt') ?? undefined,
   };
 }
 

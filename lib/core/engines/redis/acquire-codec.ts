@@ -9,8 +9,11 @@ export interface AcquireCall {
   readonly args: string[];
 }
 
-/** One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy. */
-export type LayerReply = [string, string, string, string, string, string, string];
+/**
+ * One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy,
+ * entryAt.
+ */
+export type LayerReply = [string, string, string, string, string, string, string, string?];
 
 /** Per-process random part of the window entry tokens, plus a counter: unique and short. */
 const PROCESS_TAG = randomBytes(6).toString('base64url');
@@ -76,6 +79,7 @@ export function decodeAcquire(
       resetAt: toNumber(r[4]),
       inFlight: r[5] === '' ? undefined : Number(r[5]),
       blockedBy: r[6] === '' ? undefined : (r[6] as 'rate' | 'concurrency'),
+      entryAt: r[7] ? Number(r[7]) : undefined,
     };
   }
   return out;

@@ -8,7 +8,7 @@
 import { RateSyncError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 import type { EngineContext } from '../engine-context';
 import {
   callToken,
@@ -38,6 +38,7 @@ import { ReleaseHub } from './release-hub';
 import { ACQUIRE_LUA } from './scripts/acquire.script';
 import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
 import { RELEASE_LUA, RENEW_LUA, RESET_KEY_LUA, UNDO_LUA } from './scripts/lease.script';
+import { REFUND_LUA } from './scripts/refund.script';
 import { loadScripts, luaScript, runScript, type LuaScript } from './script-runner';
 import { errorText } from '../../error-text';
 import { engineClosedError } from '../engine-closed.error';
@@ -50,7 +51,8 @@ const RELEASE = luaScript('release', RELEASE_LUA);
 const RENEW = luaScript('renew', RENEW_LUA);
 const RESET_KEY = luaScript('reset-key', RESET_KEY_LUA);
 const UNDO = luaScript('undo', UNDO_LUA);
-const SCRIPTS = [ACQUIRE, GCRA, GCRA_ONE, RELEASE, RENEW, RESET_KEY, UNDO];
+const REFUND = luaScript('refund', REFUND_LUA);
+const SCRIPTS = [ACQUIRE, GCRA, GCRA_ONE, RELEASE, RENEW, RESET_KEY, UNDO, REFUND];
 
 /**
  * The `redis` engine (DESIGN 4): one ioredis client per store (a `Cluster` when
@@ -171,6 +173,19 @@ export class RedisEngine implements Engine {
         ),
       warn: (m) => this.warn('undo', m),
     });
+  }
+
+  /** One refund script call per layer (each layer's keys share one slot; layers may not). */
+  async refund(requests: readonly RefundRequest[]): Promise<void> {
+    await Promise.all(
+      requests.map((r) => {
+        const k = layerKeys(this.prefix, r.key);
+        const t = r.policy.gcra ? String(r.policy.gcra.intervalMs) : '';
+        const at = r.entryAt !== undefined ? String(r.entryAt) : '';
+        if (t === '' && at === '') return undefined;
+        return this.run(REFUND, [k.tat, k.window], [this.nowArg(), t, String(r.cost), at]);
+      }),
+    );
   }
 
   /**

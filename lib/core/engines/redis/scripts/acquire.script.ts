@@ -35,7 +35,8 @@ import { SERVER_NOW_LUA } from './server-now';
  *   +9  lease id to create on admission, or ''
  *   +10 '1' when this layer is a dry run (its decision reports the state as it is)
  * Returns one array per layer: { allowed ('1' or '0'), waitMs, retryAfterMs, remaining,
- * resetAt, inFlight (or ''), blockedBy ('rate', 'concurrency' or '') }.
+ * resetAt, inFlight (or ''), blockedBy ('rate', 'concurrency' or ''), entryAt (the time of the
+ * window entry recorded, or '') }.
  */
 export const ACQUIRE_LUA = `
 local function num(s)
@@ -203,8 +204,11 @@ for i = 1, layers do
   end
   reset_at = math.max(reset_at, c)
   local remaining = math.max(0, math.min(rate_remaining, conc_remaining))
+  -- The time of the window entry this layer records, for a refund to remove exactly it.
+  local entry_at = ''
+  if consumed and w then entry_at = fmt(w.at) end
   out[i] = { allowed and '1' or '0', fmt(wait_ms), fmt(retry_ms), fmt(remaining), fmt(reset_at),
-             active and tostring(active) or '', blocked }
+             active and tostring(active) or '', blocked, entry_at }
   plans[i] = { k = k, a = a, g = g, w = w, cutoff = cutoff, cost = cost, window_ms = window_ms,
                total = total, expired = expired,
                lease_expiry = lease_expiry, conc_reset = conc_reset }
