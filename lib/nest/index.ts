@@ -20,6 +20,7 @@ export {
 export { RateLimit } from './decorators/rate-limit.decorator';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
 export type {
+  HandlerOutcome,
   KeyFunction,
   KeySpec,
   RateLimitDeclaration,

@@ -67,14 +67,23 @@ export class RateLimitInterceptor implements NestInterceptor {
       let permit: Permit | undefined;
       let inner: Subscription | undefined;
       let closed = false;
+      let error: unknown;
       this.admit(context, limit).then(
         (admitted) => {
           if (!admitted) return subscriber.complete(); // a dropped event
           if (closed) return void admitted.release();
           permit = admitted;
           try {
-            inner = next.handle().subscribe(subscriber);
+            inner = next.handle().subscribe({
+              next: (value) => subscriber.next(value),
+              error: (err: unknown) => {
+                error = err;
+                subscriber.error(err);
+              },
+              complete: () => subscriber.complete(),
+            });
           } catch (err) {
+            error = err;
             subscriber.error(err);
           }
         },
@@ -83,7 +92,7 @@ export class RateLimitInterceptor implements NestInterceptor {
       return () => {
         closed = true;
         inner?.unsubscribe();
-        void permit?.release();
+        if (permit) void limit.settle(permit, { error });
       };
     });
   }

@@ -7,7 +7,7 @@ const STRATEGIES: readonly CompositeStrategy[] = [
   'all_must_pass',
   'any_must_pass',
 ];
-const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy'];
+const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy', 'refundWhen'];
 
 /**
  * Checks `@RateLimit`'s arguments when the decorator is applied, so that a mistake fails at
@@ -56,6 +56,12 @@ export function validateRateLimit(
     throw new InvalidArgumentError(
       'strategy',
       `expected one of ${STRATEGIES.join(', ')}, got ${String(strategy)}`,
+    );
+  }
+  if (options.refundWhen !== undefined && typeof options.refundWhen !== 'function') {
+    throw new InvalidArgumentError(
+      'refundWhen',
+      `expected a function ({ status, error }) => boolean, got ${typeof options.refundWhen}`,
     );
   }
   validateKey(options.key, ids);

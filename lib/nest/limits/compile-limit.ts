@@ -18,7 +18,7 @@ export type LimitTarget = 'handler' | 'method';
  *
  * @throws LimiterNotFoundError naming the unknown id and listing the known ones
  * @throws InvalidArgumentError for a cost no limiter can admit, limiters on different stores,
- *   or a template that cannot apply here
+ *   a template that cannot apply here, or `refundWhen` on limiters without a rate part
  */
 export function compileLimit(
   declaration: RateLimitDeclaration,
@@ -41,6 +41,14 @@ export function compileLimit(
     },
     context,
   );
+  if (options.refundWhen && plan.limiters.every((l) => !l.policy.gcra && !l.policy.window)) {
+    throw new InvalidArgumentError(
+      'refundWhen',
+      `${limiterIds.map((id) => `'${id}'`).join(', ')} only limit concurrency (max_concurrent), ` +
+        `whose slots every call gives back anyway: there is nothing to refund. Remove refundWhen, ` +
+        `or limit with rate_per_second or a sliding window (${context})`,
+    );
+  }
   const resolvers = limiterIds.map((id) =>
     keyResolver(keySpecOf(options.key, id), target, context),
   );

@@ -1,5 +1,6 @@
-import type { AcquisitionPlan, PlanOutcome, RateSync, RateSyncLogger } from '../../core';
-import type { RateLimitOptions } from '../decorators/rate-limit-options.interface';
+import type { AcquisitionPlan, Permit, PlanOutcome, RateSync, RateSyncLogger } from '../../core';
+import { errorText } from '../../core/error-text';
+import type { HandlerOutcome, RateLimitOptions } from '../decorators/rate-limit-options.interface';
 import type { DecisionLog } from '../decision-log';
 import type { KeySource } from '../keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from '../keys/key-template';
@@ -38,6 +39,11 @@ export class CompiledLimit {
   readonly options: Readonly<RateLimitOptions>;
   /** Whether an admission holds concurrency slots (its permit must be released). */
   readonly holdsSlots: boolean;
+  /**
+   * Whether an admission's permit is settled when the call is over: it holds slots, or
+   * `refundWhen` decides then whether to refund it.
+   */
+  readonly settlesAfterCall: boolean;
   private readonly plan: AcquisitionPlan;
   private readonly resolvers: readonly KeyResolver[];
   private readonly rateSync: RateSync;
@@ -57,6 +63,25 @@ export class CompiledLimit {
     } = parts);
     this.limiterIds = this.plan.limiters.map((l) => l.id);
     this.holdsSlots = this.plan.limiters.some((l) => l.policy.concurrency !== undefined);
+    this.settlesAfterCall = this.holdsSlots || this.options.refundWhen !== undefined;
+  }
+
+  /**
+   * Settles an admitted call's permit once the call is over: refunds it when `refundWhen`
+   * says so, else releases it. Never rejects; a predicate that throws counts the call.
+   */
+  settle(permit: Permit, outcome: HandlerOutcome): Promise<void> {
+    const refundWhen = this.options.refundWhen;
+    if (!refundWhen) return permit.release();
+    let refund = false;
+    try {
+      refund = Boolean(refundWhen(outcome));
+    } catch (err) {
+      this.logger.warn(
+        `@RateLimit on ${this.where}: refundWhen threw (${errorText(err)}); the call stays counted`,
+      );
+    }
+    return refund ? permit.refund() : permit.release();
   }
 
   /** Milliseconds a call may wait for its slot (0: it does not wait). */
