@@ -2,6 +2,7 @@ import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
 import { refundContract } from './refund-contract';
+import { blockContract } from './block-contract';
 
 describe('engine contract: memory', () => {
   const target: ContractTarget = {
@@ -12,4 +13,5 @@ describe('engine contract: memory', () => {
   engineContract(target);
   longWaitsContract(target);
   refundContract(target);
+  blockContract(target);
 });

@@ -3,6 +3,7 @@ import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
 import { refundContract } from './refund-contract';
+import { blockContract } from './block-contract';
 
 /** The engine contract on PostgreSQL: one schema per run, one fresh table per test. */
 describePg('engine contract: postgres', () => {
@@ -16,4 +17,5 @@ describePg('engine contract: postgres', () => {
   engineContract(target);
   longWaitsContract(target);
   refundContract(target);
+  blockContract(target);
 });

@@ -3,6 +3,7 @@ import type { ContractTarget } from './contract-target';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
 import { refundContract } from './refund-contract';
+import { blockContract } from './block-contract';
 
 describeRedis('engine contract: redis', () => {
   const target: ContractTarget = {
@@ -12,4 +13,5 @@ describeRedis('engine contract: redis', () => {
   engineContract(target);
   longWaitsContract(target);
   refundContract(target);
+  blockContract(target);
 });

@@ -137,7 +137,8 @@ export class PostgresEngine implements Engine {
 
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return [];
-    if (requests.length === 1 && isPlainTokenBucket(requests[0]))
+    const blocking = requests.some((r) => r.policy.blockMs);
+    if (requests.length === 1 && isPlainTokenBucket(requests[0]) && !blocking)
       return [await this.buckets.submit(requests[0])];
     const values = [
       requests.map((r) => r.key),
@@ -154,9 +155,10 @@ export class PostgresEngine implements Engine {
       this.sync,
       this.testNow(),
     ];
+    if (blocking) values.push(requests.map((r) => r.policy.blockMs ?? null));
     const { rows } = await this.query<{ d: (number | null)[] }>(
-      'acquire',
-      this.sql.acquire,
+      blocking ? 'acquire_block' : 'acquire',
+      blocking ? this.sql.acquireBlocking : this.sql.acquire,
       values,
     ).catch((err: unknown) => {
       this.giveBack.acquireFailed(requests);

@@ -13,6 +13,8 @@ const ADMIT = `(${WAIT} <= 0 OR ${WAIT} <= $5::float8)`;
 export interface Statements {
   /** Params: the 13 arguments of `<table>_acquire` (see acquire.sql.ts). */
   readonly acquire: string;
+  /** Params: the 14 arguments of `<table>_block` (see block.sql.ts). */
+  readonly acquireBlocking: string;
   /**
    * The token bucket alone (one layer, no concurrency, not a dry run, cost <= burst) in one
    * upsert: the row lock is held only for this statement's update and its commit, which is
@@ -47,7 +49,8 @@ export interface Statements {
    */
   readonly refund: string;
   /**
-   * Deletes one key's row; notifies waiters when it held leases.
+   * Deletes one key's row (and its `block_seconds` row, `<key> b`); notifies waiters when it
+   * held leases.
    * $1 storage key, $2 channel.
    */
   readonly resetKey: string;
@@ -73,6 +76,9 @@ export function statements(n: PostgresNames): Statements {
     acquire:
       `SELECT ${n.qAcquire}($1::text[], $2::integer[], $3::float8[], $4::float8[], $5::integer[], ` +
       `$6::integer[], $7::float8[], $8::integer[], $9::float8[], $10::text[], $11::boolean[], $12::text, $13::float8) AS d`,
+    acquireBlocking:
+      `SELECT ${n.qBlock}($1::text[], $2::integer[], $3::float8[], $4::float8[], $5::integer[], ` +
+      `$6::integer[], $7::float8[], $8::integer[], $9::float8[], $10::text[], $11::boolean[], $12::text, $13::float8, $14::float8[]) AS d`,
     acquireTokenBucket: `INSERT INTO ${n.qTable} AS x (key, tat, expires_at, prev_tat, decided_at)
 SELECT $1::text, c.now + $2::integer * $3::float8, c.now + $2::integer * $3::float8, NULL, c.now
   FROM (SELECT coalesce($6::float8, ${NOW_MS}) AS now, set_config('synchronous_commit', $7::text, true)) AS c
@@ -100,12 +106,12 @@ RETURNING prev_tat, decided_at`,
                         ELSE coalesce(x.entries[u.o + 1] >= 0, true) END) AS q) END
   FROM (SELECT coalesce($5::float8, ${NOW_MS}) AS now, set_config('synchronous_commit', $6::text, true)) AS c
  WHERE x.key = $1::text`,
-    resetKey: `WITH d AS (DELETE FROM ${n.qTable} WHERE key = $1::text RETURNING cardinality(lease_ids) AS leases)
+    resetKey: `WITH d AS (DELETE FROM ${n.qTable} WHERE key = $1::text OR key = $1::text || ' b' RETURNING cardinality(lease_ids) AS leases)
 SELECT pg_notify($2::text, $1::text) FROM d WHERE d.leases > 0`,
     resetLimiter: `WITH d AS (
   DELETE FROM ${n.qTable} WHERE key IN (
     SELECT key FROM ${n.qTable}
-     WHERE key = $1::text OR (key > ($1::text || ':') AND key < ($1::text || ';'))
+     WHERE key = $1::text OR key = $1::text || ' b' OR (key > ($1::text || ':') AND key < ($1::text || ';'))
      ORDER BY key FOR UPDATE)
   RETURNING cardinality(lease_ids) AS leases)
 SELECT pg_notify($2::text, '*' || $1::text) FROM (SELECT 1 FROM d WHERE d.leases > 0 LIMIT 1) AS any_leases`,

@@ -7,6 +7,11 @@ import { layerKeys } from './redis-keys';
 export interface AcquireCall {
   readonly keys: string[];
   readonly args: string[];
+  /**
+   * A layer has `block_seconds`: the call is for the blocking script
+   * (`scripts/blocking-acquire.script.ts`), with one more key and argument per layer.
+   */
+  readonly blocking?: boolean;
 }
 
 /**
@@ -59,7 +64,12 @@ export function encodeAcquire(
     if (r.dryRun) dry = true;
   }
   if (dry) args[1] = '1';
-  return { keys, args };
+  if (!requests.some((r) => r.policy.blockMs)) return { keys, args };
+  for (const r of requests) {
+    keys.push(layerKeys(prefix, r.key).block);
+    args.push(r.policy.blockMs ? String(r.policy.blockMs) : '');
+  }
+  return { keys, args, blocking: true };
 }
 
 /** Decodes the script's reply into one decision per layer. */
