@@ -51,6 +51,9 @@ export {
   type HandlerOutcome,
   type KeySpec,
   type KeyFunction,
+  type RateLimitTiers,
+  type TierFunction,
+  type CostFunction,
   type RateLimitDeclaration,
 } from './nest';
 

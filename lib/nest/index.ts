@@ -20,6 +20,7 @@ export {
 export { RateLimit } from './decorators/rate-limit.decorator';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
 export type {
+  CostFunction,
   HandlerOutcome,
   KeyFunction,
   KeySpec,
@@ -27,7 +28,9 @@ export type {
   RateLimitMetadata,
   RateLimitMode,
   RateLimitOptions,
+  RateLimitTiers,
   SkipRateLimitDeclaration,
+  TierFunction,
 } from './decorators/rate-limit-options.interface';
 export { RateLimitGuard } from './rate-limit.guard';
 export { RateLimitInterceptor } from './rate-limit.interceptor';
