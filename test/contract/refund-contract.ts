@@ -60,11 +60,15 @@ export function refundContract(target: ContractTarget): void {
       // Left: a (1) and c (1). Removing a or c instead would leave 3 units taken.
       const state = await h.rs.state('w');
       expect(state.remaining).toBe(3);
-      // A cost of 4 needs a's unit back: a's entry expires first, 30 s after it was recorded.
+      // A cost of 4 needs a's unit back: a's entry expires first, 30 s after it was recorded
+      // (its resetAt); had a's entry been removed, the wait would run to b's, 400 ms later.
+      const now = (): number => h.clock?.now() ?? Date.now();
+      const before = now();
       const probe = await h.rs.check('w', { cost: 4, consume: false });
+      const after = now();
       expect(probe.allowed).toBe(false);
-      expect(probe.retryAfterMs).toBeGreaterThan(30_000 - 800 - h.tolMs - 50);
-      expect(probe.retryAfterMs).toBeLessThanOrEqual(30_000 - 800 + h.tolMs);
+      expect(probe.retryAfterMs).toBeGreaterThanOrEqual(a.result.resetAt - after - h.tolMs);
+      expect(probe.retryAfterMs).toBeLessThanOrEqual(a.result.resetAt - before + h.tolMs);
       await c.refund();
       await a.refund();
       expect((await h.rs.state('w')).remaining).toBe(5);
