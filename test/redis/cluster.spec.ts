@@ -2,7 +2,10 @@ import type { RedisEngine } from '../../lib/core/engines/redis';
 import { slotOf } from '../../lib/core/engines/redis/cluster-slot';
 import { storageKey } from '../../lib/core/keys';
 import { toPolicy } from '../../lib/core/policy';
+import { blockContract } from '../contract/block-contract';
+import type { ContractTarget } from '../contract/contract-target';
 import { engineContract } from '../contract/engine-contract';
+import { refundContract } from '../contract/refund-contract';
 import { describeRedisBinaries, uniquePrefix } from '../support/redis';
 import { openEngine, req } from './engine-fixture';
 import { RedisCluster } from './redis-cluster';
@@ -37,14 +40,18 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
   });
 
   describe('engine contract', () => {
-    engineContract({
+    const target: ContractTarget = {
       name: 'redis-cluster',
       store: () => ({
         engine: 'redis',
         clusterNodes: cluster.nodes,
         keyPrefix: uniquePrefix('clc'),
       }),
-    });
+    };
+    engineContract(target);
+    // Composites there span slots: refunds and blocks per layer, across nodes.
+    refundContract(target);
+    blockContract(target);
   });
 
   it('counts 300 keys exactly, spread over every master', async () => {
