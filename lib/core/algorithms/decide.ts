@@ -89,6 +89,7 @@ export function decideLayer(
     ),
     inFlight: active,
     blockedBy,
+    now,
     entryAt: consumed && w ? w.at : undefined,
   };
   const write: LayerWrite = {

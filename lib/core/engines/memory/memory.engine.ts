@@ -121,17 +121,21 @@ export class MemoryEngine implements Engine {
     const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
     const decisions = outcomes.map((o) => o.decision);
     const dry = requests.some((r) => r.dryRun);
-    const commit = decisions.every((d) => d.allowed) && !dry;
-    if (!commit) {
+    if (dry || !decisions.every((d) => d.allowed)) {
       if (!dry) this.writeBlocks(requests, outcomes);
-      return decisions;
+      // Nothing else is written: the layers that would have passed report the state as it is.
+      return decisions.map((d, i) =>
+        d.allowed && !requests[i].dryRun ? this.asIs(requests[i], now) : d,
+      );
     }
     const writes = outcomes.map((o) => o.write);
     if (requests.some((r, i) => this.needsRoom(r.key, writes[i]))) {
       const room = this.makeRoom(requests, writes, now);
       if (room.refusedAt !== undefined) {
-        decisions[room.refusedAt] = room.refusal;
-        return decisions;
+        const refusedAt = room.refusedAt;
+        return decisions.map((d, i) =>
+          i === refusedAt ? room.refusal : this.asIs(requests[i], now),
+        );
       }
       if (room.evicted) decisions[0] = { ...decisions[0], evictedKeys: room.evicted };
     }
@@ -153,7 +157,7 @@ export class MemoryEngine implements Engine {
     });
     if (until.every((u) => u === undefined)) return undefined;
     return requests.map((r, i) => {
-      const asIs = decideLayer(this.read(r), now, { ...r, dryRun: true }).decision;
+      const asIs = this.asIs(r, now);
       return until[i] === undefined ? asIs : blockedDecision(asIs, now, until[i]!);
     });
   }
@@ -165,6 +169,11 @@ export class MemoryEngine implements Engine {
     outcomes.forEach(({ write }, i) => {
       if (write.blockUntil !== undefined) this.blocks.set(requests[i].key, write.blockUntil);
     });
+  }
+
+  /** A layer's decision without consuming (a dry run's): the state as it is. */
+  private asIs(r: AcquireRequest, now: number): LayerDecision {
+    return decideLayer(this.read(r), now, { ...r, dryRun: true }).decision;
   }
 
   private apply(r: AcquireRequest, write: LayerWrite): void {
@@ -418,6 +427,7 @@ function refusal(policy: LimiterPolicy, now: number, earliestExpiry: number): La
     inFlight: policy.concurrency ? 0 : undefined,
     blockedBy: policy.gcra || policy.window ? 'rate' : 'concurrency',
     refusedNewKey: true,
+    now,
   };
 }
 

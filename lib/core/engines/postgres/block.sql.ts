@@ -58,7 +58,6 @@ BEGIN
       v_out[${at('remaining')}] := 0;
       v_out[${at('resetAt')}] := greatest(v_out[${at('resetAt')}], v_until[i]);
       v_out[${at('blockedBy')}] := 1;
-      v_out[${at('entryAt')}] := NULL;
     ELSIF NOT v_blocked AND NOT v_dry AND p_block_ms[i] IS NOT NULL AND v_out[${at('blockedBy')}] = 1 THEN
       INSERT INTO ${qTable} AS x (key, tat, expires_at)
         VALUES (p_keys[i] || ' b', v_now + p_block_ms[i], v_now + p_block_ms[i])

@@ -16,9 +16,9 @@ export interface AcquireCall {
 
 /**
  * One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy,
- * entryAt.
+ * now, entryAt.
  */
-export type LayerReply = [string, string, string, string, string, string, string, string?];
+export type LayerReply = [string, string, string, string, string, string, string, string, string?];
 
 /** Per-process random part of the window entry tokens, plus a counter: unique and short. */
 const PROCESS_TAG = randomBytes(6).toString('base64url');
@@ -32,8 +32,8 @@ export function callToken(): string {
 
 /**
  * Encodes layers as KEYS/ARGV. `now` is a test-only override of the server clock. One dry
- * layer makes the whole call write nothing (as in the memory engine); `writeNothing` does the
- * same while every layer still reports as if it were consumed.
+ * layer makes the whole call write nothing (as in the memory engine); so does `writeNothing`.
+ * A call that writes nothing reports every layer's state as it is.
  */
 export function encodeAcquire(
   prefix: string,
@@ -89,7 +89,8 @@ export function decodeAcquire(
       resetAt: toNumber(r[4]),
       inFlight: r[5] === '' ? undefined : Number(r[5]),
       blockedBy: r[6] === '' ? undefined : (r[6] as 'rate' | 'concurrency'),
-      entryAt: r[7] ? Number(r[7]) : undefined,
+      now: Number(r[7]),
+      entryAt: r[8] ? Number(r[8]) : undefined,
     };
   }
   return out;

@@ -59,7 +59,7 @@ for i = 1, layers do
   if until_at[i] then
     o[1], o[2], o[3], o[4] = '0', '0', fmt(until_at[i] - now), '0'
     o[5] = fmt(math.max(num(o[5]), until_at[i]))
-    o[7], o[8] = 'rate', ''
+    o[7], o[9] = 'rate', ''
   elseif not any_blocked and not was_dry and bms[i] ~= '' and o[7] == 'rate' then
     local ms = tonumber(bms[i])
     local u = now + ms
