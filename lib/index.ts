@@ -48,6 +48,7 @@ export {
   SkipRateLimit,
   type RateLimitOptions,
   type RateLimitMode,
+  type HandlerOutcome,
   type KeySpec,
   type KeyFunction,
   type RateLimitTiers,

@@ -26,7 +26,8 @@ import { MetricsObservers, type MetricsObserver } from './metrics/metrics-observ
 import type { MetricsGauges } from './metrics/metrics-gauges';
 import type { LimiterOptions, RateSyncConfig } from './options';
 import type { LimiterPolicy } from './policy';
-import { Permit } from './permit';
+import type { Permit } from './permit';
+import { permitWithLeases, unitsOf } from './permit-leases';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
 import { storeFailure } from './store-failure';
@@ -44,6 +45,12 @@ export interface AcquireOptions {
   timeout?: number;
   /** Units to take. @default 1 */
   cost?: number;
+  /**
+   * Cancels the call while it waits (`acquire`, `tryAcquire` and `run`): it is rejected with
+   * {@link RateLimitExceededError} (`tryAcquire`: null), and a slot it had reserved is given
+   * back at once, so the next caller does not wait behind it. No effect once admitted.
+   */
+  signal?: AbortSignal;
   // A new field that changes the plan must also be checked by `RateSync.tryPlan`, which
   // reuses one plan per limiter when `timeout` and `cost` are left at their defaults.
 }
@@ -221,8 +228,9 @@ export class RateSync {
 
   /** Waits up to the timeout, then throws {@link RateLimitExceededError}. */
   async acquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit> {
-    const plan = this.plan([limiterId], { kind: 'call', ...options });
-    const { results, permit } = await this.runLayers(plan, [options.key]);
+    const { signal, ...rest } = options;
+    const plan = this.plan([limiterId], { kind: 'call', ...rest });
+    const { results, permit } = await this.runLayers(plan, [options.key], signal);
     if (!permit) throw new RateLimitExceededError(results[0]);
     return permit;
   }
@@ -238,7 +246,9 @@ export class RateSync {
     // Not async: a decision taken at once resolves in one hop, not three.
     const now = this.decideAtOnce(plan, options.key);
     if (now) return Promise.resolve(now.permit ?? null);
-    return this.runLayers(plan, [options.key]).then(({ permit }) => permit ?? null);
+    return this.runLayers(plan, [options.key], options.signal).then(
+      ({ permit }) => permit ?? null,
+    );
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws). */
@@ -472,7 +482,8 @@ export class RateSync {
    */
   private tryPlan(limiterId: string, options: AcquireOptions, dryRun: boolean): AcquisitionPlan {
     if (options.timeout !== undefined || (options.cost !== undefined && options.cost !== 1)) {
-      return this.plan([limiterId], { kind: 'call', mode: 'try', dryRun, ...options });
+      const { signal: _signal, ...rest } = options;
+      return this.plan([limiterId], { kind: 'call', mode: 'try', dryRun, ...rest });
     }
     const limiter = this.use(limiterId);
     const plans = dryRun ? this.dryRunPlans : this.tryPlans;
@@ -494,10 +505,16 @@ export class RateSync {
     identifier: string | undefined,
   ): Acquired | undefined {
     if (plan.limiters.length !== 1 || plan.waitMs !== 0) return undefined;
-    const now = plan.limiters[0].decideNow(identifier, plan.cost, plan.dryRun);
+    const limiter = plan.limiters[0];
+    const now = limiter.decideNow(identifier, plan.cost, plan.dryRun);
     if (!now) return undefined;
-    const permit = now.allowed && !plan.dryRun ? new Permit(now) : undefined;
-    return letShadowThrough(plan, { results: [now], permit });
+    const { result } = now;
+    let permit: Permit | undefined;
+    if (result.allowed && !plan.dryRun) {
+      const units = unitsOf(limiter, now.key, plan.cost, now.entryAt);
+      permit = permitWithLeases(result, [], units ? [units] : []);
+    }
+    return letShadowThrough(plan, { results: [result], permit });
   }
 
   /** `any_must_pass`: the layers one at a time; the first that allows is consumed. */

@@ -21,6 +21,7 @@ export { RateLimit } from './decorators/rate-limit.decorator';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
 export type {
   CostFunction,
+  HandlerOutcome,
   KeyFunction,
   KeySpec,
   RateLimitDeclaration,

@@ -55,7 +55,7 @@ export class RateLimitGuard implements CanActivate {
     const { result, permit } = await this.acquire(context, limit, call, response);
     if (!permit) return this.onRejected(context, result, response);
     this.onAdmitted(context, result, response);
-    if (limit.holdsSlots) this.releaseWhenDone(request, response, permit);
+    if (limit.settlesAfterCall) this.releaseWhenDone(request, response, permit, limit);
     return true;
   }
 
@@ -177,12 +177,19 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * Releases the permit once, when the handler's work and the response are both over: a client
-   * that disconnects does not free the slot while its handler runs.
+   * that disconnects does not free the slot while its handler runs. With `refundWhen`, refunds
+   * it instead when the predicate says so, given the response's status and the handler's error.
    */
-  protected releaseWhenDone(request: RequestLike, response: unknown, permit: Permit): void {
+  protected releaseWhenDone(
+    request: RequestLike,
+    response: unknown,
+    permit: Permit,
+    limit?: CompiledLimit,
+  ): void {
     const raw = rawResponse(response);
     if (!raw) return void permit.release(); // no Node response to watch: hold nothing
-    const held = holdForRequest(request, permit);
+    const settle = limit?.options.refundWhen ? limit.settle.bind(limit) : undefined;
+    const held = holdForRequest(request, permit, settle, () => raw.statusCode);
     whenResponseDone(raw, () => held.responseDone());
   }
 

@@ -83,18 +83,24 @@ export class RateLimitInterceptor implements NestInterceptor {
         (permit) => {
           if (permit === undefined) return subscriber.complete(); // a dropped event
           if (closed) return void permit?.release();
+          // Released when the handler's work is over, or refunded when `refundWhen` says so;
+          // a skipped call (null) holds nothing.
+          let error: unknown;
           try {
             // Its own subscriber (not `subscriber`), so that it can outlive the caller's.
             inner = next
               .handle()
-              .pipe(finalize(() => void permit?.release()))
+              .pipe(finalize(() => void (permit && limit.settle(permit, { error }))))
               .subscribe({
                 next: (value) => subscriber.next(value),
-                error: (err: unknown) => subscriber.error(err),
+                error: (err: unknown) => {
+                  error = err;
+                  subscriber.error(err);
+                },
                 complete: () => subscriber.complete(),
               });
           } catch (err) {
-            void permit?.release();
+            if (permit) void limit.settle(permit, { error: err });
             subscriber.error(err);
           }
         },

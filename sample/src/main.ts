@@ -14,7 +14,8 @@ Try it:
   # 25 at once: about 20 answer 200 (the burst), the rest 429 until the bucket refills
   node -e "Promise.all([...Array(25)].map(() => fetch('${base}/api/hello').then((r) => r.status))).then((s) => console.log(s.join(' ')))"
 
-  # POST /auth/login: 5 attempts per 300 s per IP + email: 401 x5, then 429 with Retry-After
+  # POST /auth/login: 5 failed attempts per 300 s per IP + email (a success is not counted):
+  # 401 x5, then 429 with Retry-After
   for i in $(seq 6); do curl -s -o /dev/null -w "%{http_code} " -X POST ${base}/auth/login \\
     ${json} -d '{"email":"a@example.com","password":"wrong"}'; done; echo
   curl -i -X POST ${base}/auth/login ${json} -d '{"email":"b@example.com","password":"demo"}'

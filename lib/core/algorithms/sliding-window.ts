@@ -34,6 +34,8 @@ export interface WindowOutcome {
   readonly remaining: number;
   /** Epoch ms when the log is empty again. */
   readonly resetAt: number;
+  /** When allowed: the time of the entry recorded (epoch ms; in the future for a reservation). */
+  readonly at?: number;
 }
 
 export function slidingWindow(
@@ -60,7 +62,7 @@ export function slidingWindow(
   const next = live.slice();
   if (i === next.length) next.push({ at, weight: cost });
   else next.splice(i, 0, { at, weight: cost });
-  return outcome(true, at - now, 0, next, n + cost, now, p);
+  return outcome(true, at - now, 0, next, n + cost, now, p, at);
 }
 
 /**
@@ -97,6 +99,7 @@ function outcome(
   used: number,
   now: number,
   p: WindowParams,
+  at?: number,
 ): WindowOutcome {
   return {
     allowed,
@@ -105,6 +108,7 @@ function outcome(
     entries,
     remaining: Math.max(0, p.limit - used),
     resetAt: entries.length ? entries[entries.length - 1].at + p.windowMs : now,
+    at,
   };
 }
 

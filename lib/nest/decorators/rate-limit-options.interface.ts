@@ -49,6 +49,18 @@ export type CostFunction = (ctx: ExecutionContext) => number;
  */
 export type KeySpec = string | KeyFunction | false;
 
+/** What a limited call came to, as `refundWhen` sees it once the call is over. */
+export interface HandlerOutcome {
+  /**
+   * HTTP routes: the response's status code (`401` for a failed login, `500` for an error
+   * Nest answered, whatever an exception filter chose). Undefined elsewhere (provider methods,
+   * GraphQL resolvers, gateways, message handlers).
+   */
+  readonly status?: number;
+  /** What the handler threw (or its observable errored with); undefined when it did not. */
+  readonly error?: unknown;
+}
+
 /** `'wait'`: wait for a slot up to the timeout. `'try'`: never wait; reject at once. */
 export type RateLimitMode = 'wait' | 'try';
 
@@ -86,6 +98,16 @@ export interface RateLimitOptions {
    * resolvers, gateways, message handlers), not provider methods.
    */
   skip?: SkipFunction;
+  /**
+   * Runs once the call is over (an HTTP route: when its handler is done and its response
+   * finished); when it returns true, the admission is refunded, as if it had not happened
+   * (`Permit.refund()`): count only failed logins with `({ status }) => status < 400`, do not
+   * charge server errors with `({ status }) => status >= 500`. A predicate that throws counts
+   * the call (with a warning). Every limiter of the declaration needs a rate part
+   * (`rate_per_second` or a sliding window): a `max_concurrent`-only limiter has nothing to
+   * refund, and the boot fails naming the handler.
+   */
+  refundWhen?: (outcome: HandlerOutcome) => boolean;
 }
 
 /** What `@RateLimit` stores under the `rate-sync:limit` metadata key. */

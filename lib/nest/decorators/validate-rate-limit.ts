@@ -11,7 +11,7 @@ const STRATEGIES: readonly CompositeStrategy[] = [
   'all_must_pass',
   'any_must_pass',
 ];
-const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy', 'skip'];
+const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy', 'skip', 'refundWhen'];
 
 /**
  * Checks `@RateLimit`'s arguments when the decorator is applied, so that a mistake fails at
@@ -93,6 +93,12 @@ export function validateRateLimit(
   }
   if (options.skip !== undefined && typeof options.skip !== 'function') {
     throw new InvalidArgumentError('skip', 'expected a function (context) => boolean');
+  }
+  if (options.refundWhen !== undefined && typeof options.refundWhen !== 'function') {
+    throw new InvalidArgumentError(
+      'refundWhen',
+      `expected a function ({ status, error }) => boolean, got ${typeof options.refundWhen}`,
+    );
   }
   validateKey(options.key, ids as string[]);
   return { limiterIds: ids as string[], pick: tiers?.pick };

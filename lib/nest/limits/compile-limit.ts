@@ -21,7 +21,8 @@ export type LimitTarget = 'handler' | 'method';
  *
  * @throws LimiterNotFoundError naming the unknown id and listing the known ones
  * @throws InvalidArgumentError for a cost no limiter can admit, limiters on different stores,
- *   a cost function on a limit that only counts concurrency, or a template that cannot apply
+ *   a cost function on a limit that only counts concurrency, `refundWhen` on limiters without a
+ *   rate part, or a template that cannot apply
  */
 export function compileLimit(
   declaration: RateLimitDeclaration,
@@ -53,6 +54,14 @@ export function compileLimit(
         'cost',
         `${slotsOnly.map((l) => l.id).join(', ')} only count concurrency slots (one per call), ` +
           `so a cost function cannot apply; give it a rate or a window (${context})`,
+      );
+    }
+    if (options.refundWhen && plan.limiters.every((l) => !l.policy.gcra && !l.policy.window)) {
+      throw new InvalidArgumentError(
+        'refundWhen',
+        `${ids.map((id) => `'${id}'`).join(', ')} only limit concurrency (max_concurrent), ` +
+          `whose slots every call gives back anyway: there is nothing to refund. Remove refundWhen, ` +
+          `or limit with rate_per_second or a sliding window (${context})`,
       );
     }
     return plan;
