@@ -4,7 +4,7 @@ import { InvalidArgumentError } from './errors';
 import { HeldLeases } from './held-leases';
 import { escapeKeyPart } from './keys';
 import { MetricsRecorder, type AcquisitionOutcome } from './metrics/limiter-metrics';
-import type { LimiterOptions } from './options';
+import { storeFailurePolicy, type LimiterOptions } from './options';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
 import type { RateLimitResult } from './result';
 import type { StoreHandle } from './store-handle';
@@ -48,6 +48,7 @@ export class Limiter {
     const labels = { limiter: labelId, store: store.id };
     this.metrics = new MetricsRecorder(id, labels, store.observers);
     this.leases = new HeldLeases(id, this.policy, store, this.metrics, clock);
+    if (storeFailurePolicy(options) === 'local') store.needFleet();
   }
 
   /** The storage key of an identifier ('' or undefined: the global bucket). */

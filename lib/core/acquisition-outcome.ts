@@ -1,0 +1,97 @@
+import type { Acquired } from './acquisition';
+import type { AcquisitionPlan } from './acquisition-plan';
+import type { Clock } from './clock';
+import type { AcquireRequest, LayerDecision } from './engines/engine';
+import { permitWithLeases, type PermitLease } from './permit-leases';
+import type { RateLimitResult } from './result';
+
+/** The layers of a plan as decided, by the store or (`degraded`) on this process's state. */
+export interface Decided {
+  readonly plan: AcquisitionPlan;
+  readonly identifiers: readonly (string | undefined)[];
+  readonly requests: readonly AcquireRequest[];
+  readonly decisions: readonly LayerDecision[];
+  /** Decided in degraded mode: leases live on the local state, outcomes count as degraded. */
+  readonly degraded?: boolean;
+}
+
+/** Every layer allowed: holds the leases, sleeps for a reserved slot, then grants. */
+export function admitted(
+  d: Decided,
+  clock: Clock,
+  waitStart: number | undefined,
+  signal: AbortSignal | undefined,
+): Acquired | Promise<Acquired> {
+  const { plan, requests, decisions } = d;
+  const leases: PermitLease[] = [];
+  let waitMs = 0;
+  for (let i = 0; i < requests.length; i++) {
+    const { leaseId, key, policy } = requests[i];
+    if (leaseId) {
+      const holder = d.degraded
+        ? plan.store.degraded.holder(policy, key)
+        : plan.limiters[i].leases.hold(leaseId, key);
+      leases.push({ holder, leaseId });
+    }
+    waitMs = Math.max(waitMs, decisions[i].waitMs);
+  }
+  if (waitMs <= 0 && waitStart === undefined) return grant(d, leases, 0, signal);
+  // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
+  // store's latency.
+  const reservedAt = clock.now();
+  return clock
+    .sleep(waitMs, signal)
+    .then(() => grant(d, leases, clock.now() - (waitStart ?? reservedAt), signal));
+}
+
+function grant(
+  d: Decided,
+  leases: PermitLease[],
+  waitedMs: number,
+  signal: AbortSignal | undefined,
+): Acquired | Promise<Acquired> {
+  const { plan } = d;
+  const results = resultsOf(d, waitedMs);
+  if (plan.dryRun) return { results };
+  if (signal?.aborted) {
+    // The caller went away while it waited: it does not run, and its slots go back.
+    plan.limiters.forEach((l) => l.record(d.degraded ? 'degradedRejected' : 'rejected'));
+    return Promise.all(leases.map(({ holder, leaseId }) => holder.release(leaseId))).then(() => ({
+      results: results.map(cancelled),
+    }));
+  }
+  plan.limiters.forEach((l) => l.record(d.degraded ? 'degradedAllowed' : 'allowed', waitedMs));
+  return { results, permit: permitWithLeases(mostRestrictive(results), leases) };
+}
+
+/** Some layer rejected: nothing was taken. */
+export function rejected(d: Decided, timedOut: boolean): Acquired {
+  const { plan, requests, decisions } = d;
+  const results = resultsOf(d);
+  if (!plan.dryRun) {
+    decisions.forEach((decision, i) => {
+      const limiter = plan.limiters[i];
+      if (d.degraded) return limiter.record('degradedRejected');
+      limiter.record(timedOut ? 'timedOut' : 'rejected');
+      if (!decision.allowed) limiter.noteRejected(requests[i].key, plan.cost, decision);
+    });
+  }
+  return { results };
+}
+
+function resultsOf(d: Decided, waitedMs?: number): RateLimitResult[] {
+  return d.decisions.map((decision, i) => {
+    const r = d.plan.limiters[i].toResult(decision, d.identifiers[i], waitedMs);
+    return d.degraded ? { ...r, degraded: true } : r;
+  });
+}
+
+function cancelled(r: RateLimitResult): RateLimitResult {
+  return { ...r, allowed: false, retryAfterMs: 0 };
+}
+
+/** The permit of a composite carries the most restrictive layer's result. */
+function mostRestrictive(results: RateLimitResult[]): RateLimitResult {
+  if (results.length === 1) return results[0];
+  return results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+}
