@@ -148,9 +148,12 @@ describe('degraded mode (on_store_failure = "local")', () => {
     expect(await admitted(rs, 3)).toBe(1);
     engine.down = false;
     await clock.advance(1000);
-    // Store full (burst 4), but the local bucket allows one per second for one refill time.
+    // Store full (burst 4), but the local bucket allows one per second during the carry-over:
+    // at least one refill time and the fleet's switch-back time, 2 x (cool-down + 1 s) = 4 s.
     expect(await admitted(rs, 5)).toBe(1);
     await clock.advance(1000);
+    expect(await admitted(rs, 5)).toBe(1);
+    await clock.advance(3000);
     expect(await admitted(rs, 5)).toBe(4); // the store alone
     await rs.close();
   });

@@ -61,6 +61,12 @@ export class DegradedMode {
     private readonly clock: Clock,
     private readonly heartbeat: FleetHeartbeat,
     private readonly logger: RateSyncLogger,
+    /**
+     * The shortest carry-over after a recovery, in ms: long enough for every process of the
+     * fleet to see the store back (see {@link switchBackMs}), so that none admits at the store's
+     * full limit while another still admits its local share.
+     */
+    private readonly minCarryMs = 0,
   ) {}
 
   /** Whether decisions run locally now (the store is failing). */
@@ -99,7 +105,7 @@ export class DegradedMode {
       void this.engine.connect();
       this.scaled.clear();
       this.rateOnly.clear();
-      this.carryMs = 0;
+      this.carryMs = this.minCarryMs;
     }
     const fleet =
       this.fleetSource === 'fallback'
@@ -181,6 +187,15 @@ export class DegradedMode {
     }
     return this.rateOnly.get(p);
   }
+}
+
+/**
+ * How long the processes of a fleet take to all see a store back, in ms: the Redis client's
+ * reconnection back-off (at most 1 s) plus a breaker cool-down for the probe, doubled for
+ * margin. The carry-over after a recovery lasts at least this long.
+ */
+export function switchBackMs(breakerCooldownMs: number): number {
+  return 2 * (breakerCooldownMs + 1000);
 }
 
 /** The window, or the time a token bucket takes to refill its burst; 0 for concurrency only. */

@@ -1,6 +1,6 @@
 import { CircuitBreaker } from './circuit-breaker';
 import type { Clock } from './clock';
-import { DegradedMode } from './degraded-mode';
+import { DegradedMode, switchBackMs } from './degraded-mode';
 import type { AcquireRequest, Engine, LayerDecision } from './engines/engine';
 import { FleetHeartbeat } from './fleet-heartbeat';
 import { RateLimitedLog, type RateSyncLogger } from './logger';
@@ -43,7 +43,8 @@ export class StoreHandle {
     const socketTimeoutMs = (options.socketTimeout ?? 1) * 1000;
     this.probe = new StoreProbe(engine, clock, Math.min(PROBE_TIMEOUT_MS, socketTimeoutMs));
     this.heartbeat = new FleetHeartbeat(id, engine, options, clock, this.log);
-    this.degraded = new DegradedMode(id, clock, this.heartbeat, logger);
+    const cooldownMs = (options.breakerCooldown ?? 1) * 1000;
+    this.degraded = new DegradedMode(id, clock, this.heartbeat, logger, switchBackMs(cooldownMs));
   }
 
   /** Whether the store answers a probe (see {@link StoreProbe}), and the breaker's state. */
