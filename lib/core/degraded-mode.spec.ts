@@ -103,7 +103,7 @@ describe('degraded mode (on_store_failure = "local")', () => {
     expect(results.map((r) => r.allowed)).toEqual([true, true, false, false, false]);
     expect(results.every((r) => r.degraded && r.limit === 2)).toBe(true);
     expect(warnings.join('\n')).toMatch(
-      /degraded mode: 'api' decide in this process at 1\/4 .*fleet of 4, heartbeat/,
+      /degraded mode: its limiters with on_store_failure = "local" \(first 'api'\) decide in this process at 1\/4 .*fleet of 4, heartbeat/,
     );
 
     await clock.advance(2500);

@@ -112,7 +112,7 @@ export class DegradedMode {
         ? 'no fleet size known: set fleet_size; this process alone takes the whole limit'
         : `fleet of ${this.fleetSize}, ${this.fleetSource}`;
     this.logger.warn(
-      `rate-sync: store '${this.storeId}' failed (${why}); degraded mode: ${limiterIds} decide in this process at 1/${this.fleetSize} of their limits (${fleet})`,
+      `rate-sync: store '${this.storeId}' failed (${why}); degraded mode: its limiters with on_store_failure = "local" (first ${limiterIds}) decide in this process at 1/${this.fleetSize} of their limits (${fleet})`,
     );
   }
 

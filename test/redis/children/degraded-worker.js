@@ -1,9 +1,10 @@
 'use strict';
 /**
- * A child process of the degraded-mode suite: one process of a fleet sharing a Redis that the
- * parent kills and restarts. Its limiter is `on_store_failure = "local"`.
+ * A child process of the degraded-mode suites (Redis, PostgreSQL): one process of a fleet
+ * sharing a store that the parent takes away and brings back. Its limiters are
+ * `on_store_failure = "local"`.
  *
- * argv[2]: the compiled core directory; argv[3]: JSON { url, prefix, limiters, heartbeat }.
+ * argv[2]: the compiled core directory; argv[3]: JSON { store, limiters } (the store `r`).
  * Commands: { load: untilEpochMs, inflight } keeps `inflight` decisions in flight on each
  * limiter and answers { admitted: { [limiter]: [[epochMs, degraded, resetAt]...] }, rejected, errors,
  * unhandled, logs }; { exit: true } closes the RateSync and lets the process
@@ -11,7 +12,7 @@
  */
 const readline = require('node:readline');
 const { RateSync } = require(process.argv[2]);
-const { url, prefix, limiters, heartbeat } = JSON.parse(process.argv[3]);
+const { store, limiters } = JSON.parse(process.argv[3]);
 
 let unhandled = 0;
 process.on('unhandledRejection', () => unhandled++);
@@ -22,17 +23,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const rs = new RateSync(
   {
-    stores: {
-      r: {
-        engine: 'redis',
-        url,
-        keyPrefix: prefix,
-        socketTimeout: 0.3,
-        socketConnectTimeout: 1,
-        breakerCooldown: 0.25,
-        heartbeatInterval: heartbeat,
-      },
-    },
+    stores: { r: store },
     limiters,
   },
   { logger },
