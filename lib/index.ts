@@ -88,7 +88,9 @@ export {
   type AlgorithmName,
   type StoreOptions,
   type LimiterOptions,
+  type StoreFailurePolicy,
   type RateSyncConfig,
+  type DegradedState,
 } from './core';
 export {
   loadConfig,

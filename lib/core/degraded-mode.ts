@@ -14,8 +14,11 @@ export interface DegradedState {
   readonly durationMs: number;
   /** The fleet size the limits are divided by. */
   readonly fleetSize: number;
-  /** How the fleet size is known: `configured`, `heartbeat`, or `fallback` (1: no information). */
-  readonly fleetSource: FleetSource;
+  /**
+   * How the fleet size is known: `configured` (`fleet_size`), `heartbeat` (counted in the
+   * store), or `fallback` (1: nothing was known).
+   */
+  readonly fleetSource: 'configured' | 'heartbeat' | 'fallback';
 }
 
 /** Keys the local engine tracks at most during an outage (a key flood cannot exhaust memory). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock';
+import type { DegradedState } from './degraded-mode';
 import type { Engine } from './engines/engine';
 import { errorText } from './error-text';
 import type { RateLimitedLog } from './logger';
@@ -10,8 +11,8 @@ export const DEFAULT_HEARTBEAT_SECONDS = 5;
 /** A heartbeat lives this many intervals: a process is counted until it missed two beats. */
 export const HEARTBEAT_LIFETIMES = 3;
 
-/** How a store's fleet size is known: `configured` (`fleet_size`), `heartbeat`, `fallback` (1). */
-export type FleetSource = 'configured' | 'heartbeat' | 'fallback';
+/** How a store's fleet size is known (see `DegradedState.fleetSource`). */
+export type FleetSource = DegradedState['fleetSource'];
 
 /** The number of processes sharing a store, and how it is known. */
 export interface FleetSize {

@@ -122,7 +122,9 @@ function check(
 
   expect(reports.map((r) => [r.errors, r.unhandled])).toEqual(reports.map(() => [0, 0]));
   const logs = reports.flatMap((r) => r.logs).join('\n');
-  expect(logs).toMatch(/degraded mode: .* decide in this process at 1\/4 of their limits \(fleet of 4, heartbeat\)/);
+  expect(logs).toMatch(
+    /degraded mode: .* decide in this process at 1\/4 of their limits \(fleet of 4, heartbeat\)/,
+  );
   expect(logs).toMatch(/is back after \d+\.\d s of degraded mode/);
 
   // Token bucket. Before and after: the store decides, exactly (burst, then the rate); the
