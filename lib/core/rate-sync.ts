@@ -127,7 +127,7 @@ export class RateSync {
           );
           if (closed) throw new StoreUnavailableError(store.id, closed.id, 0, err);
           this.logger.warn(
-            `rate-sync: store '${store.id}' is unreachable at startup (${errorText(err)}); its limiters fail open until it is back`,
+            `rate-sync: store '${store.id}' is unreachable at startup (${errorText(err)}); its limiters fail open (or decide locally: on_store_failure = "local") until it is back`,
           );
         }
       }),
