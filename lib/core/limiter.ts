@@ -32,7 +32,7 @@ export class Limiter {
   /** storage key -> clock ms before which a cost-1 acquisition is certainly rejected. */
   private readonly blockedUntil = new Map<string, number>();
   /** The largest cost this policy can ever admit. */
-  private readonly maxCost: number;
+  readonly maxCost: number;
 
   constructor(
     readonly id: string,
