@@ -132,6 +132,9 @@ describe('degraded mode (on_store_failure = "local")', () => {
     // The store would admit 4 more; the local state, which holds the 2 admitted during the
     // outage, is still asked for one window and keeps this process at its share.
     expect(await admitted(rs, 5)).toBe(0);
+    // Nothing decided locally reached the store: it holds the 4 admissions from before (plus
+    // the recovery's first decision, which it admitted before the local state refused it).
+    expect(await rs.state('api', 'k')).toMatchObject({ limit: 8, remaining: 3 });
     expect(warnings.join('\n')).toMatch(/is back after 1\.0 s of degraded mode/);
     expect((await rs.health())[0].degraded).toBeUndefined();
     expect(rs.gauges().degraded).toEqual([{ store: 's', seconds: undefined }]);
