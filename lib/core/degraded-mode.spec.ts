@@ -1,5 +1,5 @@
 import { ManualClock } from './clock';
-import { localPolicy } from './degraded-mode';
+import { localPolicy } from './local-policy';
 import type { Engine } from './engines/engine';
 import { MemoryEngine } from './engines/memory';
 import type { LimiterOptions, StoreOptions } from './options';
@@ -95,6 +95,7 @@ describe('degraded mode (on_store_failure = "local")', () => {
 
   it('while the store is down, each process admits its share (the heartbeat count), logs and reports it', async () => {
     const { rs, engine, clock, warnings } = await setup(WINDOW);
+    expect(rs.list()[0]).toMatchObject({ onStoreFailure: 'local', failClosed: false });
     expect(engine.beats).toBe(1);
     engine.down = true;
     const results = await Promise.all(

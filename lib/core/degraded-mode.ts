@@ -4,6 +4,7 @@ import { MemoryEngine } from './engines/memory/memory.engine';
 import type { FleetHeartbeat, FleetSource } from './fleet-heartbeat';
 import type { RateSyncLogger } from './logger';
 import type { LeaseHolder } from './permit-leases';
+import { localPolicy, periodMs } from './local-policy';
 import type { LimiterPolicy } from './policy';
 
 /** A store in degraded mode, as health() reports it. */
@@ -23,21 +24,6 @@ export interface DegradedState {
 
 /** Keys the local engine tracks at most during an outage (a key flood cannot exhaust memory). */
 const LOCAL_MAX_KEYS = 100_000;
-
-/**
- * A limit divided by the fleet size: floor, at least 1. The rate is divided exactly (the
- * emission interval multiplied), the burst, window limit and concurrency are floored.
- */
-export function localPolicy(p: LimiterPolicy, fleet: number): LimiterPolicy {
-  if (fleet <= 1) return p;
-  const share = (v: number): number => Math.max(1, Math.floor(v / fleet));
-  return {
-    ...p,
-    gcra: p.gcra && { intervalMs: p.gcra.intervalMs * fleet, burst: share(p.gcra.burst) },
-    window: p.window && { ...p.window, limit: share(p.window.limit) },
-    concurrency: p.concurrency && { ...p.concurrency, max: share(p.concurrency.max) },
-  };
-}
 
 /**
  * The degraded mode of one store (limiters with `on_store_failure = "local"`): while the store
@@ -66,7 +52,7 @@ export class DegradedMode {
     private readonly logger: RateSyncLogger,
     /**
      * The shortest carry-over after a recovery, in ms: long enough for every process of the
-     * fleet to see the store back (see {@link switchBackMs}), so that none admits at the store's
+     * fleet to see the store back (see `switchBackMs`), so that none admits at the store's
      * full limit while another still admits its local share.
      */
     private readonly minCarryMs = 0,
@@ -190,20 +176,6 @@ export class DegradedMode {
     }
     return this.rateOnly.get(p);
   }
-}
-
-/**
- * How long the processes of a fleet take to all see a store back, in ms: the Redis client's
- * reconnection back-off (at most 1 s) plus a breaker cool-down for the probe, doubled for
- * margin. The carry-over after a recovery lasts at least this long.
- */
-export function switchBackMs(breakerCooldownMs: number): number {
-  return 2 * (breakerCooldownMs + 1000);
-}
-
-/** The window, or the time a token bucket takes to refill its burst; 0 for concurrency only. */
-function periodMs(p: LimiterPolicy): number {
-  return p.window?.windowMs ?? (p.gcra ? p.gcra.burst * p.gcra.intervalMs : 0);
 }
 
 /** The gate's answer for a layer it does not limit. */

@@ -1,6 +1,7 @@
 import { CircuitBreaker } from './circuit-breaker';
 import type { Clock } from './clock';
-import { DegradedMode, switchBackMs } from './degraded-mode';
+import { DegradedMode } from './degraded-mode';
+import { switchBackMs } from './local-policy';
 import type { AcquireRequest, Engine, LayerDecision } from './engines/engine';
 import { FleetHeartbeat } from './fleet-heartbeat';
 import { RateLimitedLog, type RateSyncLogger } from './logger';
