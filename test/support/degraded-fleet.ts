@@ -131,9 +131,9 @@ function check(
   // lower bounds only say that the load keeps the limit busy (a loaded 2-core machine).
   const { before, outage, after } = summary.tb;
   expect(before[0]).toBeLessThanOrEqual(before[1] + STAMP_SLACK);
-  expect(before[0]).toBeGreaterThanOrEqual(before[1] * 0.7);
+  expect(before[0]).toBeGreaterThanOrEqual(before[1] * 0.5);
   expect(after[0]).toBeLessThanOrEqual(after[1] + STAMP_SLACK);
-  expect(after[0]).toBeGreaterThanOrEqual(after[1] * 0.7);
+  expect(after[0]).toBeGreaterThanOrEqual(after[1] * 0.5);
   // During: each process alone at a quarter of the rate: about the limit, never everything
   // (thousands were attempted), never nothing.
   expect(count(tb, downAt + 300, upAt, 1)).toBeGreaterThan(0);
