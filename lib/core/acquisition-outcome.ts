@@ -15,6 +15,15 @@ export interface Decided {
   readonly degraded?: boolean;
 }
 
+/** How long an admission waited, and how long ago the store decided it. */
+interface Waited {
+  readonly waitedMs: number;
+  readonly sinceDecisionMs: number;
+}
+
+/** An admission at once (one object for every such call: this is the hot path). */
+const NO_WAIT: Waited = { waitedMs: 0, sinceDecisionMs: 0 };
+
 /** Every layer allowed: holds the leases, sleeps for a reserved slot, then grants. */
 export function admitted(
   d: Decided,
@@ -35,23 +44,26 @@ export function admitted(
     }
     waitMs = Math.max(waitMs, decisions[i].waitMs);
   }
-  if (waitMs <= 0 && waitStart === undefined) return grant(d, leases, 0, signal);
+  if (waitMs <= 0 && waitStart === undefined) return grant(d, leases, NO_WAIT, signal);
   // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
   // store's latency.
   const reservedAt = clock.now();
-  return clock
-    .sleep(waitMs, signal)
-    .then(() => grant(d, leases, clock.now() - (waitStart ?? reservedAt), signal));
+  return clock.sleep(waitMs, signal).then(() => {
+    const sinceDecisionMs = clock.now() - reservedAt;
+    const waitedMs = clock.now() - (waitStart ?? reservedAt);
+    return grant(d, leases, { waitedMs, sinceDecisionMs }, signal);
+  });
 }
 
 function grant(
   d: Decided,
   leases: PermitLease[],
-  waitedMs: number,
+  waited: Waited,
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
   const { plan } = d;
-  const results = resultsOf(d, waitedMs);
+  const { waitedMs } = waited;
+  const results = resultsOf(d, waited);
   if (plan.dryRun) return { results };
   if (signal?.aborted) {
     // The caller went away while it waited: it does not run, and its slots go back.
@@ -79,9 +91,12 @@ export function rejected(d: Decided, timedOut: boolean): Acquired {
   return { results };
 }
 
-function resultsOf(d: Decided, waitedMs?: number): RateLimitResult[] {
+function resultsOf(d: Decided, waited?: Waited): RateLimitResult[] {
   return d.decisions.map((decision, i) => {
-    const r = d.plan.limiters[i].toResult(decision, d.identifiers[i], waitedMs);
+    const limiter = d.plan.limiters[i];
+    const r = waited
+      ? limiter.toResult(decision, d.identifiers[i], waited.waitedMs, waited.sinceDecisionMs)
+      : limiter.toResult(decision, d.identifiers[i]);
     return d.degraded ? { ...r, degraded: true } : r;
   });
 }

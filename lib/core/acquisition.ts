@@ -94,20 +94,29 @@ export async function runPlan(
   }
 }
 
-/** Answers from process memory when a layer is certainly rejected beyond the wait bound. */
+/**
+ * Answers from process memory when a layer is certainly rejected beyond the wait bound and
+ * every layer's state is known there: a layer this process knows nothing of makes the answer
+ * the store's (it reports that layer's real state, and a rejection writes nothing).
+ */
 function rejectLocally(
   plan: AcquisitionPlan,
   identifiers: readonly (string | undefined)[],
   keys: string[],
 ): Acquired | undefined {
-  const waits = plan.limiters.map((l, i) => l.certainWaitMs(keys[i]));
-  if (!waits.some((w) => w > plan.waitMs)) return undefined;
-  const results = plan.limiters.map((l, i) => {
-    const base = l.storeFailureResult(identifiers[i], false, waits[i]);
-    return waits[i] > plan.waitMs
-      ? { ...base, blockedBy: 'rate' as const }
-      : { ...base, allowed: true, blockedBy: undefined };
-  });
+  const known: RateLimitResult[] = [];
+  for (let i = 0; i < plan.limiters.length; i++) {
+    const k = plan.limiters[i].knownRejection(keys[i], identifiers[i]);
+    if (!k) return undefined;
+    known.push(k);
+  }
+  if (!known.some((k) => k.retryAfterMs > plan.waitMs)) return undefined;
+  // A layer whose slot comes within the wait bound would pass (with a reservation).
+  const results = known.map((k) =>
+    k.retryAfterMs > plan.waitMs
+      ? k
+      : { ...k, allowed: true, retryAfterMs: 0, blockedBy: undefined },
+  );
   plan.limiters.forEach((l) => l.record('rejectedLocally'));
   return { results };
 }
@@ -135,7 +144,7 @@ function storeFailed(
     `rate-sync: store '${store.id}' failed (${errorText(err)}); admitting ${ids} without counting (fail-open)`,
   );
   if (!plan.dryRun) limiters.forEach((l) => l.record('failedOpen'));
-  const results = limiters.map((l, i) => l.storeFailureResult(identifiers[i], true, 0));
+  const results = limiters.map((l, i) => l.failedOpenResult(identifiers[i]));
   return { results, permit: plan.dryRun ? undefined : permitWithLeases(results[0], []) };
 }
 

@@ -186,4 +186,5 @@ const PASS: LayerDecision = {
   limit: 0,
   remaining: 0,
   resetAt: 0,
+  now: 0,
 };

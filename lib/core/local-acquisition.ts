@@ -94,6 +94,7 @@ function merge(
       limit,
       remaining: limit,
       resetAt: clock.now(),
+      now: clock.now(),
     };
   });
 }

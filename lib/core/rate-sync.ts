@@ -288,6 +288,7 @@ export class RateSync {
       limit: decision.limit,
       remaining: decision.remaining,
       resetAt: decision.resetAt,
+      now: decision.now,
       inFlight: limiter.policy.concurrency ? decision.inFlight : undefined,
     };
   }
