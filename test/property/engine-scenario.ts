@@ -25,6 +25,11 @@ export interface LayerSpec {
 export type Op =
   /** `try` (wait 0), `wait` with a timeout (a finite wait) or unbounded (Infinity), composite. */
   | { readonly op: 'acquire'; readonly layers: readonly LayerSpec[]; readonly dryRun: boolean }
+  /**
+   * Token-bucket-only acquisitions issued in one tick (engines batch them into one round
+   * trip): decided as if one after another, in call order.
+   */
+  | { readonly op: 'burst'; readonly layers: readonly LayerSpec[] }
   /** Releases the `pick`-th held lease (modulo how many are held). */
   | { readonly op: 'release'; readonly pick: number }
   /** Renews the `pick`-th held lease together with the others held on its key. */
@@ -109,6 +114,16 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       ),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('burst' as const),
+      layers: fc.array(
+        layerArb.map((l) => ({ ...l, p: l.p % 2 })), // tb, tbb: the token-bucket-only policies
+        { minLength: 2, maxLength: 6 },
+      ),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat(9) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('renew' as const), pick: fc.nat(9) }) },
   {
@@ -155,6 +170,7 @@ const COVERAGE = [
   'renewed an expired lease',
   'expired a lease',
   'retried after retryAfterMs',
+  'burst in one tick',
 ];
 
 /** A disagreement between an engine and the reference model. */
@@ -232,6 +248,16 @@ export async function playScenario(
       case 'acquire':
         await decide(toRequests(op.layers, op.dryRun), step);
         break;
+      case 'burst': {
+        const calls = op.layers.map((l) => toRequests([l], false));
+        const now = clock.now();
+        const expected = calls.map((requests) => model.acquire(requests, now));
+        const actual = await Promise.all(calls.map((requests) => engine.acquire(requests)));
+        log.push(`step ${step} at t+${now - START}: burst of ${calls.map(describe).join(' | ')}`);
+        compare(actual.flat(), expected.flat(), log);
+        coverage?.add('burst in one tick');
+        break;
+      }
       case 'retry': {
         if (!lastRejected) break;
         const { requests, retryAfterMs } = lastRejected;
