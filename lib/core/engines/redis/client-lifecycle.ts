@@ -14,10 +14,19 @@ export const DISCONNECT_TIMEOUT_MS = 100;
 export async function quitOrDisconnect(client: RedisClient): Promise<boolean> {
   if (client.status === 'end') return true;
   if (client.status === 'ready') {
+    // QUIT's reply comes before the socket closes: wait for 'end' too (bounded), so that no
+    // socket of the client is left when close() resolves.
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<void>((resolve) => {
+      client.once('end', resolve);
+      timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS);
+    });
     const quit = await client.quit().then(
       () => true,
       () => false,
     );
+    if (quit) await ended;
+    clearTimeout(timer);
     if (quit) return true;
   }
   client.disconnect();
