@@ -319,7 +319,8 @@ function report(
     const handles = w.done?.handles ?? ['(no report)'];
     const atClose = w.done?.handlesAtClose ?? [];
     if (!exitedInTime[i]) failures.push(`worker ${i + 1} did not exit by itself within 30 s`);
-    if (handles.length) failures.push(`worker ${i + 1} left handles open: ${handles.join(', ')}`);
+    if (atClose.length)
+      failures.push(`worker ${i + 1} held handles when close() resolved: ${atClose.join(', ')}`);
     if (first && end && opts.minutes >= 1.5) {
       const growth = end.heapUsed - first.heapUsed;
       const noise = Math.max(3 * 2 ** 20, 0.1 * first.heapUsed);

@@ -36,13 +36,26 @@ void process.stdout;
 void process.stderr;
 const baseline = process.getActiveResourcesInfo();
 
+/** Resources opened since `before`; a socket is named by the store it goes to. */
 function leftSince(before: readonly string[]): string[] {
   const left = process.getActiveResourcesInfo();
   for (const h of before) {
     const i = left.indexOf(h);
     if (i >= 0) left.splice(i, 1);
   }
-  return left;
+  const stores: Record<string, string> = {
+    [new URL(redisUrl).port]: 'redis',
+    [new URL(postgresUrl).port]: 'postgres',
+  };
+  // Node's handle list (undocumented, for this report only) tells where each socket goes.
+  const handles = (process as unknown as { _getActiveHandles(): { remotePort?: number }[] })
+    ._getActiveHandles()
+    .filter((h) => h.remotePort !== undefined);
+  return left.map((h) =>
+    h === 'TCPSocketWrap' && handles.length
+      ? `TCPSocketWrap (${stores[String(handles.shift()!.remotePort)] ?? 'other'})`
+      : h,
+  );
 }
 
 const send = (m: WorkerMessage): void => void process.send?.(m);

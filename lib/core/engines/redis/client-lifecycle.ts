@@ -6,6 +6,9 @@ import type { RedisClient } from './redis-connection';
  */
 export const DISCONNECT_TIMEOUT_MS = 100;
 
+/** Longest close() waits, after QUIT was answered, for the socket to close. */
+const QUIT_CLOSE_TIMEOUT_MS = 1000;
+
 /**
  * QUITs a ready client (graceful: the server answers, the socket closes, no timer remains),
  * else disconnects it (stops reconnecting). Resolves to false when ioredis may have left its
@@ -19,7 +22,7 @@ export async function quitOrDisconnect(client: RedisClient): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const ended = new Promise<void>((resolve) => {
       client.once('end', resolve);
-      timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS);
+      timer = setTimeout(resolve, QUIT_CLOSE_TIMEOUT_MS);
     });
     const quit = await client.quit().then(
       () => true,
