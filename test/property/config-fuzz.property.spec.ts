@@ -299,7 +299,8 @@ describe('config fuzzing: mutated TOML files never crash the loader', () => {
         propertyParams(300),
       );
       // The mutations must reach all three outcomes, or the property says little.
-      expect(Math.min(outcomes.loaded, outcomes.rejected, outcomes.syntax)).toBeGreaterThan(0);
+      if (!process.env.PROPERTY_PATH)
+        expect(Math.min(outcomes.loaded, outcomes.rejected, outcomes.syntax)).toBeGreaterThan(0);
     },
     propertyTimeout(30_000),
   );
@@ -347,7 +348,7 @@ describe('config fuzzing: mutated TOML files never crash the loader', () => {
       // Nothing of a refused clone is left: the registry holds the base and the accepted ones.
       expect(rs.list().slice(0, before.length)).toEqual(before);
       expect(rs.list()).toHaveLength(before.length + accepted);
-      expect(Math.min(accepted, refused)).toBeGreaterThan(0);
+      if (!process.env.PROPERTY_PATH) expect(Math.min(accepted, refused)).toBeGreaterThan(0);
       await rs.close();
     },
     propertyTimeout(30_000),

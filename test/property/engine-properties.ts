@@ -52,8 +52,9 @@ export function engineProperties(target: PropertyTarget): void {
         fc.asyncProperty(scenarioArb(), (ops) => play(ops, coverage)),
         propertyParams(target.runs),
       );
-      // Agreeing proves little unless the scenarios reached every kind of outcome.
-      expect(coverage.missing()).toEqual([]);
+      // Agreeing proves little unless the scenarios reached every kind of outcome (a replay of
+      // one case, PROPERTY_PATH, is not expected to).
+      if (!process.env.PROPERTY_PATH) expect(coverage.missing()).toEqual([]);
     },
     propertyTimeout(target.timeoutMs),
   );
