@@ -87,6 +87,8 @@ interface WorkerState {
   ready?: MemorySample;
   firstMinute?: MemorySample;
   lastMinute?: MemorySample;
+  /** Heap after each minute. */
+  readonly heapPerMinute: number[];
   done?: Extract<WorkerMessage, { type: 'done' }>;
   exited: Promise<boolean>;
 }
@@ -148,6 +150,7 @@ async function soak(
     );
     const state: WorkerState = {
       proc,
+      heapPerMinute: [],
       exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code === 0))),
     };
     proc.on('message', (m: WorkerMessage) => {
@@ -162,6 +165,7 @@ async function soak(
       } else if (m.type === 'minute') {
         if (m.minute === 0) state.firstMinute = m.memory;
         state.lastMinute = m.memory;
+        state.heapPerMinute.push(m.memory.heapUsed);
         for (const engine of ENGINES) {
           const key = `${m.minute} ${engine}`;
           const h = latency.get(key) ?? new Array<number>(BUCKETS).fill(0);
@@ -341,6 +345,9 @@ function report(
       exited: exitedInTime[i],
     });
   });
+  workers.forEach((w, i) =>
+    out.push(`worker ${i + 1} heap after each minute, MB: ${w.heapPerMinute.map(mb).join(' ')}`),
+  );
   const parentEnd = memoryNow();
   out.push(
     `| soak (parent) | ${mb(parentStart.heapUsed)} | - | ${mb(parentEnd.heapUsed)} | ${mb(parentStart.rss)} → ${mb(parentEnd.rss)} | - | - | - |`,
