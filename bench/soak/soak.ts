@@ -345,12 +345,13 @@ function report(
       exited: exitedInTime[i],
     });
   });
-  workers.forEach((w, i) =>
-    out.push(`worker ${i + 1} heap after each minute, MB: ${w.heapPerMinute.map(mb).join(' ')}`),
-  );
   const parentEnd = memoryNow();
   out.push(
     `| soak (parent) | ${mb(parentStart.heapUsed)} | - | ${mb(parentEnd.heapUsed)} | ${mb(parentStart.rss)} → ${mb(parentEnd.rss)} | - | - | - |`,
+  );
+  out.push('');
+  workers.forEach((w, i) =>
+    out.push(`worker ${i + 1} heap after each minute, MB: ${w.heapPerMinute.map(mb).join(' ')}`),
   );
   summary.memory = memory;
   summary.failures = failures;
