@@ -50,6 +50,9 @@ export {
   type RateLimitMode,
   type KeySpec,
   type KeyFunction,
+  type RateLimitTiers,
+  type TierFunction,
+  type CostFunction,
   type RateLimitDeclaration,
 } from './nest';
 

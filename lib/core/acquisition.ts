@@ -16,6 +16,15 @@ export interface Acquired {
   readonly permit?: Permit;
 }
 
+/** How long an admission waited, and how long ago the store decided it. */
+interface Waited {
+  readonly waitedMs: number;
+  readonly sinceDecisionMs: number;
+}
+
+/** An admission at once (one object for every such call: this is the hot path). */
+const NO_WAIT: Waited = { waitedMs: 0, sinceDecisionMs: 0 };
+
 /** Longest single sleep while waiting for a concurrency slot, before re-checking. */
 const MAX_RECHECK_MS = 60_000;
 
@@ -101,16 +110,16 @@ function admitted(
     waitMs = Math.max(waitMs, decisions[i].waitMs);
   }
   if (waitMs <= 0 && waitStart === undefined) {
-    return grant(plan, identifiers, decisions, leases, 0, signal);
+    return grant(plan, identifiers, decisions, leases, NO_WAIT, signal);
   }
   // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
   // store's latency.
   const reservedAt = clock.now();
-  return clock
-    .sleep(waitMs, signal)
-    .then(() =>
-      grant(plan, identifiers, decisions, leases, clock.now() - (waitStart ?? reservedAt), signal),
-    );
+  return clock.sleep(waitMs, signal).then(() => {
+    const sinceDecisionMs = clock.now() - reservedAt;
+    const waitedMs = clock.now() - (waitStart ?? reservedAt);
+    return grant(plan, identifiers, decisions, leases, { waitedMs, sinceDecisionMs }, signal);
+  });
 }
 
 function grant(
@@ -118,10 +127,12 @@ function grant(
   identifiers: readonly (string | undefined)[],
   decisions: LayerDecision[],
   leases: PermitLease[],
-  waitedMs: number,
+  { waitedMs, sinceDecisionMs }: Waited,
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
-  const results = decisions.map((d, i) => plan.limiters[i].toResult(d, identifiers[i], waitedMs));
+  const results = decisions.map((d, i) =>
+    plan.limiters[i].toResult(d, identifiers[i], waitedMs, sinceDecisionMs),
+  );
   if (plan.dryRun) return { results };
   if (signal?.aborted) {
     // The caller went away while it waited: it does not run, and its slots go back.
@@ -156,20 +167,29 @@ function rejected(
   return { results };
 }
 
-/** Answers from process memory when a layer is certainly rejected beyond the wait bound. */
+/**
+ * Answers from process memory when a layer is certainly rejected beyond the wait bound and
+ * every layer's state is known there: a layer this process knows nothing of makes the answer
+ * the store's (it reports that layer's real state, and a rejection writes nothing).
+ */
 function rejectLocally(
   plan: AcquisitionPlan,
   identifiers: readonly (string | undefined)[],
   keys: string[],
 ): Acquired | undefined {
-  const waits = plan.limiters.map((l, i) => l.certainWaitMs(keys[i]));
-  if (!waits.some((w) => w > plan.waitMs)) return undefined;
-  const results = plan.limiters.map((l, i) => {
-    const base = l.storeFailureResult(identifiers[i], false, waits[i]);
-    return waits[i] > plan.waitMs
-      ? { ...base, blockedBy: 'rate' as const }
-      : { ...base, allowed: true, blockedBy: undefined };
-  });
+  const known: RateLimitResult[] = [];
+  for (let i = 0; i < plan.limiters.length; i++) {
+    const k = plan.limiters[i].knownRejection(keys[i], identifiers[i]);
+    if (!k) return undefined;
+    known.push(k);
+  }
+  if (!known.some((k) => k.retryAfterMs > plan.waitMs)) return undefined;
+  // A layer whose slot comes within the wait bound would pass (with a reservation).
+  const results = known.map((k) =>
+    k.retryAfterMs > plan.waitMs
+      ? k
+      : { ...k, allowed: true, retryAfterMs: 0, blockedBy: undefined },
+  );
   plan.limiters.forEach((l) => l.record('rejectedLocally'));
   return { results };
 }
@@ -193,7 +213,7 @@ function storeFailed(
     `rate-sync: store '${store.id}' failed (${errorText(err)}); admitting ${ids} without counting (fail-open)`,
   );
   if (!plan.dryRun) limiters.forEach((l) => l.record('failedOpen'));
-  const results = limiters.map((l, i) => l.storeFailureResult(identifiers[i], true, 0));
+  const results = limiters.map((l, i) => l.failedOpenResult(identifiers[i]));
   return { results, permit: plan.dryRun ? undefined : permitWithLeases(results[0], []) };
 }
 

@@ -36,6 +36,27 @@ describe('RateSync registry', () => {
     expect((await rs.check('base:tenant-a')).allowed).toBe(false);
   });
 
+  it('getOrClone applies overrides, rebuilds the clone when they change, and keeps its counts', async () => {
+    const rs = make();
+    const acme = await rs.getOrClone('base', 'acme', { burst: 3, ratePerSecond: 1 });
+    expect(acme).toMatchObject({ id: 'base:acme', burst: 3 });
+    // The same overrides in another order: the same clone, nothing rebuilt.
+    expect(await rs.getOrClone('base', 'acme', { ratePerSecond: 1, burst: 3 })).toEqual(acme);
+    expect((await rs.check('base:acme', { cost: 3 })).allowed).toBe(true);
+    // Invalid overrides throw and leave the clone as it was.
+    await expect(rs.getOrClone('base', 'acme', { burst: -1 })).rejects.toThrow(
+      ConfigValidationError,
+    );
+    expect(rs.list().find((l) => l.id === 'base:acme')).toMatchObject({ burst: 3 });
+    // A new contract: rebuilt with it, and the three units taken still count.
+    expect(await rs.getOrClone('base', 'acme', { burst: 4 })).toMatchObject({ burst: 4 });
+    expect((await rs.check('base:acme')).allowed).toBe(true);
+    expect((await rs.check('base:acme')).allowed).toBe(false);
+    // No overrides: back to the base's settings.
+    expect(await rs.getOrClone('base', 'acme')).toMatchObject({ burst: 2 });
+    await expect(rs.getOrClone('base', 'x', null as never)).rejects.toThrow(/overrides/);
+  });
+
   it('getOrClone gives distinct (base, unique id) pairs distinct limiters', async () => {
     const rs = new RateSync(
       {

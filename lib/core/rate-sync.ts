@@ -86,6 +86,8 @@ export class RateSync {
   private readonly limiters = new Map<string, Limiter>();
   /** Ids created by getOrClone (oldest use first), with the id they were cloned from. */
   private readonly clones = new Map<string, string>();
+  /** The overrides each getOrClone clone was made with, written canonically (for comparison). */
+  private readonly cloneOverrides = new Map<string, string>();
   private readonly clock: Clock;
   private readonly logger: RateSyncLogger;
   private readonly observers = new MetricsObservers();
@@ -286,6 +288,7 @@ export class RateSync {
       limit: decision.limit,
       remaining: decision.remaining,
       resetAt: decision.resetAt,
+      now: decision.now,
       inFlight: limiter.policy.concurrency ? decision.inFlight : undefined,
     };
   }
@@ -307,12 +310,20 @@ export class RateSync {
 
   /**
    * The limiter `${baseId}:${uniqueId}` (the unique id escaped as identifiers are, so distinct
-   * pairs never share a limiter), cloned from `baseId` on first use. At most `maxClones` are
-   * kept (least recently used dropped; their state lives in the store, so a dropped clone comes
+   * pairs never share a limiter), cloned from `baseId` with `overrides` on first use (a
+   * customer's contract rate). Called again with other overrides, the clone is rebuilt with them
+   * (its counts live in the store and carry over); invalid overrides throw and leave the clone
+   * as it was. At most `maxClones` are kept (least recently used dropped; a dropped clone comes
    * back with the same counts).
+   * @throws ConfigValidationError naming the bad override
    */
-  async getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
+  async getOrClone(
+    baseId: string,
+    uniqueId: string,
+    overrides: Partial<LimiterOptions> = {},
+  ): Promise<LimiterInfo> {
     const id = `${baseId}:${escapeKeyPart(uniqueId)}`;
+    const wanted = canonicalOverrides(overrides);
     const existing = this.limiters.get(id);
     if (existing) {
       if (this.clones.get(id) !== baseId) {
@@ -322,15 +333,24 @@ export class RateSync {
         );
       }
       this.use(id);
-      return describeLimiter(existing);
+      if (this.cloneOverrides.get(id) === wanted) return describeLimiter(existing);
+      this.limiters.delete(id);
     }
-    const limiter = this.addClone(baseId, id, {}, this.use(baseId).labelId);
+    let limiter: Limiter;
+    try {
+      limiter = this.addClone(baseId, id, overrides, this.use(baseId).labelId);
+    } catch (err) {
+      if (existing) this.limiters.set(id, existing);
+      throw err;
+    }
     this.clones.set(id, baseId);
+    this.cloneOverrides.set(id, wanted);
     const max = this.runtime.maxClones ?? 10_000;
     for (const oldest of this.clones.keys()) {
       if (this.clones.size <= max) break;
       if (this.limiters.get(oldest)?.leases.size) continue;
       this.clones.delete(oldest);
+      this.cloneOverrides.delete(oldest);
       this.limiters.delete(oldest);
     }
     return describeLimiter(limiter);
@@ -491,4 +511,13 @@ function checkKeysNameLayers(
       );
     }
   }
+}
+
+/** Overrides as one comparable string, whatever the order of their fields. */
+function canonicalOverrides(overrides: Partial<LimiterOptions>): string {
+  if (typeof overrides !== 'object' || overrides === null) {
+    throw new InvalidArgumentError('overrides', 'expected an object of limiter options');
+  }
+  const defined = Object.entries(overrides).filter(([, v]) => v !== undefined);
+  return JSON.stringify(defined.sort(([a], [b]) => (a < b ? -1 : 1)));
 }

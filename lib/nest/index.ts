@@ -20,13 +20,16 @@ export {
 export { RateLimit } from './decorators/rate-limit.decorator';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
 export type {
+  CostFunction,
   KeyFunction,
   KeySpec,
   RateLimitDeclaration,
   RateLimitMetadata,
   RateLimitMode,
   RateLimitOptions,
+  RateLimitTiers,
   SkipRateLimitDeclaration,
+  TierFunction,
 } from './decorators/rate-limit-options.interface';
 export { RateLimitGuard } from './rate-limit.guard';
 export { RateLimitInterceptor } from './rate-limit.interceptor';

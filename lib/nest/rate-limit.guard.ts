@@ -10,7 +10,8 @@ import { rawResponse, whenClientLeaves, whenResponseDone } from './http/response
 import type { RateLimitDeclaration } from './decorators/rate-limit-options.interface';
 import type { KeySource, RequestLike } from './keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from './keys/key-template';
-import type { CompiledLimit, LimitOutcome } from './limits/compiled-limit';
+import { isPromiseLike } from './limits/call-values';
+import type { CompiledLimit, LimitCall, LimitOutcome } from './limits/compiled-limit';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
 import { RATE_SYNC_SETTINGS } from './rate-sync.constants';
 import type { RateSyncSettings } from './rate-sync-settings';
@@ -44,8 +45,10 @@ export class RateLimitGuard implements CanActivate {
     const limit = this.limits.forContext(context);
     if (!limit || (await this.shouldSkip(context, limit))) return true;
     const { request, response } = this.getRequestResponse(context);
-    const keys = this.getKeys(context, limit, request);
-    const { result, permit } = await this.acquire(context, limit, keys, response);
+    const prepared = this.getKeys(context, limit, request);
+    // No promise hop for declarations whose key (and pick) functions answer at once.
+    const call = isPromiseLike(prepared) ? await prepared : prepared;
+    const { result, permit } = await this.acquire(context, limit, call, response);
     if (!permit) return this.onRejected(context, result, response);
     this.onAdmitted(context, result, response);
     if (limit.holdsSlots) this.releaseWhenDone(request, response, permit);
@@ -82,14 +85,15 @@ export class RateLimitGuard implements CanActivate {
   }
 
   /**
-   * One identifier per limiter of the declaration (undefined: its shared bucket).
+   * What the request acquires: the limiter picked (tiers), one identifier per limiter
+   * (undefined: its shared bucket) and the cost; a promise when a key or pick function is async.
    * @internal Its signature will change; override `getTracker` to change the default key.
    */
   protected getKeys(
     context: ExecutionContext,
     limit: CompiledLimit,
     request: RequestLike,
-  ): (string | undefined)[] {
+  ): LimitCall | Promise<LimitCall> {
     const source: KeySource = {
       context,
       request,
@@ -97,7 +101,7 @@ export class RateLimitGuard implements CanActivate {
       ip: () => this.getTracker(request, context),
       ipv6Subnet: this.settings.ipv6Subnet,
     };
-    return limit.keys(source);
+    return limit.prepare(source);
   }
 
   /**
@@ -108,13 +112,13 @@ export class RateLimitGuard implements CanActivate {
   protected async acquire(
     context: ExecutionContext,
     limit: CompiledLimit,
-    keys: (string | undefined)[],
+    call: LimitCall,
     response: unknown,
   ): Promise<LimitOutcome> {
     const raw = limit.waitMs > 0 ? rawResponse(response) : undefined;
     const abandoned = raw ? whenClientLeaves(raw) : undefined;
     try {
-      return await limit.acquire(keys, abandoned?.signal);
+      return await limit.acquire(call, abandoned?.signal);
     } catch (err) {
       if (err instanceof StoreUnavailableError) this.onStoreUnavailable(context, err, response);
       throw err;

@@ -8,7 +8,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Observable, type Subscription } from 'rxjs';
+import { finalize, Observable, type Subscription } from 'rxjs';
 import {
   RateLimitExceededError,
   RateSync,
@@ -29,10 +29,19 @@ import {
   graphqlResponse,
   GraphqlRateLimitError,
 } from './transports/graphql-call';
+import { returnsPromise } from './explorer/promise-return';
+import type { FunctionLike } from './function-like';
 import { DroppedEventLog, isEventHandler } from './transports/microservice-event';
 import { rateLimitRejection } from './transports/rate-limit-rejection';
 import { rpcRateLimitException, wsRateLimitException } from './transports/transport-exceptions';
 import { websocketKeySource } from './transports/websocket-handshake';
+
+/**
+ * The calls a RateLimitInterceptor has taken: Nest gives every interceptor of one call the same
+ * context, and on Nest 12 a gateway bound with `@UseInterceptors` is reached by the global one
+ * (`nonHttp`) too. The first one counts the call; the others let it through.
+ */
+const counted = new WeakSet<ExecutionContext>();
 
 /**
  * Limits handlers that are not HTTP routes: GraphQL resolvers, WebSocket gateways and
@@ -49,6 +58,7 @@ import { websocketKeySource } from './transports/websocket-handshake';
 @Injectable()
 export class RateLimitInterceptor implements NestInterceptor {
   private readonly droppedEvents = new DroppedEventLog(new Logger('RateSync'));
+  private readonly promiseHandlers = new WeakMap<FunctionLike, boolean>();
 
   /** @internal Nest creates the interceptor; the parameters are the module's internals. */
   constructor(
@@ -62,19 +72,28 @@ export class RateLimitInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') return next.handle();
     const limit = this.limits.forContext(context);
-    if (!limit) return next.handle();
+    if (!limit || counted.has(context)) return next.handle();
+    counted.add(context);
+    const runsToCompletion = this.runsToCompletion(context);
     return new Observable((subscriber) => {
-      let permit: Permit | undefined;
       let inner: Subscription | undefined;
       let closed = false;
       this.admit(context, limit).then(
-        (admitted) => {
-          if (!admitted) return subscriber.complete(); // a dropped event
-          if (closed) return void admitted.release();
-          permit = admitted;
+        (permit) => {
+          if (!permit) return subscriber.complete(); // a dropped event
+          if (closed) return void permit.release();
           try {
-            inner = next.handle().subscribe(subscriber);
+            // Its own subscriber (not `subscriber`), so that it can outlive the caller's.
+            inner = next
+              .handle()
+              .pipe(finalize(() => void permit.release()))
+              .subscribe({
+                next: (value) => subscriber.next(value),
+                error: (err: unknown) => subscriber.error(err),
+                complete: () => subscriber.complete(),
+              });
           } catch (err) {
+            void permit.release();
             subscriber.error(err);
           }
         },
@@ -82,10 +101,24 @@ export class RateLimitInterceptor implements NestInterceptor {
       );
       return () => {
         closed = true;
-        inner?.unsubscribe();
-        void permit?.release();
+        // The caller left (a WebSocket client disconnected). A Promise handler keeps running
+        // whatever we do, so its slot stays held until it settles: the slot bounds work, not
+        // connections. An Observable handler stops when unsubscribed, which frees the slot.
+        if (!runsToCompletion) inner?.unsubscribe();
       };
     });
+  }
+
+  /** Whether the handler returns a Promise, whose work unsubscribing cannot stop. */
+  private runsToCompletion(context: ExecutionContext): boolean {
+    const handler = context.getHandler() as FunctionLike;
+    let known = this.promiseHandlers.get(handler);
+    if (known === undefined) {
+      const proto = context.getClass().prototype as object;
+      known = returnsPromise(proto, handler.name, handler);
+      this.promiseHandlers.set(handler, known);
+    }
+    return known;
   }
 
   /** The HTTP request behind a GraphQL call (`req` of the GraphQL context), if any; else undefined. */
@@ -148,7 +181,7 @@ export class RateLimitInterceptor implements NestInterceptor {
   ): Promise<Permit | undefined> {
     let subject: RateLimitResult | StoreUnavailableError;
     try {
-      const { result, permit } = await limit.acquire(limit.keys(this.getKeySource(context)));
+      const { result, permit } = await limit.run(this.getKeySource(context));
       if (permit) return permit;
       subject = result;
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { ContractTarget } from './contract-target';
+import { answersContract } from './answers-contract';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
 
@@ -9,5 +10,6 @@ describe('engine contract: memory', () => {
     store: () => ({ engine: 'memory' }),
   };
   engineContract(target);
+  answersContract(target);
   longWaitsContract(target);
 });

@@ -1,5 +1,6 @@
 import { describePg, dropSchema, PG_URL, uniqueName } from '../support/postgres';
 import type { ContractTarget } from './contract-target';
+import { answersContract } from './answers-contract';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
 
@@ -13,5 +14,6 @@ describePg('engine contract: postgres', () => {
     cleanup: () => dropSchema(schema),
   };
   engineContract(target);
+  answersContract(target);
   longWaitsContract(target);
 });

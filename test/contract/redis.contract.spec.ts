@@ -1,5 +1,6 @@
 import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
 import type { ContractTarget } from './contract-target';
+import { answersContract } from './answers-contract';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
 
@@ -9,5 +10,6 @@ describeRedis('engine contract: redis', () => {
     store: () => ({ engine: 'redis', url: redisUrl(), keyPrefix: uniquePrefix('contract') }),
   };
   engineContract(target);
+  answersContract(target);
   longWaitsContract(target);
 });

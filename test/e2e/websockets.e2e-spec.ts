@@ -11,13 +11,16 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { LimiterService, RateLimit, RateLimitInterceptor, RateSyncModule } from '../../lib/nest';
 import { createApp, eventually, type TestApp } from './support/create-app';
+import { Gate } from './support/gate';
 import { WsExceptionMessageFilter } from './support/ws-exception.filter';
 
-// Nest applies no global interceptor or filter to gateways: both are bound here.
+// Nest 11 applies no global interceptor or filter to gateways: both are bound here.
 @WebSocketGateway()
 @UseInterceptors(RateLimitInterceptor)
 @UseFilters(WsExceptionMessageFilter)
 class ChatGateway implements OnGatewayConnection {
+  constructor(private readonly gate: Gate) {}
+
   @RateLimit('connections', { key: '{headers.x-client}' })
   handleConnection(): void {}
 
@@ -31,6 +34,21 @@ class ChatGateway implements OnGatewayConnection {
   @RateLimit('slot', { key: false })
   fail(): Promise<never> {
     return Promise.reject(new Error('handler failed'));
+  }
+
+  // Reached by two interceptors (as a gateway is on Nest 12 with nonHttp): counted once.
+  @SubscribeMessage('twice')
+  @UseInterceptors(RateLimitInterceptor)
+  @RateLimit('pair', { key: false })
+  twice(): { event: string; data: string } {
+    return { event: 'done-twice', data: 'ok' };
+  }
+
+  @SubscribeMessage('work')
+  @RateLimit('slot', { key: false })
+  async work(): Promise<{ event: string; data: string }> {
+    await this.gate.pass();
+    return { event: 'worked', data: 'done' };
   }
 }
 
@@ -113,11 +131,12 @@ describe.each(['socket.io', 'ws'] as const)('WebSockets on the %s adapter', (nam
                 windowSeconds: 60,
               },
               slot: { store: 'mem', maxConcurrent: 1 },
+              pair: { store: 'mem', algorithm: 'sliding_window', limit: 2, windowSeconds: 60 },
             },
             trustedProxies: ['127.0.0.1'],
           }),
         ],
-        providers: [ChatGateway],
+        providers: [ChatGateway, Gate],
       },
       (app) => app.useWebSocketAdapter(ADAPTERS[name].create(app)),
     );
@@ -147,6 +166,16 @@ describe.each(['socket.io', 'ws'] as const)('WebSockets on the %s adapter', (nam
     expect((await limiters().state('per_client', '203.0.113.1')).remaining).toBe(0);
   });
 
+  it('counts a message once when two RateLimitInterceptors reach its handler', async () => {
+    const ann = connect('ann');
+    for (let i = 0; i < 2; i++) {
+      const answer = Promise.race([ann.next('done-twice'), ann.next('exception')]);
+      ann.send('twice');
+      await expect(answer).resolves.toBe('ok');
+    }
+    expect(limiters().metrics('pair')).toMatchObject({ allowed: 2, rejected: 0 });
+  });
+
   it('releases the slot when the handler fails', async () => {
     const ann = connect('ann');
     for (let i = 1; i <= 2; i++) {
@@ -154,6 +183,27 @@ describe.each(['socket.io', 'ws'] as const)('WebSockets on the %s adapter', (nam
       await eventually(() => limiters().metrics('slot').released === i);
     }
     expect(limiters().metrics('slot')).toMatchObject({ allowed: 2, rejected: 0, released: 2 });
+  });
+
+  it("holds a message's slot while its handler runs, even after the client disconnected", async () => {
+    const gate = t.app.get(Gate);
+    const ann = connect('ann');
+    await eventually(async () => (await limiters().state('connections', 'ann')).inFlight === 1);
+    ann.send('work');
+    await gate.whenEntered(1);
+    ann.abort();
+    // The server saw the disconnect once the connection slot is back.
+    await eventually(async () => (await limiters().state('connections', 'ann')).inFlight === 0);
+    expect((await limiters().state('slot')).inFlight).toBe(1);
+    const bob = connect('bob', '203.0.113.2');
+    const refused = bob.next('exception');
+    bob.send('work');
+    expect(await refused).toMatchObject({ code: 'RATE_LIMITED', limiter: 'slot' });
+    gate.open();
+    await eventually(async () => (await limiters().state('slot')).inFlight === 0);
+    const worked = bob.next('worked');
+    bob.send('work');
+    await expect(worked).resolves.toBe('done');
   });
 
   it('holds a connection slot per client for the life of the socket, released on an abrupt disconnect', async () => {

@@ -2,6 +2,8 @@ import type { RedisEngine } from '../../lib/core/engines/redis';
 import { slotOf } from '../../lib/core/engines/redis/cluster-slot';
 import { storageKey } from '../../lib/core/keys';
 import { toPolicy } from '../../lib/core/policy';
+import { answersContract } from '../contract/answers-contract';
+import type { ContractTarget } from '../contract/contract-target';
 import { engineContract } from '../contract/engine-contract';
 import { describeRedisBinaries, uniquePrefix } from '../support/redis';
 import { openEngine, req } from './engine-fixture';
@@ -37,14 +39,17 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
   });
 
   describe('engine contract', () => {
-    engineContract({
+    const target: ContractTarget = {
       name: 'redis-cluster',
       store: () => ({
         engine: 'redis',
         clusterNodes: cluster.nodes,
         keyPrefix: uniquePrefix('clc'),
       }),
-    });
+    };
+    engineContract(target);
+    // Its composites have layers in several slots.
+    answersContract(target);
   });
 
   it('counts 300 keys exactly, spread over every master', async () => {
@@ -110,6 +115,9 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
       const after = (await engine.acquire([req(policy, k, { dryRun: true })]))[0];
       expect(after.remaining).toBe(before.remaining);
       expect(after.inFlight).toBe(before.inFlight);
+      // The undone layer reports its state as it is, not as if charged.
+      expect(second[0].remaining).toBe(after.remaining);
+      expect(second[0].inFlight).toBe(after.inFlight);
     }
   });
 
@@ -131,6 +139,7 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
     await engine.acquire([req(gate, kg)]);
     const ds = await engine.acquire([req(gate, kg), req(sw, ks)]);
     expect(ds.map((d) => d.allowed)).toEqual([false, true]);
+    expect(ds[1].remaining).toBe(5);
     expect((await engine.acquire([req(sw, ks, { dryRun: true })]))[0].remaining).toBe(5);
   });
 

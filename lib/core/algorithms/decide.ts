@@ -77,6 +77,7 @@ export function decideLayer(
     ),
     inFlight: active,
     blockedBy,
+    now,
   };
   const write: LayerWrite = {
     tat: g?.tat,

@@ -37,6 +37,13 @@ export interface LayerDecision {
   readonly remaining: number;
   /** Epoch ms (store clock) when the key is back to full capacity. */
   readonly resetAt: number;
+  /**
+   * Epoch ms on the store's clock at which this decision was made: the clock of `resetAt`
+   * (memory: its clock; Redis: the script's `TIME`; PostgreSQL: the statement's
+   * `clock_timestamp()`). `resetAt - now` is the time until the reset whatever this process's
+   * clock says.
+   */
+  readonly now: number;
   /** Concurrency slots held after this decision, when the policy has concurrency. */
   readonly inFlight?: number;
   /** When rejected: which part rejected. */
@@ -77,8 +84,8 @@ export interface Engine {
   /**
    * Decides the layers all-or-nothing and returns one decision per layer, in order. When any
    * layer rejects, nothing is written and every returned decision has `allowed: false` except
-   * those that would have passed (their `allowed` is true but nothing was consumed); callers
-   * must look at every layer.
+   * those that would have passed: their `allowed` is true, and as nothing was consumed they
+   * report the state as it is (as a dry run does); callers must look at every layer.
    */
   acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]>;
   /** Deletes a lease. Idempotent; an unknown lease is a no-op. */

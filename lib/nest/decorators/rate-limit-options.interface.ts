@@ -2,11 +2,42 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { CompositeStrategy } from '../../core';
 
 /**
- * Computes the identifier counted for one call. On HTTP handlers `ctx` is the request's
- * context; on provider methods `ctx.getArgs()` are the method's arguments. Return `''` or
- * undefined for the limiter's single shared bucket.
+ * Computes the identifier counted for one call, at once or as a promise (a tenant looked up
+ * from a token). On HTTP handlers `ctx` is the request's context; on provider methods
+ * `ctx.getArgs()` are the method's arguments. Return `''` or undefined for the limiter's single
+ * shared bucket. A function that throws, rejects or returns anything else counts the call under
+ * the missing-field placeholder `-` (and logs a warning once per route).
  */
-export type KeyFunction = (ctx: ExecutionContext) => string | undefined;
+export type KeyFunction = (
+  ctx: ExecutionContext,
+) => string | undefined | Promise<string | undefined>;
+
+/**
+ * Names the limiter of one call among a tiered declaration's candidates (`among`), at once or
+ * as a promise: the caller's plan, read from the request or looked up. An id that is not a
+ * candidate, a throw or a rejection falls back to the first candidate (list the strictest
+ * first) and logs a warning once per route.
+ */
+export type TierFunction = (ctx: ExecutionContext) => string | Promise<string>;
+
+/**
+ * `@RateLimit({ among, pick })`: one limiter per call, picked from a declared set. Every
+ * candidate is checked and planned at bootstrap like any limiter id.
+ */
+export interface RateLimitTiers {
+  /** The candidate limiter ids, strictest first: the first is the fallback. */
+  readonly among: readonly string[];
+  /** Picks the candidate of one call. */
+  readonly pick: TierFunction;
+}
+
+/**
+ * The units one call takes, computed from the call (an upload's size...). Fractions round up.
+ * A result that is not a number >= 1 the limit can ever admit (NaN, 0, negative, Infinity, too
+ * large, not a number, or a throw) refuses the call as rejected, consuming nothing, and logs a
+ * warning once per route.
+ */
+export type CostFunction = (ctx: ExecutionContext) => number;
 
 /**
  * How a call's key (the identifier counted) is chosen:
@@ -35,8 +66,11 @@ export interface RateLimitOptions {
    * as it takes. `Infinity` means no bound.
    */
   timeout?: number;
-  /** Units one call takes (an integer >= 1). @default 1 */
-  cost?: number;
+  /**
+   * Units one call takes: an integer >= 1, or a {@link CostFunction} computing it per call.
+   * @default 1
+   */
+  cost?: number | CostFunction;
   /**
    * `'wait'` (default): wait up to the timeout above. `'try'`: do not wait unless `timeout` is
    * given here (the limiter's `timeout` is ignored), and reject at once.
@@ -50,8 +84,10 @@ export interface RateLimitOptions {
 export interface RateLimitDeclaration {
   /** Absent on a `@RateLimit` declaration (`true` only for `@SkipRateLimit`). */
   readonly skip?: false;
-  /** The limiter ids, in the order given. */
+  /** The limiter ids, in the order given (with `pick`: the candidates, `among`). */
   readonly limiterIds: readonly string[];
+  /** Present on a tiered declaration: picks one of `limiterIds` per call. */
+  readonly pick?: TierFunction;
   /** The options given to `@RateLimit`. */
   readonly options: Readonly<RateLimitOptions>;
 }

@@ -23,8 +23,7 @@ export function limitMethod(instance: object, name: string, cls: Type, limit: Co
   if (typeof original !== 'function' || wrapped.has(original)) return;
   const limited = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const context = new MethodExecutionContext(args, cls, original);
-    const keys = limit.keys({ context, args, ip: () => undefined });
-    const { result, permit } = await limit.acquire(keys);
+    const { result, permit } = await limit.run({ context, args, ip: () => undefined });
     if (!permit) throw new RateLimitExceededError(result);
     try {
       return await original.apply(this, args);

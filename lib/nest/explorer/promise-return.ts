@@ -18,12 +18,9 @@ const RETURN_TYPE_METADATA = 'design:returntype';
  * @throws RateSyncError naming the method, what it declares, and the fix
  */
 export function assertReturnsPromise(cls: Type, name: string, method: FunctionLike): void {
-  if (isAsyncFunction(method)) return;
+  if (returnsPromise(cls.prototype as object, name, method)) return;
   const recorded = Reflect.hasMetadata(RETURN_TYPE_METADATA, cls.prototype, name);
   const type: unknown = Reflect.getMetadata(RETURN_TYPE_METADATA, cls.prototype, name);
-  if (typeof type === 'function' && (type === Promise || type.prototype instanceof Promise)) {
-    return;
-  }
   const declared = !recorded
     ? 'is not async and has no return type metadata (emitDecoratorMetadata), so nothing shows that its callers await it'
     : `is declared to return ${typeof type === 'function' ? type.name : 'void'}${type === undefined ? ' (or has no return type)' : ''}`;
@@ -33,6 +30,20 @@ export function assertReturnsPromise(cls: Type, name: string, method: FunctionLi
       `refusal nobody awaits would end the process as an unhandled rejection. ` +
       `Declare it async (returning Promise<T>) and await its calls.`,
   );
+}
+
+/**
+ * True when `proto[name]` is known to return a Promise: a native `async` function, or a method
+ * whose recorded return type (`emitDecoratorMetadata`) is `Promise` or a subclass.
+ */
+export function returnsPromise(
+  proto: object,
+  name: string | symbol,
+  method: FunctionLike,
+): boolean {
+  if (isAsyncFunction(method)) return true;
+  const type: unknown = Reflect.getMetadata(RETURN_TYPE_METADATA, proto, name);
+  return typeof type === 'function' && (type === Promise || type.prototype instanceof Promise);
 }
 
 function isAsyncFunction(method: FunctionLike): boolean {

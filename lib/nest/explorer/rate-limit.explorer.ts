@@ -124,7 +124,8 @@ export class RateLimitExplorer {
   /**
    * A limited non-HTTP handler needs `RateLimitInterceptor` exactly once: global (`nonHttp`) or
    * bound with `@UseInterceptors`. Neither: added to `unintercepted`. Both: counted twice, throws.
-   * Nest never applies global interceptors to WebSocket gateways: those need it bound.
+   * Nest 11 applies no global interceptor to WebSocket gateways, so those need it bound (Nest 12
+   * does apply it; the interceptor then counts the call once).
    */
   private checkNonHttp(
     cls: Type,
@@ -151,8 +152,8 @@ export class RateLimitExplorer {
         `Set RateSyncModule.forRoot({ nonHttp: true }) ` +
         `(or return nonHttp: true from forRootAsync's factory), or add ` +
         `@UseInterceptors(RateLimitInterceptor) to the handler or its class. ` +
-        `Nest does not apply global interceptors to WebSocket gateways: bind it there with ` +
-        `@UseInterceptors(RateLimitInterceptor).`,
+        `Nest 11 does not apply global interceptors to WebSocket gateways: bind it there with ` +
+        `@UseInterceptors(RateLimitInterceptor) (on Nest 12 too: the call is counted once).`,
     );
   }
 

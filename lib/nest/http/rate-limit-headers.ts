@@ -48,25 +48,32 @@ export function responseHeaders(
 }
 
 /**
- * The header fields describing a decision.
+ * The header fields describing a decision. Times until the reset are measured on the store's
+ * clock (`resetAt - now` of each result), never against this process's clock, which may differ
+ * from a Redis or PostgreSQL server's.
  *
- * @param now epoch milliseconds of the clock that produced `result.resetAt`
+ * @param processNow epoch milliseconds of this process's clock: `X-RateLimit-Reset` is given on
+ *   it (the clock of the response's `Date` header), and it stands in for a result's `now` when
+ *   that is absent
  * @param windowOf the window, in seconds, of a limiter's policy (`RateLimit-Policy`'s `w`),
  *   or undefined when it has none (a pure concurrency limiter)
  */
 export function rateLimitHeaders(
   result: RateLimitResult | CompositeResult,
   mode: RateLimitHeadersMode,
-  now: number,
+  processNow: number,
   windowOf: (limiterId: string) => number | undefined,
 ): [name: string, value: string][] {
   const headers: [string, string][] = [];
+  /** Milliseconds until a result's reset, on the clock that decided it. */
+  const untilReset = (r: RateLimitResult): number => Math.max(0, r.resetAt - (r.now ?? processNow));
   // A fail-open admission counted nothing: its numbers would be made up.
   if (!result.failedOpen && (mode === 'legacy' || mode === 'both')) {
+    const reset = Math.ceil((processNow + untilReset(result)) / 1000);
     headers.push(
       ['X-RateLimit-Limit', String(result.limit)],
       ['X-RateLimit-Remaining', String(result.remaining)],
-      ['X-RateLimit-Reset', String(Math.ceil(result.resetAt / 1000))],
+      ['X-RateLimit-Reset', String(reset)],
     );
   }
   if (!result.failedOpen && (mode === 'ietf' || mode === 'both')) {
@@ -76,7 +83,7 @@ export function rateLimitHeaders(
       return `${sfString(l.limiterId)};q=${l.limit}${w === undefined ? '' : `;w=${w}`}`;
     });
     const state = layers.map((l) => {
-      const t = Math.max(0, Math.ceil((l.resetAt - now) / 1000));
+      const t = Math.ceil(untilReset(l) / 1000);
       return `${sfString(l.limiterId)};r=${l.remaining};t=${t}`;
     });
     headers.push(['RateLimit-Policy', policy.join(', ')], ['RateLimit', state.join(', ')]);

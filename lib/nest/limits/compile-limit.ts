@@ -1,8 +1,9 @@
 import { InvalidArgumentError, type RateSync, type RateSyncLogger } from '../../core';
 import type { KeySpec, RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
+import { keyFunctionResolver, type KeyResolver } from '../keys/key-resolver';
 import { clientKey, compileKeyTemplate } from '../keys/key-template';
 import type { DecisionLog } from '../decision-log';
-import { CompiledLimit, type KeyResolver } from './compiled-limit';
+import { CompiledLimit } from './compiled-limit';
 
 /**
  * `'handler'`: a route, resolver, gateway or message handler (request fields allowed; default
@@ -14,11 +15,12 @@ export type LimitTarget = 'handler' | 'method';
 /**
  * Validates a declaration against the configured limiters, plans its acquisition (a route is a
  * client's request: it waits only on the decorator's own `timeout`; a provider method is a
- * call) and compiles its keys.
+ * call) and compiles its keys. A tiered declaration (`among`, `pick`) gets one plan per
+ * candidate, so that picking costs nothing per call.
  *
  * @throws LimiterNotFoundError naming the unknown id and listing the known ones
  * @throws InvalidArgumentError for a cost no limiter can admit, limiters on different stores,
- *   or a template that cannot apply here
+ *   a cost function on a limit that only counts concurrency, or a template that cannot apply
  */
 export function compileLimit(
   declaration: RateLimitDeclaration,
@@ -28,23 +30,46 @@ export function compileLimit(
   logger: RateSyncLogger,
   decisionLog?: DecisionLog,
 ): CompiledLimit {
-  const { limiterIds, options } = declaration;
+  const { limiterIds, options, pick } = declaration;
   const context = `in @RateLimit on ${where}`;
-  const plan = rateSync.plan(
-    limiterIds,
-    {
-      kind: target === 'handler' ? 'request' : 'call',
-      mode: options.mode,
-      timeout: options.timeout,
-      cost: options.cost,
-      strategy: options.strategy,
-    },
-    context,
+  const costFn = typeof options.cost === 'function' ? options.cost : undefined;
+  const layerSets = pick ? limiterIds.map((id) => [id]) : [limiterIds];
+  const plans = layerSets.map((ids) => {
+    const plan = rateSync.plan(
+      ids,
+      {
+        kind: target === 'handler' ? 'request' : 'call',
+        mode: options.mode,
+        timeout: options.timeout,
+        cost: typeof options.cost === 'number' ? options.cost : undefined,
+        strategy: options.strategy,
+      },
+      context,
+    );
+    const slotsOnly = plan.limiters.filter((l) => !l.policy.gcra && !l.policy.window);
+    if (costFn && slotsOnly.length) {
+      throw new InvalidArgumentError(
+        'cost',
+        `${slotsOnly.map((l) => l.id).join(', ')} only count concurrency slots (one per call), ` +
+          `so a cost function cannot apply; give it a rate or a window (${context})`,
+      );
+    }
+    return plan;
+  });
+  const resolvers = layerSets.map((ids) =>
+    ids.map((id) => keyResolver(keySpecOf(options.key, id), target, context)),
   );
-  const resolvers = limiterIds.map((id) =>
-    keyResolver(keySpecOf(options.key, id), target, context),
-  );
-  return new CompiledLimit({ where, options, plan, resolvers, rateSync, logger, decisionLog });
+  return new CompiledLimit({
+    where,
+    options,
+    plans,
+    resolvers,
+    pick,
+    cost: costFn,
+    rateSync,
+    logger,
+    decisionLog,
+  });
 }
 
 function keySpecOf(key: RateLimitDeclaration['options']['key'], id: string): KeySpec | undefined {
@@ -61,7 +86,7 @@ function keyResolver(spec: KeySpec | undefined, target: LimitTarget, context: st
       : () => ({ key: undefined });
   }
   if (spec === false) return () => ({ key: undefined });
-  if (typeof spec === 'function') return (source) => ({ key: spec(source.context) || undefined });
+  if (typeof spec === 'function') return keyFunctionResolver(spec);
   const template = compileKeyTemplate(spec, context);
   if (target === 'method' && template.readsRequest) {
     throw new InvalidArgumentError(

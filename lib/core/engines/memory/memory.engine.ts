@@ -100,19 +100,30 @@ export class MemoryEngine implements Engine {
     }
     const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
     const decisions = outcomes.map((o) => o.decision);
-    const commit = decisions.every((d) => d.allowed) && !requests.some((r) => r.dryRun);
-    if (!commit) return decisions;
+    if (requests.some((r) => r.dryRun) || !decisions.every((d) => d.allowed)) {
+      // Nothing is written: the layers that would have passed report the state as it is.
+      return decisions.map((d, i) =>
+        d.allowed && !requests[i].dryRun ? this.asIs(requests[i], now) : d,
+      );
+    }
     const writes = outcomes.map((o) => o.write);
     if (requests.some((r, i) => this.needsRoom(r.key, writes[i]))) {
       const room = this.makeRoom(requests, writes, now);
       if (room.refusedAt !== undefined) {
-        decisions[room.refusedAt] = room.refusal;
-        return decisions;
+        const refusedAt = room.refusedAt;
+        return decisions.map((d, i) =>
+          i === refusedAt ? room.refusal : this.asIs(requests[i], now),
+        );
       }
       if (room.evicted) decisions[0] = { ...decisions[0], evictedKeys: room.evicted };
     }
     writes.forEach((write, i) => this.apply(requests[i], write));
     return decisions;
+  }
+
+  /** A layer's decision without consuming (a dry run's): the state as it is. */
+  private asIs(r: AcquireRequest, now: number): LayerDecision {
+    return decideLayer(this.read(r), now, { ...r, dryRun: true }).decision;
   }
 
   private apply(r: AcquireRequest, write: LayerWrite): void {
@@ -348,6 +359,7 @@ function refusal(policy: LimiterPolicy, now: number, earliestExpiry: number): La
     inFlight: policy.concurrency ? 0 : undefined,
     blockedBy: policy.gcra || policy.window ? 'rate' : 'concurrency',
     refusedNewKey: true,
+    now,
   };
 }
 

@@ -162,7 +162,11 @@ export class PostgresEngine implements Engine {
       this.giveBack.acquireFailed(requests);
       throw err;
     });
-    return requests.map((_, i) => toDecision(rows[0].d, i * DECISION_WIDTH));
+    const d = rows[0].d;
+    // After the layers. Missing only while a fleet is upgraded, from a previous version's
+    // function: this process's clock then stands in, as it did in that version.
+    const now = d[requests.length * DECISION_WIDTH] ?? Date.now();
+    return requests.map((_, i) => toDecision(d, i * DECISION_WIDTH, now));
   }
 
   /** The one-statement path of a lone token bucket (see Statements.acquireTokenBucket). */
@@ -454,8 +458,8 @@ const FIELD = Object.fromEntries(DECISION_FIELDS.map((name, i) => [name, i])) as
   number
 >;
 
-/** One layer's slice of `<table>_acquire`'s array, starting at `at`. */
-function toDecision(d: (number | null)[], at: number): LayerDecision {
+/** One layer's slice of `<table>_acquire`'s array, starting at `at`, decided at `now`. */
+function toDecision(d: (number | null)[], at: number, now: number): LayerDecision {
   const field = (name: keyof typeof FIELD): number | null => d[at + FIELD[name]];
   const blocked = field('blockedBy');
   return {
@@ -467,6 +471,7 @@ function toDecision(d: (number | null)[], at: number): LayerDecision {
     resetAt: field('resetAt') as number,
     inFlight: field('inFlight') ?? undefined,
     blockedBy: blocked === 2 ? 'concurrency' : blocked === 1 ? 'rate' : undefined,
+    now,
   };
 }
 

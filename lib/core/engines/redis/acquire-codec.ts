@@ -9,8 +9,8 @@ export interface AcquireCall {
   readonly args: string[];
 }
 
-/** One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy. */
-export type LayerReply = [string, string, string, string, string, string, string];
+/** One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy, now. */
+export type LayerReply = [string, string, string, string, string, string, string, string];
 
 /** Per-process random part of the window entry tokens, plus a counter: unique and short. */
 const PROCESS_TAG = randomBytes(6).toString('base64url');
@@ -24,8 +24,8 @@ export function callToken(): string {
 
 /**
  * Encodes layers as KEYS/ARGV. `now` is a test-only override of the server clock. One dry
- * layer makes the whole call write nothing (as in the memory engine); `writeNothing` does the
- * same while every layer still reports as if it were consumed.
+ * layer makes the whole call write nothing (as in the memory engine); so does `writeNothing`.
+ * A call that writes nothing reports every layer's state as it is.
  */
 export function encodeAcquire(
   prefix: string,
@@ -76,6 +76,7 @@ export function decodeAcquire(
       resetAt: toNumber(r[4]),
       inFlight: r[5] === '' ? undefined : Number(r[5]),
       blockedBy: r[6] === '' ? undefined : (r[6] as 'rate' | 'concurrency'),
+      now: Number(r[7]),
     };
   }
   return out;
