@@ -357,6 +357,7 @@ const FIELDS: readonly (keyof LayerDecision)[] = [
   'limit',
   'remaining',
   'resetAt',
+  'now',
   'inFlight',
   'blockedBy',
   'evictedKeys',

@@ -10,11 +10,22 @@ import type { LimiterPolicy } from '../../lib/core/policy';
 export class ReferenceModel {
   private readonly keys = new Map<string, KeyState>();
 
-  /** All-or-nothing: every layer decided on the state before the call; written only if all pass. */
+  /**
+   * All-or-nothing: every layer decided on the state before the call; written only if all
+   * pass. Otherwise each layer that would have passed reports the state as it is (a dry run's
+   * decision).
+   */
   acquire(requests: readonly AcquireRequest[], now: number): LayerDecision[] {
     const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
     const decisions = outcomes.map((o) => o.decision);
-    if (!decisions.every((d) => d.allowed) || requests.some((r) => r.dryRun)) return decisions;
+    if (!decisions.every((d) => d.allowed) || requests.some((r) => r.dryRun)) {
+      // Nothing is written: a layer that would have passed reports the state as it is.
+      return decisions.map((d, i) =>
+        d.allowed && !requests[i].dryRun
+          ? decideLayer(this.read(requests[i]), now, { ...requests[i], dryRun: true }).decision
+          : d,
+      );
+    }
     outcomes.forEach(({ write }, i) => {
       const state = this.state(requests[i].key);
       if (write.tat !== undefined) state.tat = write.tat;
