@@ -317,13 +317,13 @@ describe('config fuzzing: mutated TOML files never crash the loader', () => {
           fc.pre(outcome !== 'skipped');
           outcomes[outcome]++;
         }),
-        propertyParams(300),
+        propertyParams(300, 60_000),
       );
       // The mutations must reach all three outcomes, or the property says little.
       if (!process.env.PROPERTY_PATH)
         expect(Math.min(outcomes.loaded, outcomes.rejected, outcomes.syntax)).toBeGreaterThan(0);
     },
-    propertyTimeout(30_000),
+    propertyTimeout(60_000),
   );
 
   it.each(CONFIG_REGRESSIONS.map((r) => [r.name, r.case] as const))(
@@ -371,7 +371,7 @@ describe('config fuzzing: mutated TOML files never crash the loader', () => {
           accepted++;
           expect(rs.has(id)).toBe(true);
         }),
-        propertyParams(400),
+        propertyParams(400, 60_000),
       );
       // Nothing of a refused clone is left: the registry holds the base and the accepted ones.
       expect(rs.list().slice(0, before.length)).toEqual(before);
@@ -379,6 +379,6 @@ describe('config fuzzing: mutated TOML files never crash the loader', () => {
       if (!process.env.PROPERTY_PATH) expect(Math.min(accepted, refused)).toBeGreaterThan(0);
       await rs.close();
     },
-    propertyTimeout(30_000),
+    propertyTimeout(60_000),
   );
 });

@@ -50,7 +50,7 @@ export function engineProperties(target: PropertyTarget): void {
       const coverage = new Coverage();
       await fc.assert(
         fc.asyncProperty(scenarioArb(), (ops) => play(ops, coverage)),
-        propertyParams(target.runs),
+        propertyParams(target.runs, target.timeoutMs),
       );
       // Agreeing proves little unless the scenarios reached every kind of outcome (a replay of
       // one case, PROPERTY_PATH, is not expected to).

@@ -4,7 +4,7 @@ import { engineProperties } from './engine-properties';
 describe('memory engine agrees with the reference model, by property', () => {
   engineProperties({
     runs: 1000,
-    timeoutMs: 20_000,
+    timeoutMs: 60_000,
     open: async (clock) => {
       const engine = new MemoryEngine({ clock });
       await engine.connect();

@@ -6,7 +6,7 @@ describePg('postgres engine agrees with the reference model, by property', () =>
   const schema = uniqueName('rs_property');
   engineProperties({
     runs: 150,
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
     // The SQL decides at the test clock's instant (a parameter), not at clock_timestamp().
     open: async (testClock) => {
       // No expired-row cleanup: it runs on the server's clock, which is years past the test

@@ -8,7 +8,7 @@ describeRedis('redis engine agrees with the reference model, by property', () =>
   const prefix = uniquePrefix('property');
   engineProperties({
     runs: 250,
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
     // The scripts decide at the test clock's instant (ARGV `now`), not at the server's TIME.
     open: async (testClock) => {
       const engine = new RedisEngine({

@@ -21,11 +21,26 @@ function envInt(name: string, min: number): number | undefined {
 /** Whether the budget was raised by `PROPERTY_RUNS` (the suites then lift their timeouts). */
 export const LONG_RUN = envInt('PROPERTY_RUNS', 1) !== undefined;
 
-/** fast-check parameters: `runs` cases unless `PROPERTY_RUNS` says otherwise. */
-export function propertyParams<T>(runs: number): fc.Parameters<T> {
+/**
+ * fast-check parameters: `runs` cases unless `PROPERTY_RUNS` says otherwise. In `npm test` the
+ * run (shrinking included) stops `timeoutMs` - 10 s in and fails with the smallest
+ * counterexample found so far, before jest's timeout of the same test would cut it off and
+ * leave it running into the next test.
+ */
+export function propertyParams<T>(runs: number, timeoutMs?: number): fc.Parameters<T> {
   const seed = envInt('PROPERTY_SEED', -(2 ** 31)) ?? DEFAULT_SEED;
   const path = process.env.PROPERTY_PATH || undefined;
-  return { seed, path, numRuns: envInt('PROPERTY_RUNS', 1) ?? runs, endOnFailure: !!path };
+  const limit =
+    timeoutMs !== undefined && !LONG_RUN ? Math.max(1000, timeoutMs - 10_000) : undefined;
+  return {
+    seed,
+    path,
+    numRuns: envInt('PROPERTY_RUNS', 1) ?? runs,
+    endOnFailure: !!path,
+    ...(limit !== undefined
+      ? { interruptAfterTimeLimit: limit, markInterruptAsFailure: true }
+      : {}),
+  };
 }
 
 /** A jest timeout for a property test: `ms` in `npm test`, unbounded for a longer run. */
