@@ -218,7 +218,7 @@ export async function playScenario(
     const now = clock.now();
     const expected = model.acquire(requests, now);
     const actual = await engine.acquire(requests);
-    const where = `step ${step} at t+${now - START}: acquire ${describe(requests)}`;
+    const where = `step ${step} at t+${now - START}: acquire ${describeCall(requests)}`;
     log.push(where);
     compare(actual, expected, log);
     if (!coverage) {
@@ -253,7 +253,9 @@ export async function playScenario(
         const now = clock.now();
         const expected = calls.map((requests) => model.acquire(requests, now));
         const actual = await Promise.all(calls.map((requests) => engine.acquire(requests)));
-        log.push(`step ${step} at t+${now - START}: burst of ${calls.map(describe).join(' | ')}`);
+        log.push(
+          `step ${step} at t+${now - START}: burst of ${calls.map(describeCall).join(' | ')}`,
+        );
         compare(actual.flat(), expected.flat(), log);
         coverage?.add('burst in one tick');
         break;
@@ -379,7 +381,7 @@ function compare(actual: LayerDecision[], expected: LayerDecision[], log: string
   }
 }
 
-function describe(requests: readonly AcquireRequest[]): string {
+function describeCall(requests: readonly AcquireRequest[]): string {
   return requests
     .map(
       (r) =>
