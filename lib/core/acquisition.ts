@@ -5,7 +5,7 @@ import { errorText } from './error-text';
 import { InvalidArgumentError, StoreUnavailableError } from './errors';
 import type { Limiter } from './limiter';
 import type { Permit } from './permit';
-import { permitWithLeases, type PermitLease } from './permit-leases';
+import { permitWithLeases, unitsOf, type PermitLease, type PermitUnits } from './permit-leases';
 import type { RateLimitResult } from './result';
 import type { Waiter } from './release-waiters';
 import { isConnectivityFailure, storeCallError } from './store-failure';
@@ -99,18 +99,24 @@ function admitted(
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
   const leases: PermitLease[] = [];
+  const units: PermitUnits[] = [];
   let waitMs = 0;
   for (let i = 0; i < requests.length; i++) {
-    const leaseId = requests[i].leaseId;
+    const { leaseId, key } = requests[i];
     const holder = plan.limiters[i].leases;
     if (leaseId) {
-      holder.hold(leaseId, requests[i].key);
+      holder.hold(leaseId, key);
       leases.push({ holder, leaseId });
+    }
+    if (!plan.dryRun) {
+      const u = unitsOf(plan.limiters[i], key, plan.cost, decisions[i].entryAt);
+      if (u) units.push(u);
     }
     waitMs = Math.max(waitMs, decisions[i].waitMs);
   }
+  const taken = { leases, units };
   if (waitMs <= 0 && waitStart === undefined) {
-    return grant(plan, identifiers, decisions, leases, NO_WAIT, signal);
+    return grant(plan, identifiers, decisions, taken, NO_WAIT, signal);
   }
   // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
   // store's latency.
@@ -118,7 +124,7 @@ function admitted(
   return clock.sleep(waitMs, signal).then(() => {
     const sinceDecisionMs = clock.now() - reservedAt;
     const waitedMs = clock.now() - (waitStart ?? reservedAt);
-    return grant(plan, identifiers, decisions, leases, { waitedMs, sinceDecisionMs }, signal);
+    return grant(plan, identifiers, decisions, taken, { waitedMs, sinceDecisionMs }, signal);
   });
 }
 
@@ -126,7 +132,7 @@ function grant(
   plan: AcquisitionPlan,
   identifiers: readonly (string | undefined)[],
   decisions: LayerDecision[],
-  leases: PermitLease[],
+  taken: { leases: PermitLease[]; units: PermitUnits[] },
   { waitedMs, sinceDecisionMs }: Waited,
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
@@ -134,15 +140,15 @@ function grant(
     plan.limiters[i].toResult(d, identifiers[i], waitedMs, sinceDecisionMs),
   );
   if (plan.dryRun) return { results };
+  const permit = permitWithLeases(mostRestrictive(results), taken.leases, taken.units);
   if (signal?.aborted) {
-    // The caller went away while it waited: it does not run, and its slots go back.
+    // The caller went away while it waited: it does not run, its slots go back, and so does
+    // its reservation, so that the next caller does not wait behind it.
     plan.limiters.forEach((l) => l.record('rejected'));
-    return Promise.all(leases.map(({ holder, leaseId }) => holder.release(leaseId))).then(() => ({
-      results: results.map(cancelled),
-    }));
+    return permit.refund().then(() => ({ results: results.map(cancelled) }));
   }
   plan.limiters.forEach((l) => l.record('allowed', waitedMs));
-  return { results, permit: permitWithLeases(mostRestrictive(results), leases) };
+  return { results, permit };
 }
 
 function cancelled(r: RateLimitResult): RateLimitResult {

@@ -87,28 +87,29 @@ export class Limiter {
    * Decides a single-layer call that may not wait, without a promise chain, when that is
    * possible: a known certain rejection (shared engines), or an in-process engine and a policy
    * without leases. Returns undefined otherwise (the caller takes the general path). Counts
-   * the call in the metrics when it decides.
+   * the call in the metrics when it decides. With the result: the storage key, and the window
+   * entry recorded (for a refund).
    */
   decideNow(
     identifier: string | undefined,
     cost: number,
     dryRun: boolean,
-  ): RateLimitResult | undefined {
+  ): { result: RateLimitResult; entryAt?: number; key: string } | undefined {
     const key = this.keyOf(identifier);
     if (!dryRun) {
       const known = this.knownRejection(key, identifier);
       if (known) {
         this.record('rejectedLocally');
-        return known;
+        return { result: known, key };
       }
     }
     const engine = this.store.engine;
     if (!engine.acquireSync || this.policy.concurrency) return undefined;
     let decision: LayerDecision;
     try {
-      [decision] = this.store.decideSync([
+      decision = this.store.decideSync([
         { policy: this.policy, key, cost, maxWaitMs: 0, dryRun },
-      ]);
+      ])[0];
     } catch {
       return undefined; // let the general path meet the failure and apply fail-open/closed
     }
@@ -116,7 +117,7 @@ export class Limiter {
       this.record(decision.allowed ? 'allowed' : 'rejected');
       this.metrics.countKeyCap(decision);
     }
-    return this.toResult(decision, identifier);
+    return { result: this.toResult(decision, identifier), entryAt: decision.entryAt, key };
   }
 
   request(key: string, cost: number, maxWaitMs: number, dryRun: boolean): AcquireRequest {

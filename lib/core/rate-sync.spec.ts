@@ -22,6 +22,21 @@ describe('RateSync registry', () => {
     expect(() => rs.clone('base', 'elsewhere', { store: 'nope' })).toThrow(/store/);
   });
 
+  it('tryAcquire and check answer bad arguments with a rejection, and each call with its own cost', async () => {
+    const rs = make();
+    // A rejected promise, never a synchronous throw (callers chain .catch on it).
+    const unknown = rs.tryAcquire('nope');
+    await expect(unknown).rejects.toThrow(/nope/);
+    await expect(rs.check('base', { cost: 3 })).rejects.toThrow(InvalidArgumentError);
+    expect(await rs.check('base', { consume: false })).toMatchObject({
+      allowed: true,
+      remaining: 2,
+    });
+    expect(await rs.tryAcquire('base', { cost: 2 })).not.toBeNull();
+    expect(await rs.tryAcquire('base')).toBeNull();
+    expect(await rs.check('base', { consume: false })).toMatchObject({ allowed: false });
+  });
+
   it('getOrClone returns one limiter per unique id and keeps at most maxClones', async () => {
     const rs = make(3);
     const a = await rs.getOrClone('base', 'tenant-a');

@@ -20,6 +20,7 @@ import { requestClientIp } from './http/client-ip';
 import { responseHeaders } from './http/rate-limit-headers';
 import type { KeySource, RequestLike } from './keys/key-source';
 import type { CompiledLimit } from './limits/compiled-limit';
+import { anyRuleSkips } from './limits/skip-rule';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
 import { RATE_SYNC_SETTINGS } from './rate-sync.constants';
 import type { RateSyncSettings } from './rate-sync-settings';
@@ -80,20 +81,26 @@ export class RateLimitInterceptor implements NestInterceptor {
       let closed = false;
       this.admit(context, limit).then(
         (permit) => {
-          if (!permit) return subscriber.complete(); // a dropped event
-          if (closed) return void permit.release();
+          if (permit === undefined) return subscriber.complete(); // a dropped event
+          if (closed) return void permit?.release();
+          // Released when the handler's work is over, or refunded when `refundWhen` says so;
+          // a skipped call (null) holds nothing.
+          let error: unknown;
           try {
             // Its own subscriber (not `subscriber`), so that it can outlive the caller's.
             inner = next
               .handle()
-              .pipe(finalize(() => void permit.release()))
+              .pipe(finalize(() => void (permit && limit.settle(permit, { error }))))
               .subscribe({
                 next: (value) => subscriber.next(value),
-                error: (err: unknown) => subscriber.error(err),
+                error: (err: unknown) => {
+                  error = err;
+                  subscriber.error(err);
+                },
                 complete: () => subscriber.complete(),
               });
           } catch (err) {
-            void permit.release();
+            if (permit) void limit.settle(permit, { error: err });
             subscriber.error(err);
           }
         },
@@ -175,10 +182,13 @@ export class RateLimitInterceptor implements NestInterceptor {
     }
   }
 
+  /** The permit; null: skipped (`skip` option), runs unlimited; undefined: a dropped event. */
   private async admit(
     context: ExecutionContext,
     limit: CompiledLimit,
-  ): Promise<Permit | undefined> {
+  ): Promise<Permit | null | undefined> {
+    const skips = (this.settings.skip || limit.skipRule) && [this.settings.skip, limit.skipRule];
+    if (skips && (await anyRuleSkips(skips, context))) return null;
     let subject: RateLimitResult | StoreUnavailableError;
     try {
       const { result, permit } = await limit.run(this.getKeySource(context));

@@ -2,6 +2,8 @@ import type { ContractTarget } from './contract-target';
 import { answersContract } from './answers-contract';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
+import { refundContract } from './refund-contract';
+import { blockContract } from './block-contract';
 
 describe('engine contract: memory', () => {
   const target: ContractTarget = {
@@ -12,4 +14,6 @@ describe('engine contract: memory', () => {
   engineContract(target);
   answersContract(target);
   longWaitsContract(target);
+  refundContract(target);
+  blockContract(target);
 });

@@ -3,6 +3,8 @@ import type { ContractTarget } from './contract-target';
 import { answersContract } from './answers-contract';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
+import { refundContract } from './refund-contract';
+import { blockContract } from './block-contract';
 
 /** The engine contract on PostgreSQL: one schema per run, one fresh table per test. */
 describePg('engine contract: postgres', () => {
@@ -16,4 +18,6 @@ describePg('engine contract: postgres', () => {
   engineContract(target);
   answersContract(target);
   longWaitsContract(target);
+  refundContract(target);
+  blockContract(target);
 });

@@ -3,8 +3,10 @@ import { slotOf } from '../../lib/core/engines/redis/cluster-slot';
 import { storageKey } from '../../lib/core/keys';
 import { toPolicy } from '../../lib/core/policy';
 import { answersContract } from '../contract/answers-contract';
+import { blockContract } from '../contract/block-contract';
 import type { ContractTarget } from '../contract/contract-target';
 import { engineContract } from '../contract/engine-contract';
+import { refundContract } from '../contract/refund-contract';
 import { describeRedisBinaries, uniquePrefix } from '../support/redis';
 import { openEngine, req } from './engine-fixture';
 import { RedisCluster } from './redis-cluster';
@@ -48,8 +50,10 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
       }),
     };
     engineContract(target);
-    // Its composites have layers in several slots.
+    // Its composites have layers in several slots: answers, refunds and blocks across nodes.
     answersContract(target);
+    refundContract(target);
+    blockContract(target);
   });
 
   it('counts 300 keys exactly, spread over every master', async () => {

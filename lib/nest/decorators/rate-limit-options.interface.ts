@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { CompositeStrategy } from '../../core';
+import type { SkipFunction } from '../limits/skip-rule';
 
 /**
  * Computes the identifier counted for one call, at once or as a promise (a tenant looked up
@@ -48,6 +49,18 @@ export type CostFunction = (ctx: ExecutionContext) => number;
  */
 export type KeySpec = string | KeyFunction | false;
 
+/** What a limited call came to, as `refundWhen` sees it once the call is over. */
+export interface HandlerOutcome {
+  /**
+   * HTTP routes: the response's status code (`401` for a failed login, `500` for an error
+   * Nest answered, whatever an exception filter chose). Undefined elsewhere (provider methods,
+   * GraphQL resolvers, gateways, message handlers).
+   */
+  readonly status?: number;
+  /** What the handler threw (or its observable errored with); undefined when it did not. */
+  readonly error?: unknown;
+}
+
 /** `'wait'`: wait for a slot up to the timeout. `'try'`: never wait; reject at once. */
 export type RateLimitMode = 'wait' | 'try';
 
@@ -78,6 +91,23 @@ export interface RateLimitOptions {
   mode?: RateLimitMode;
   /** How several limiters combine. @default 'most_restrictive' (all-or-nothing) */
   strategy?: CompositeStrategy;
+  /**
+   * Lets a call through unlimited when it returns true (or a Promise of true), after the
+   * module's `skip` said no: nothing is consumed, no rate-limit header is sent. A function that
+   * throws does not skip; a warning is logged once per handler. Handlers only (routes,
+   * resolvers, gateways, message handlers), not provider methods.
+   */
+  skip?: SkipFunction;
+  /**
+   * Runs once the call is over (an HTTP route: when its handler is done and its response
+   * finished); when it returns true, the admission is refunded, as if it had not happened
+   * (`Permit.refund()`): count only failed logins with `({ status }) => status < 400`, do not
+   * charge server errors with `({ status }) => status >= 500`. A predicate that throws counts
+   * the call (with a warning). Every limiter of the declaration needs a rate part
+   * (`rate_per_second` or a sliding window): a `max_concurrent`-only limiter has nothing to
+   * refund, and the boot fails naming the handler.
+   */
+  refundWhen?: (outcome: HandlerOutcome) => boolean;
 }
 
 /** What `@RateLimit` stores under the `rate-sync:limit` metadata key. */

@@ -11,7 +11,7 @@ const STRATEGIES: readonly CompositeStrategy[] = [
   'all_must_pass',
   'any_must_pass',
 ];
-const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy'];
+const OPTION_NAMES = ['key', 'timeout', 'cost', 'mode', 'strategy', 'skip', 'refundWhen'];
 
 /**
  * Checks `@RateLimit`'s arguments when the decorator is applied, so that a mistake fails at
@@ -89,6 +89,15 @@ export function validateRateLimit(
     throw new InvalidArgumentError(
       'strategy',
       'a tiered limit (among, pick) takes one limiter per call; strategy combines several',
+    );
+  }
+  if (options.skip !== undefined && typeof options.skip !== 'function') {
+    throw new InvalidArgumentError('skip', 'expected a function (context) => boolean');
+  }
+  if (options.refundWhen !== undefined && typeof options.refundWhen !== 'function') {
+    throw new InvalidArgumentError(
+      'refundWhen',
+      `expected a function ({ status, error }) => boolean, got ${typeof options.refundWhen}`,
     );
   }
   validateKey(options.key, ids as string[]);

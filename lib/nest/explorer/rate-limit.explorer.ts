@@ -68,6 +68,7 @@ export class RateLimitExplorer {
       }
     }
     if (unintercepted.length > 0) throw this.interceptorMissing(unintercepted);
+    this.warnUnmatchedDefaultLimitPatterns();
     const fields = this.limitedFieldResolvers;
     if (fields.length > 0 && fieldResolversIntercepted(this.moduleRef) === false) {
       throw fieldResolversNotIntercepted(fields);
@@ -143,6 +144,16 @@ export class RateLimitExplorer {
           `again. Remove one of them.`,
       );
     }
+  }
+
+  private warnUnmatchedDefaultLimitPatterns(): void {
+    const unmatched = this.registry.unmatchedDefaultLimitPatterns();
+    if (unmatched.length === 0) return;
+    this.logger.warn(
+      `RateSyncModule's defaultLimit: ${unmatched.map((p) => `'${p}'`).join(', ')} match no ` +
+        `route. Patterns are matched against the declared paths, global prefix included ` +
+        `(e.g. '/api/health'), versions not.`,
+    );
   }
 
   private interceptorMissing(handlers: string[]): RateSyncError {

@@ -4,6 +4,7 @@ import { keyFunctionResolver, type KeyResolver } from '../keys/key-resolver';
 import { clientKey, compileKeyTemplate } from '../keys/key-template';
 import type { DecisionLog } from '../decision-log';
 import { CompiledLimit } from './compiled-limit';
+import { SkipRule } from './skip-rule';
 
 /**
  * `'handler'`: a route, resolver, gateway or message handler (request fields allowed; default
@@ -20,7 +21,8 @@ export type LimitTarget = 'handler' | 'method';
  *
  * @throws LimiterNotFoundError naming the unknown id and listing the known ones
  * @throws InvalidArgumentError for a cost no limiter can admit, limiters on different stores,
- *   a cost function on a limit that only counts concurrency, or a template that cannot apply
+ *   a cost function on a limit that only counts concurrency, `refundWhen` on limiters without a
+ *   rate part, or a template that cannot apply
  */
 export function compileLimit(
   declaration: RateLimitDeclaration,
@@ -54,11 +56,27 @@ export function compileLimit(
           `so a cost function cannot apply; give it a rate or a window (${context})`,
       );
     }
+    if (options.refundWhen && plan.limiters.every((l) => !l.policy.gcra && !l.policy.window)) {
+      throw new InvalidArgumentError(
+        'refundWhen',
+        `${ids.map((id) => `'${id}'`).join(', ')} only limit concurrency (max_concurrent), ` +
+          `whose slots every call gives back anyway: there is nothing to refund. Remove refundWhen, ` +
+          `or limit with rate_per_second or a sliding window (${context})`,
+      );
+    }
     return plan;
   });
   const resolvers = layerSets.map((ids) =>
     ids.map((id) => keyResolver(keySpecOf(options.key, id), target, context)),
   );
+  if (options.skip && target === 'method') {
+    throw new InvalidArgumentError(
+      'skip',
+      `skip applies to handlers, which have a request context; on a provider method, ` +
+        `decide in the caller or call LimiterService.run() conditionally (${context})`,
+    );
+  }
+  const skipRule = options.skip && new SkipRule(options.skip, 'The skip option of @RateLimit');
   return new CompiledLimit({
     where,
     options,
@@ -69,6 +87,7 @@ export function compileLimit(
     rateSync,
     logger,
     decisionLog,
+    skipRule,
   });
 }
 

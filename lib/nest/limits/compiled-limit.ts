@@ -1,6 +1,8 @@
-import type { AcquisitionPlan, PlanOutcome, RateSync, RateSyncLogger } from '../../core';
+import type { AcquisitionPlan, Permit, PlanOutcome, RateSync, RateSyncLogger } from '../../core';
+import { errorText } from '../../core/error-text';
 import type {
   CostFunction,
+  HandlerOutcome,
   RateLimitOptions,
   TierFunction,
 } from '../decorators/rate-limit-options.interface';
@@ -11,6 +13,7 @@ import { MISSING_FIELD_PLACEHOLDER } from '../keys/key-template';
 import { callCost } from './call-cost';
 import { isPromiseLike } from './call-values';
 import { pickTier, type TierOutcome } from './pick-tier';
+import type { SkipRule } from './skip-rule';
 
 /** The outcome of an acquisition: the decision, and a permit when admitted. */
 export type LimitOutcome = PlanOutcome;
@@ -45,6 +48,8 @@ export interface CompiledLimitParts {
   readonly logger: RateSyncLogger;
   /** Logs rejections, when the decision log is on. */
   readonly decisionLog?: DecisionLog;
+  /** The declaration's `skip` option, when given. */
+  readonly skipRule?: SkipRule;
 }
 
 /**
@@ -60,8 +65,15 @@ export class CompiledLimit {
   readonly options: Readonly<RateLimitOptions>;
   /** Whether an admission may hold concurrency slots (its permit must be released). */
   readonly holdsSlots: boolean;
+  /**
+   * Whether an admission's permit is settled when the call is over: it may hold slots, or
+   * `refundWhen` decides then whether to refund it.
+   */
+  readonly settlesAfterCall: boolean;
   /** Milliseconds a call may wait for its slot (0: it does not wait); the longest of the plans. */
   readonly waitMs: number;
+  /** The declaration's `skip` option, when given. */
+  readonly skipRule?: SkipRule;
   private readonly parts: CompiledLimitParts;
   /** The problems already logged (each kind once per route). */
   private readonly warned = new Set<string>();
@@ -70,10 +82,30 @@ export class CompiledLimit {
     this.parts = parts;
     this.where = parts.where;
     this.options = parts.options;
+    this.skipRule = parts.skipRule;
     const limiters = parts.plans.flatMap((p) => p.limiters);
     this.limiterIds = limiters.map((l) => l.id);
     this.holdsSlots = limiters.some((l) => l.policy.concurrency !== undefined);
     this.waitMs = Math.max(...parts.plans.map((p) => p.waitMs));
+    this.settlesAfterCall = this.holdsSlots || this.options.refundWhen !== undefined;
+  }
+
+  /**
+   * Settles an admitted call's permit once the call is over: refunds it when `refundWhen`
+   * says so, else releases it. Never rejects; a predicate that throws counts the call.
+   */
+  settle(permit: Permit, outcome: HandlerOutcome): Promise<void> {
+    const refundWhen = this.options.refundWhen;
+    if (!refundWhen) return permit.release();
+    let refund = false;
+    try {
+      refund = Boolean(refundWhen(outcome));
+    } catch (err) {
+      this.parts.logger.warn(
+        `@RateLimit on ${this.where}: refundWhen threw (${errorText(err)}); the call stays counted`,
+      );
+    }
+    return refund ? permit.refund() : permit.release();
   }
 
   /**

@@ -28,8 +28,10 @@
  * - p_now       tests only: decide at this epoch ms instead of clock_timestamp()
  *
  * Returns a flat double precision[] of DECISION_WIDTH numbers per layer, in order (see
- * DECISION_FIELDS), then one more: the decision's time, `now` (last, so that a process of the
- * previous version still reads its layers right while a fleet is upgraded). No set-returning
+ * DECISION_FIELDS), then one more: the decision's time, `now`, then one per layer: the time of
+ * the sliding-window entry it recorded, or NULL (what a refund removes). Both come after the
+ * layers, so that a process of a previous version still reads its layers right while a fleet
+ * is upgraded. No set-returning
  * function to materialise, so the call stays short; the
  * row locks are held from the first SELECT ... FOR UPDATE to the commit, and that time bounds
  * the throughput on a hot key.
@@ -69,6 +71,7 @@ DECLARE
   v_dry      boolean := true = ANY (p_dry_run);
   v_commit   boolean := NOT (true = ANY (p_dry_run));
   v_out      float8[] := '{}';
+  v_entry    float8[] := '{}';
   v_now      float8;
   v_keys     text[];
   v_key      text;
@@ -272,6 +275,9 @@ BEGIN
       o_in_flight,                                                             -- inFlight
       CASE WHEN NOT c_ok THEN 2 WHEN NOT r_ok THEN 1 END                       -- blockedBy
     ]::float8[];
+    -- Sliding window: the time of the entry this layer records (for a refund), else NULL.
+    v_entry := v_entry || CASE WHEN o_consumed AND p_interval[i] IS NULL AND p_limit[i] IS NOT NULL
+                               THEN v_at END;
 
     -- The row holds nothing live after expires_at; the periodic cleanup deletes it then.
     IF c_on THEN w_expires := greatest(w_expires, c_latest, v_lease_exp); END IF;
@@ -325,7 +331,8 @@ BEGIN
     -- Rejected: nothing is consumed, and rows created only to be locked go away again.
     DELETE FROM ${qTable} WHERE key = ANY (v_fresh) AND expires_at <= v_now;
   END IF;
-  RETURN v_out || v_now;
+  IF NOT v_commit THEN v_entry := array_fill(NULL::float8, ARRAY[n]); END IF;
+  RETURN v_out || v_now || v_entry;
 END
 `;
 }

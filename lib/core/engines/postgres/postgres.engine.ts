@@ -10,7 +10,7 @@ import { timerMs } from '../../clock';
 import { RateSyncError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 import type { EngineContext } from '../engine-context';
 import { DECISION_FIELDS, DECISION_WIDTH } from './acquire.sql';
 import { postgresNames, type PostgresNames } from './identifiers';
@@ -137,7 +137,8 @@ export class PostgresEngine implements Engine {
 
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return [];
-    if (requests.length === 1 && isPlainTokenBucket(requests[0]))
+    const blocking = requests.some((r) => r.policy.blockMs);
+    if (requests.length === 1 && isPlainTokenBucket(requests[0]) && !blocking)
       return [await this.buckets.submit(requests[0])];
     const values = [
       requests.map((r) => r.key),
@@ -154,9 +155,10 @@ export class PostgresEngine implements Engine {
       this.sync,
       this.testNow(),
     ];
+    if (blocking) values.push(requests.map((r) => r.policy.blockMs ?? null));
     const { rows } = await this.query<{ d: (number | null)[] }>(
-      'acquire',
-      this.sql.acquire,
+      blocking ? 'acquire_block' : 'acquire',
+      blocking ? this.sql.acquireBlocking : this.sql.acquire,
       values,
     ).catch((err: unknown) => {
       this.giveBack.acquireFailed(requests);
@@ -166,7 +168,12 @@ export class PostgresEngine implements Engine {
     // After the layers. Missing only while a fleet is upgraded, from a previous version's
     // function: this process's clock then stands in, as it did in that version.
     const now = d[requests.length * DECISION_WIDTH] ?? Date.now();
-    return requests.map((_, i) => toDecision(d, i * DECISION_WIDTH, now));
+    const entries = requests.length * DECISION_WIDTH + 1;
+    return requests.map((_, i) => {
+      const decision = toDecision(d, i * DECISION_WIDTH, now);
+      const entryAt = d[entries + i];
+      return entryAt === null || entryAt === undefined ? decision : { ...decision, entryAt };
+    });
   }
 
   /** The one-statement path of a lone token bucket (see Statements.acquireTokenBucket). */
@@ -213,6 +220,19 @@ export class PostgresEngine implements Engine {
     const d = rows[0].d;
     return rs.map(
       (r, i) => decideLayer({ tat: d[i + 1] ?? undefined }, d[0] as number, r).decision,
+    );
+  }
+
+  /** One statement per layer, each on its key's row (see Statements.refund). */
+  async refund(requests: readonly RefundRequest[]): Promise<void> {
+    await Promise.all(
+      requests.map((r) => {
+        const t = r.policy.gcra?.intervalMs ?? null;
+        const at = r.entryAt ?? null;
+        if (t === null && at === null) return undefined;
+        const values = [r.key, r.cost, t, at, this.testNow(), this.sync];
+        return this.query('refund', this.sql.refund, values);
+      }),
     );
   }
 

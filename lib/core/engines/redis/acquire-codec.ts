@@ -7,10 +7,18 @@ import { layerKeys } from './redis-keys';
 export interface AcquireCall {
   readonly keys: string[];
   readonly args: string[];
+  /**
+   * A layer has `block_seconds`: the call is for the blocking script
+   * (`scripts/blocking-acquire.script.ts`), with one more key and argument per layer.
+   */
+  readonly blocking?: boolean;
 }
 
-/** One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy, now. */
-export type LayerReply = [string, string, string, string, string, string, string, string];
+/**
+ * One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy,
+ * now, entryAt.
+ */
+export type LayerReply = [string, string, string, string, string, string, string, string, string?];
 
 /** Per-process random part of the window entry tokens, plus a counter: unique and short. */
 const PROCESS_TAG = randomBytes(6).toString('base64url');
@@ -56,7 +64,12 @@ export function encodeAcquire(
     if (r.dryRun) dry = true;
   }
   if (dry) args[1] = '1';
-  return { keys, args };
+  if (!requests.some((r) => r.policy.blockMs)) return { keys, args };
+  for (const r of requests) {
+    keys.push(layerKeys(prefix, r.key).block);
+    args.push(r.policy.blockMs ? String(r.policy.blockMs) : '');
+  }
+  return { keys, args, blocking: true };
 }
 
 /** Decodes the script's reply into one decision per layer. */
@@ -77,6 +90,7 @@ export function decodeAcquire(
       inFlight: r[5] === '' ? undefined : Number(r[5]),
       blockedBy: r[6] === '' ? undefined : (r[6] as 'rate' | 'concurrency'),
       now: Number(r[7]),
+      entryAt: r[8] ? Number(r[8]) : undefined,
     };
   }
   return out;

@@ -35,8 +35,9 @@ import { SERVER_NOW_LUA } from './server-now';
  *   +9  lease id to create on admission, or ''
  *   +10 '1' when this layer is a dry run (then ARGV[2] is '1' too)
  * Returns one array per layer: { allowed ('1' or '0'), waitMs, retryAfterMs, remaining,
- * resetAt, inFlight (or ''), blockedBy ('rate', 'concurrency' or ''), now }. When the call
- * writes nothing (a dry run, a rejection), every layer reports the state as it is.
+ * resetAt, inFlight (or ''), blockedBy ('rate', 'concurrency' or ''), now, entryAt (the time of
+ * the window entry recorded, or '') }. When the call writes nothing (a dry run, a rejection),
+ * every layer reports the state as it is.
  */
 export const ACQUIRE_LUA = `
 local function num(s)
@@ -206,8 +207,11 @@ for i = 1, layers do
     end
     reset_at = math.max(reset_at, c)
     local remaining = math.max(0, math.min(rate_remaining, conc_remaining))
+    -- The time of the window entry this layer records, for a refund to remove exactly it.
+    local entry_at = ''
+    if consumed and w and w.ok then entry_at = fmt(w.at) end
     return { allowed and '1' or '0', fmt(wait_ms), fmt(retry_ms), fmt(remaining), fmt(reset_at),
-             in_flight and tostring(in_flight) or '', blocked, fmt(now) }
+             in_flight and tostring(in_flight) or '', blocked, fmt(now), entry_at }
   end
   out[i] = reply
   plans[i] = { k = k, a = a, g = g, w = w, cutoff = cutoff, cost = cost, window_ms = window_ms,
