@@ -385,6 +385,20 @@ describePg('PostgresEngine', () => {
       expect(await count('clean')).toBe(1);
     });
 
+    it('decides what has expired on the test clock when one is given, as decisions do', async () => {
+      // A test clock an hour behind the server: on the server's clock every row below has
+      // expired, on the decisions' clock none has.
+      const clock = new ManualClock(Date.now() - 3_600_000);
+      const e = await open({ tableName: 'clean_test_clock' }, captureLogger(), clock);
+      for (let i = 0; i < 3; i++) await e.acquire([req(sw, `k${i}`)]);
+      expect(await e.cleanup()).toBe(0);
+      expect(await count('clean_test_clock')).toBe(3);
+      await clock.advance(59_000); // the rows' 60 s window has not passed on this clock yet
+      expect(await e.cleanup()).toBe(0);
+      await clock.advance(2_000);
+      expect(await e.cleanup()).toBe(3);
+    });
+
     it('runs the cleanup on its own timer, which close() stops', async () => {
       const e = await open({ tableName: 'timer', cleanupInterval: 0.1 });
       const short = toPolicy('short', {

@@ -311,7 +311,7 @@ export class PostgresEngine implements Engine {
         await client.query(`SET LOCAL synchronous_commit = ${this.sync}`);
         const res = await this.deadlines.query(
           pooled,
-          { text: this.sql.cleanup, values: [batch] },
+          { text: this.sql.cleanup, values: [batch, this.testNow()] },
           CLEANUP_STATEMENT_TIMEOUT_MS + 1000,
         );
         await client.query('COMMIT');

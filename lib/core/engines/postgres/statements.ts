@@ -66,7 +66,7 @@ export interface Statements {
    * Deletes up to $1 rows whose state has all expired, skipping rows a decision holds (SKIP
    * LOCKED: the cleanup never waits for, nor blocks on, a decision's lock for long). A row
    * found expired is dead whatever its policy: tat, window entries and leases all lie in the
-   * past. $1 batch size.
+   * past. $1 batch size, $2 the test clock's time (null: the server's clock, as decisions use).
    */
   readonly cleanup: string;
 }
@@ -116,7 +116,7 @@ SELECT pg_notify($2::text, $1::text) FROM d WHERE d.leases > 0`,
   RETURNING cardinality(lease_ids) AS leases)
 SELECT pg_notify($2::text, '*' || $1::text) FROM (SELECT 1 FROM d WHERE d.leases > 0 LIMIT 1) AS any_leases`,
     cleanup: `DELETE FROM ${n.qTable} WHERE ctid = ANY (ARRAY(
-  SELECT ctid FROM ${n.qTable} WHERE expires_at <= ${NOW_MS}
+  SELECT ctid FROM ${n.qTable} WHERE expires_at <= coalesce($2::float8, ${NOW_MS})
    LIMIT $1::integer FOR UPDATE SKIP LOCKED))`,
   };
 }
