@@ -8,7 +8,12 @@
 import fc from 'fast-check';
 import type { Clock } from '../../lib/core/clock';
 import { ManualClock } from '../../lib/core/clock';
-import type { AcquireRequest, Engine, LayerDecision } from '../../lib/core/engines/engine';
+import type {
+  AcquireRequest,
+  Engine,
+  LayerDecision,
+  RefundRequest,
+} from '../../lib/core/engines/engine';
 import { storageKey } from '../../lib/core/keys';
 import { maxCost, toPolicy, type LimiterPolicy } from '../../lib/core/policy';
 import { ReferenceModel } from './reference-model';
@@ -30,6 +35,8 @@ export type Op =
    * trip): decided as if one after another, in call order.
    */
   | { readonly op: 'burst'; readonly layers: readonly LayerSpec[] }
+  /** Refunds the rate units of the `pick`-th admission still refundable (modulo their count). */
+  | { readonly op: 'refund'; readonly pick: number }
   /** Releases the `pick`-th held lease (modulo how many are held). */
   | { readonly op: 'release'; readonly pick: number }
   /** Renews the `pick`-th held lease together with the others held on its key. */
@@ -125,6 +132,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat(9) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('refund' as const), pick: fc.nat(9) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('renew' as const), pick: fc.nat(9) }) },
   {
     weight: 1,
@@ -171,6 +179,7 @@ const COVERAGE = [
   'expired a lease',
   'retried after retryAfterMs',
   'burst in one tick',
+  'refunded',
 ];
 
 /** A disagreement between an engine and the reference model. */
@@ -197,6 +206,8 @@ export async function playScenario(
   const policies = makePolicies(tag);
   const model = new ReferenceModel();
   const held: Held[] = [];
+  /** Rate units of admissions, as a permit would give them back. */
+  const refundable: RefundRequest[] = [];
   const log: string[] = [];
   let lastRejected: { requests: AcquireRequest[]; retryAfterMs: number } | undefined;
   let leaseSeq = 0;
@@ -234,8 +245,13 @@ export async function playScenario(
     }
     const admitted = expected.every((d) => d.allowed);
     if (admitted && !requests.some((r) => r.dryRun)) {
-      for (const r of requests)
+      requests.forEach((r, i) => {
         if (r.leaseId) held.push({ policy: r.policy, key: r.key, id: r.leaseId });
+        if (r.policy.gcra || r.policy.window) {
+          const { policy, key, cost } = r;
+          refundable.push({ policy, key, cost, entryAt: expected[i].entryAt });
+        }
+      });
     }
     if (!admitted && requests.length === 1 && Number.isFinite(expected[0].retryAfterMs)) {
       lastRejected = { requests, retryAfterMs: expected[0].retryAfterMs };
@@ -274,6 +290,15 @@ export async function playScenario(
           })),
           step,
         );
+        break;
+      }
+      case 'refund': {
+        if (!refundable.length) break;
+        const [r] = refundable.splice(op.pick % refundable.length, 1);
+        model.refund([r], clock.now());
+        await engine.refund([r]);
+        coverage?.add('refunded');
+        log.push(`step ${step}: refund ${r.key} cost ${r.cost} entry ${r.entryAt ?? '-'}`);
         break;
       }
       case 'release': {
@@ -364,6 +389,7 @@ const FIELDS: readonly (keyof LayerDecision)[] = [
   'blockedBy',
   'evictedKeys',
   'refusedNewKey',
+  'entryAt',
 ];
 
 function compare(actual: LayerDecision[], expected: LayerDecision[], log: string[]): void {

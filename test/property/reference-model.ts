@@ -4,7 +4,8 @@
  * No eviction, no sweep timer, no batching: what every engine must agree with, step by step.
  */
 import { decideLayer, type KeyState } from '../../lib/core/algorithms/decide';
-import type { AcquireRequest, LayerDecision } from '../../lib/core/engines/engine';
+import { gcraRefund, windowRefund } from '../../lib/core/algorithms/refund';
+import type { AcquireRequest, LayerDecision, RefundRequest } from '../../lib/core/engines/engine';
 import type { LimiterPolicy } from '../../lib/core/policy';
 
 export class ReferenceModel {
@@ -33,6 +34,18 @@ export class ReferenceModel {
       if (write.lease) (state.leases ??= new Map()).set(write.lease.id, write.lease.expiresAt);
     });
     return decisions;
+  }
+
+  /** Gives back what admissions took (`lib/core/algorithms/refund.ts`); leases untouched. */
+  refund(requests: readonly RefundRequest[], now: number): void {
+    for (const r of requests) {
+      const s = this.keys.get(r.key);
+      if (!s) continue;
+      if (r.policy.gcra) s.tat = gcraRefund(s.tat, now, r.policy.gcra, r.cost);
+      if (r.entryAt !== undefined && s.entries) {
+        s.entries = windowRefund(s.entries, r.entryAt, r.cost);
+      }
+    }
   }
 
   release(key: string, leaseId: string): void {
