@@ -13,6 +13,8 @@ export interface Decided {
   readonly decisions: readonly LayerDecision[];
   /** Decided in degraded mode: leases live on the local state, outcomes count as degraded. */
   readonly degraded?: boolean;
+  /** `forgetsSoFar()` when the call asked the store: see `Limiter.noteRejected`. */
+  readonly forgets?: number;
 }
 
 /** How long an admission waited, and how long ago the store decided it. */
@@ -92,7 +94,9 @@ export function rejected(d: Decided, timedOut: boolean): Acquired {
       const limiter = plan.limiters[i];
       if (d.degraded) return limiter.record('degradedRejected');
       limiter.record(timedOut ? 'timedOut' : 'rejected');
-      if (!decision.allowed) limiter.noteRejected(requests[i].key, plan.cost, decision);
+      if (!decision.allowed && d.forgets !== undefined) {
+        limiter.noteRejected(requests[i].key, plan.cost, decision, d.forgets);
+      }
     });
   }
   return { results };

@@ -5,6 +5,7 @@ import type { AcquireRequest } from './engines/engine';
 import { errorText } from './error-text';
 import { InvalidArgumentError, StoreUnavailableError } from './errors';
 import type { Limiter } from './limiter';
+import { forgetsSoFar } from './known-rejections';
 import { decideLocally, passGate } from './local-acquisition';
 import { storeFailurePolicy } from './options';
 import type { Permit } from './permit';
@@ -59,10 +60,11 @@ export async function runPlan(
       const requests = limiters.map((l, i) =>
         l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
+      const forgets = forgetsSoFar();
       const decisions = await store.decide(requests);
       const recovered = store.degraded.answered();
       for (let i = 0; i < decisions.length; i++) limiters[i].metrics.countKeyCap(decisions[i]);
-      const decided = { plan, identifiers, requests, decisions };
+      const decided = { plan, identifiers, requests, decisions, forgets };
       if (decisions.every((d) => d.allowed)) {
         if (recovered && plan.local && !plan.dryRun) {
           // The store's first decision after an outage: it must pass the local state too.

@@ -4,6 +4,18 @@ import type { LayerDecision } from './engines/engine';
 /** Bound of one limiter's cache of keys known to be rejected. */
 const MAX_KEYS = 10_000;
 
+/** Forgets so far, of any key of any limiter (see {@link forgetsSoFar}). */
+let forgets = 0;
+
+/**
+ * How many times a known rejection was forgotten (a refund, a reset), in this process. A call
+ * reads it before asking the store; a rejection the store decided before a forget may arrive
+ * after it (PostgreSQL answers on several connections), and must then not be remembered.
+ */
+export function forgetsSoFar(): number {
+  return forgets;
+}
+
 /** What a store said when it rejected a key, kept to answer the next calls without it. */
 interface Rejection {
   /** This process's clock, ms: before it a cost-1 acquisition is certainly rejected. */
@@ -65,6 +77,7 @@ export class KnownRejections {
 
   /** Forgets one key, or every key. */
   forget(key?: string): void {
+    forgets++;
     if (key === undefined) this.byKey.clear();
     else this.byKey.delete(key);
   }

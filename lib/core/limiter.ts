@@ -3,7 +3,7 @@ import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { InvalidArgumentError } from './errors';
 import { HeldLeases } from './held-leases';
 import { escapeKeyPart } from './keys';
-import { KnownRejections } from './known-rejections';
+import { forgetsSoFar, KnownRejections } from './known-rejections';
 import { MetricsRecorder, type AcquisitionOutcome } from './metrics/limiter-metrics';
 import { storeFailurePolicy, type LimiterOptions } from './options';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
@@ -187,9 +187,13 @@ export class Limiter {
 
   // --- certain rejections (answered without a store round trip) ---
 
-  /** Remembers a shared store's rejection of a cost-1 acquisition of `key` for rate. */
-  noteRejected(key: string, cost: number, d: LayerDecision): void {
+  /**
+   * Remembers a shared store's rejection of a cost-1 acquisition of `key` for rate, unless a
+   * known rejection was forgotten since the call asked (`forgets`: {@link forgetsSoFar} then).
+   */
+  noteRejected(key: string, cost: number, d: LayerDecision, forgets: number): void {
     if (this.store.engine.kind === 'memory' || cost !== 1 || d.blockedBy !== 'rate') return;
+    if (forgets !== forgetsSoFar()) return; // a refund or reset may have made room since
     this.rejections.note(key, d);
   }
 
