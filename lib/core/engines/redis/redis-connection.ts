@@ -97,7 +97,6 @@ function sentinelOptions(o: StoreOptions): RedisOptions {
     name: o.sentinelName,
     role: 'master',
     sentinelRetryStrategy: retryDelay,
-    failoverDetector: true,
     reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
     ...(o.sentinelPassword !== undefined ? { sentinelPassword: o.sentinelPassword } : {}),
   } as RedisOptions;
