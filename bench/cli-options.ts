@@ -17,6 +17,8 @@ export interface CliOptions {
   readonly help: boolean;
   /** A latest.json to render again (markdown and chart) instead of measuring. */
   readonly render?: string;
+  /** Only the cases whose name contains this text (a quick look at one row, never a report). */
+  readonly caseFilter?: string;
 }
 
 export const USAGE = `Usage: node bench/dist/bench/run.js [options]
@@ -29,6 +31,7 @@ export const USAGE = `Usage: node bench/dist/bench/run.js [options]
                       and any error counted in any row fails the run
   --out DIR           where latest.md / latest.json go (default bench/results)
   --chart FILE        where the SVG chart goes (default docs/bench-chart.svg)
+  --case TEXT         run only the cases whose name contains TEXT (for a quick look)
   --render FILE       re-render latest.md and the chart from a latest.json, measuring nothing
   --list              list the suites and exit
   --help              this text
@@ -43,7 +46,9 @@ export function parseCli(argv: readonly string[], repoRoot: string): CliOptions 
     const [name, inline] = arg.slice(2).split('=', 2);
     if (['smoke', 'list', 'help'].includes(name)) flags.set(name, true);
     else if (
-      ['suites', 'rounds', 'duration', 'http-duration', 'out', 'chart', 'render'].includes(name)
+      ['suites', 'rounds', 'duration', 'http-duration', 'out', 'chart', 'render', 'case'].includes(
+        name,
+      )
     ) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new Error(`--${name} needs a value`);
@@ -81,5 +86,6 @@ export function parseCli(argv: readonly string[], repoRoot: string): CliOptions 
     list: flags.has('list'),
     help: flags.has('help'),
     render: text('render'),
+    caseFilter: text('case'),
   };
 }

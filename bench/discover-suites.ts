@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BenchSuite } from './suite';
 
 /** Suites in this order first; any other found in suites/ follows, by name. */
-const ORDER = ['core-memory', 'http', 'memory-footprint', 'redis', 'postgres'];
+const ORDER = ['core-memory', 'http', 'memory-footprint', 'redis', 'postgres', 'concurrency'];
 
 function isSuite(value: unknown): value is BenchSuite {
   const v = value as Partial<BenchSuite> | null;

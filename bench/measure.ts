@@ -8,6 +8,8 @@ export interface Measurement {
   readonly p99Ms: number;
   readonly errors: number;
   readonly ops: number;
+  /** This process's CPU time (user + system) per op over the measured part, in ns. */
+  readonly cpuNsPerOp: number;
 }
 
 export async function measure(
@@ -29,6 +31,7 @@ async function runFor(
   let ops = 0;
   let errors = 0;
   let i = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const end = start + durationMs;
   const worker = async (): Promise<void> => {
@@ -45,10 +48,18 @@ async function runFor(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = performance.now() - start;
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { opsPerSec: (ops / elapsed) * 1000, p50Ms: pct(0.5), p99Ms: pct(0.99), errors, ops };
+  return {
+    opsPerSec: (ops / elapsed) * 1000,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    errors,
+    ops,
+    cpuNsPerOp: ops ? ((used.user + used.system) * 1000) / ops : 0,
+  };
 }
 
 /** Median of numbers. */

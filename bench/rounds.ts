@@ -30,6 +30,8 @@ export async function runRounds(
   entries: readonly RoundEntry[],
   options: BenchOptions,
 ): Promise<BenchRow[]> {
+  const only = options.caseFilter;
+  if (only !== undefined) entries = entries.filter((e) => e.case.includes(only));
   const samples: Sample[][] = entries.map(() => []);
   for (let round = 1; round <= options.rounds; round++) {
     for (const [i, entry] of entries.entries()) {

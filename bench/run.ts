@@ -111,6 +111,7 @@ async function runSuite(suite: BenchSuite, cli: CliOptions): Promise<SuiteResult
     rounds: cli.rounds,
     smoke: cli.smoke,
     httpDurationMs: cli.httpDurationMs,
+    caseFilter: cli.caseFilter,
     progress: (line) => log(`  ${line}`),
   };
   try {

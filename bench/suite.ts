@@ -11,6 +11,8 @@ export interface BenchOptions {
    * in-process loop. Suites without HTTP ignore it. @default 5000 (300 in smoke runs)
    */
   readonly httpDurationMs?: number;
+  /** Only the cases whose name contains this text (`--case`). @default every case */
+  readonly caseFilter?: string;
   /** Progress lines (written to stderr by the runner). @default no output */
   readonly progress?: (line: string) => void;
 }

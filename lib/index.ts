@@ -48,9 +48,15 @@ export {
   SkipRateLimit,
   type RateLimitOptions,
   type RateLimitMode,
+  type HandlerOutcome,
   type KeySpec,
   type KeyFunction,
+  type RateLimitTiers,
+  type TierFunction,
+  type CostFunction,
   type RateLimitDeclaration,
+  type SkipFunction,
+  type DefaultLimitOptions,
 } from './nest';
 
 // --- HTTP: the guard, the interceptor for other transports, headers and exceptions ---
@@ -59,6 +65,11 @@ export {
   RateLimitInterceptor,
   type RequestLike,
   type RateLimitHeadersMode,
+  type ResetHeaderMode,
+  type RefusalBodyOption,
+  type RefusalBodyFactory,
+  type RateLimitRefusalInfo,
+  type RateLimitProblemDetails,
   RateLimitExceededException,
   type RateLimitExceededBody,
   RateLimitUnavailableException,

@@ -1,6 +1,7 @@
 /** The applications the HTTP suite measures, all serving the same one JSON route. */
 export type AppVariant =
   | 'bare'
+  | 'noop-guard'
   | 'rate-sync'
   | 'rate-sync-prom'
   | 'rate-sync-redis'
@@ -11,6 +12,7 @@ export type HttpAdapterName = 'express' | 'fastify';
 
 export const VARIANTS: readonly AppVariant[] = [
   'bare',
+  'noop-guard',
   'rate-sync',
   'rate-sync-prom',
   'rate-sync-redis',
@@ -23,6 +25,7 @@ export const ADAPTERS: readonly HttpAdapterName[] = ['express', 'fastify'];
 /** How each variant is named in the tables, and which case it belongs to. */
 export const VARIANT_LABEL: Record<AppVariant, { contender: string; rejecting: boolean }> = {
   bare: { contender: 'bare (no limiter)', rejecting: false },
+  'noop-guard': { contender: 'no-op global guard (Nest floor)', rejecting: false },
   'rate-sync': { contender: 'rate-sync @RateLimit (memory)', rejecting: false },
   'rate-sync-prom': {
     contender: 'rate-sync @RateLimit (memory) + prom-client metrics',

@@ -1,4 +1,12 @@
-import { Controller, Get, Module, type DynamicModule, type Type } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  type CanActivate,
+  type DynamicModule,
+  type Type,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { RateLimit, RateSyncModule, type StoreOptions } from '../../lib';
@@ -28,10 +36,22 @@ class LimitedController {
   }
 }
 
+/**
+ * A global guard that lets everything through: what any global guard costs in Nest (the
+ * guard pipeline, a promise hop), the floor under which no guard-based limiter can go.
+ */
+@Injectable()
+class NoopGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
 @Module({})
 export class BenchAppModule {
   /**
-   * The application of one variant. rate-sync: a token bucket on the memory engine, either
+   * The application of one variant. noop-guard: the bare route behind a global guard that
+   * returns true. rate-sync: a token bucket on the memory engine, either
    * never reached (100,000/s, burst 10 million) or always exceeded (one admission per hour,
    * burst 1); `rate-sync-redis`: the never-reached bucket on Redis (its one key, the client
    * IP, expires by itself within a second). throttler: set
@@ -47,6 +67,12 @@ export class BenchAppModule {
     switch (variant) {
       case 'bare':
         return { module: BenchAppModule, controllers };
+      case 'noop-guard':
+        return {
+          module: BenchAppModule,
+          controllers,
+          providers: [{ provide: APP_GUARD, useClass: NoopGuard }],
+        };
       case 'rate-sync':
       case 'rate-sync-prom':
       case 'rate-sync-reject':

@@ -37,6 +37,8 @@ export interface AcquisitionPlan {
   readonly limiters: readonly Limiter[];
   readonly store: StoreHandle;
   readonly cost: number;
+  /** The largest cost every layer can ever admit (a per-call cost is checked against it). */
+  readonly maxCost: number;
   /** Milliseconds the call may wait (0: none; Infinity: no bound). */
   readonly waitMs: number;
   readonly dryRun: boolean;
@@ -79,6 +81,7 @@ export function planAcquisition(
     limiters,
     store,
     cost,
+    maxCost: Math.min(...limiters.map((l) => l.maxCost)),
     waitMs: waitBoundMs(options, limiters),
     dryRun: options.dryRun ?? false,
     strategy: options.strategy ?? 'most_restrictive',

@@ -5,7 +5,7 @@ import { errorText } from './error-text';
 import { InvalidArgumentError, StoreUnavailableError } from './errors';
 import type { Limiter } from './limiter';
 import type { Permit } from './permit';
-import { permitWithLeases, type PermitLease } from './permit-leases';
+import { permitWithLeases, unitsOf, type PermitLease, type PermitUnits } from './permit-leases';
 import type { RateLimitResult } from './result';
 import type { Waiter } from './release-waiters';
 import { isConnectivityFailure, storeCallError } from './store-failure';
@@ -15,6 +15,15 @@ export interface Acquired {
   readonly results: RateLimitResult[];
   readonly permit?: Permit;
 }
+
+/** How long an admission waited, and how long ago the store decided it. */
+interface Waited {
+  readonly waitedMs: number;
+  readonly sinceDecisionMs: number;
+}
+
+/** An admission at once (one object for every such call: this is the hot path). */
+const NO_WAIT: Waited = { waitedMs: 0, sinceDecisionMs: 0 };
 
 /** Longest single sleep while waiting for a concurrency slot, before re-checking. */
 const MAX_RECHECK_MS = 60_000;
@@ -90,48 +99,56 @@ function admitted(
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
   const leases: PermitLease[] = [];
+  const units: PermitUnits[] = [];
   let waitMs = 0;
   for (let i = 0; i < requests.length; i++) {
-    const leaseId = requests[i].leaseId;
+    const { leaseId, key } = requests[i];
     const holder = plan.limiters[i].leases;
     if (leaseId) {
-      holder.hold(leaseId, requests[i].key);
+      holder.hold(leaseId, key);
       leases.push({ holder, leaseId });
+    }
+    if (!plan.dryRun) {
+      const u = unitsOf(plan.limiters[i], key, plan.cost, decisions[i].entryAt);
+      if (u) units.push(u);
     }
     waitMs = Math.max(waitMs, decisions[i].waitMs);
   }
+  const taken = { leases, units };
   if (waitMs <= 0 && waitStart === undefined) {
-    return grant(plan, identifiers, decisions, leases, 0, signal);
+    return grant(plan, identifiers, decisions, taken, NO_WAIT, signal);
   }
   // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
   // store's latency.
   const reservedAt = clock.now();
-  return clock
-    .sleep(waitMs, signal)
-    .then(() =>
-      grant(plan, identifiers, decisions, leases, clock.now() - (waitStart ?? reservedAt), signal),
-    );
+  return clock.sleep(waitMs, signal).then(() => {
+    const sinceDecisionMs = clock.now() - reservedAt;
+    const waitedMs = clock.now() - (waitStart ?? reservedAt);
+    return grant(plan, identifiers, decisions, taken, { waitedMs, sinceDecisionMs }, signal);
+  });
 }
 
 function grant(
   plan: AcquisitionPlan,
   identifiers: readonly (string | undefined)[],
   decisions: LayerDecision[],
-  leases: PermitLease[],
-  waitedMs: number,
+  taken: { leases: PermitLease[]; units: PermitUnits[] },
+  { waitedMs, sinceDecisionMs }: Waited,
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
-  const results = decisions.map((d, i) => plan.limiters[i].toResult(d, identifiers[i], waitedMs));
+  const results = decisions.map((d, i) =>
+    plan.limiters[i].toResult(d, identifiers[i], waitedMs, sinceDecisionMs),
+  );
   if (plan.dryRun) return { results };
+  const permit = permitWithLeases(mostRestrictive(results), taken.leases, taken.units);
   if (signal?.aborted) {
-    // The caller went away while it waited: it does not run, and its slots go back.
+    // The caller went away while it waited: it does not run, its slots go back, and so does
+    // its reservation, so that the next caller does not wait behind it.
     plan.limiters.forEach((l) => l.record('rejected'));
-    return Promise.all(leases.map(({ holder, leaseId }) => holder.release(leaseId))).then(() => ({
-      results: results.map(cancelled),
-    }));
+    return permit.refund().then(() => ({ results: results.map(cancelled) }));
   }
   plan.limiters.forEach((l) => l.record('allowed', waitedMs));
-  return { results, permit: permitWithLeases(mostRestrictive(results), leases) };
+  return { results, permit };
 }
 
 function cancelled(r: RateLimitResult): RateLimitResult {
@@ -156,20 +173,29 @@ function rejected(
   return { results };
 }
 
-/** Answers from process memory when a layer is certainly rejected beyond the wait bound. */
+/**
+ * Answers from process memory when a layer is certainly rejected beyond the wait bound and
+ * every layer's state is known there: a layer this process knows nothing of makes the answer
+ * the store's (it reports that layer's real state, and a rejection writes nothing).
+ */
 function rejectLocally(
   plan: AcquisitionPlan,
   identifiers: readonly (string | undefined)[],
   keys: string[],
 ): Acquired | undefined {
-  const waits = plan.limiters.map((l, i) => l.certainWaitMs(keys[i]));
-  if (!waits.some((w) => w > plan.waitMs)) return undefined;
-  const results = plan.limiters.map((l, i) => {
-    const base = l.storeFailureResult(identifiers[i], false, waits[i]);
-    return waits[i] > plan.waitMs
-      ? { ...base, blockedBy: 'rate' as const }
-      : { ...base, allowed: true, blockedBy: undefined };
-  });
+  const known: RateLimitResult[] = [];
+  for (let i = 0; i < plan.limiters.length; i++) {
+    const k = plan.limiters[i].knownRejection(keys[i], identifiers[i]);
+    if (!k) return undefined;
+    known.push(k);
+  }
+  if (!known.some((k) => k.retryAfterMs > plan.waitMs)) return undefined;
+  // A layer whose slot comes within the wait bound would pass (with a reservation).
+  const results = known.map((k) =>
+    k.retryAfterMs > plan.waitMs
+      ? k
+      : { ...k, allowed: true, retryAfterMs: 0, blockedBy: undefined },
+  );
   plan.limiters.forEach((l) => l.record('rejectedLocally'));
   return { results };
 }
@@ -193,7 +219,7 @@ function storeFailed(
     `rate-sync: store '${store.id}' failed (${errorText(err)}); admitting ${ids} without counting (fail-open)`,
   );
   if (!plan.dryRun) limiters.forEach((l) => l.record('failedOpen'));
-  const results = limiters.map((l, i) => l.storeFailureResult(identifiers[i], true, 0));
+  const results = limiters.map((l, i) => l.failedOpenResult(identifiers[i]));
   return { results, permit: plan.dryRun ? undefined : permitWithLeases(results[0], []) };
 }
 

@@ -36,6 +36,7 @@ function singleLayer(r: RateLimitResult): CompositeResult {
     limit: r.limit,
     remaining: r.remaining,
     resetAt: r.resetAt,
+    now: r.now,
     retryAfterMs: r.retryAfterMs,
     limiterId: r.limiterId,
     key: r.key,

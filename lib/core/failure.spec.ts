@@ -27,6 +27,10 @@ class SwitchableEngine implements Engine {
     if (this.down) throw new Error('connection refused');
     return this.inner.acquire(...args);
   }
+  async refund(...args: Parameters<Engine['refund']>) {
+    if (this.down) throw new Error('connection refused');
+    return this.inner.refund(...args);
+  }
   release(...args: Parameters<Engine['release']>) {
     return this.inner.release(...args);
   }
@@ -71,6 +75,30 @@ describe('store failures', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/store 's' failed .*fail-open/);
     expect(rs.metrics('open')).toMatchObject({ failedOpen: 3, storeErrors: 3, allowed: 3 });
+  });
+
+  it('a refund while the store is down never rejects: it warns, and the units stay taken', async () => {
+    const { rs, engine, clock, warnings } = setup();
+    const permit = await rs.acquire('open', { timeout: 0 });
+    engine.down = true;
+    await expect(permit.refund()).resolves.toBeUndefined();
+    expect(warnings.some((w) => /refunding an admission of 'open' failed/.test(w))).toBe(true);
+    engine.down = false;
+    await clock.advance(1000);
+    await expect(permit.refund()).resolves.toBeUndefined(); // once: not retried
+    expect((await rs.check('open')).allowed).toBe(true); // the unit came back by time alone
+  });
+
+  it('a fail-open permit has nothing to refund', async () => {
+    const { rs, engine, clock } = setup();
+    engine.down = true;
+    const permit = await rs.acquire('open', { timeout: 0 });
+    expect(permit.result.failedOpen).toBe(true);
+    await expect(permit.refund()).resolves.toBeUndefined();
+    engine.down = false;
+    await clock.advance(1000);
+    expect((await rs.check('open')).allowed).toBe(true);
+    expect((await rs.check('open')).allowed).toBe(false);
   });
 
   it('fail-closed rejects with StoreUnavailableError carrying a retry delay', async () => {

@@ -25,6 +25,8 @@ export interface LimiterInfo {
   readonly leaseSeconds?: number;
   /** Seconds a concurrency permit may be held before its slot is taken back, when configured. */
   readonly maxHoldSeconds?: number;
+  /** Seconds a key stays rejected after a rejection for its rate, when configured. */
+  readonly blockSeconds?: number;
   /** Default seconds an acquisition may wait, when configured. */
   readonly timeout?: number;
   /** Whether a store failure rejects (true) or admits (false). */
@@ -48,6 +50,7 @@ export function describeLimiter(l: Limiter): LimiterInfo {
     maxConcurrent: o.maxConcurrent,
     leaseSeconds: p.concurrency ? p.concurrency.leaseMs / 1000 : undefined,
     maxHoldSeconds: o.maxHoldSeconds,
+    blockSeconds: o.blockSeconds,
     timeout: o.timeout,
     failClosed: o.failClosed ?? false,
     enforce: l.enforced,

@@ -3,14 +3,12 @@ import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { InvalidArgumentError } from './errors';
 import { HeldLeases } from './held-leases';
 import { escapeKeyPart } from './keys';
+import { KnownRejections } from './known-rejections';
 import { MetricsRecorder, type AcquisitionOutcome } from './metrics/limiter-metrics';
 import type { LimiterOptions } from './options';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
 import type { RateLimitResult } from './result';
 import type { StoreHandle } from './store-handle';
-
-/** Bound of the per-limiter cache of keys known to be rejected until a given time. */
-const MAX_BLOCKED_KEYS = 10_000;
 
 /** The outcomes that shadow mode turns into `shadowRejected` (the call proceeds). */
 const SHADOWED = new Set<AcquisitionOutcome>(['rejected', 'rejectedLocally', 'timedOut']);
@@ -29,10 +27,10 @@ export class Limiter {
   readonly leases: HeldLeases;
   /** False in shadow mode: rejections are counted and logged, and the call proceeds. */
   readonly enforced: boolean;
-  /** storage key -> clock ms before which a cost-1 acquisition is certainly rejected. */
-  private readonly blockedUntil = new Map<string, number>();
+  /** Keys a shared store rejected, answered without asking it again until they can pass. */
+  private readonly rejections: KnownRejections;
   /** The largest cost this policy can ever admit. */
-  private readonly maxCost: number;
+  readonly maxCost: number;
 
   constructor(
     readonly id: string,
@@ -48,6 +46,7 @@ export class Limiter {
     const labels = { limiter: labelId, store: store.id };
     this.metrics = new MetricsRecorder(id, labels, store.observers);
     this.leases = new HeldLeases(id, this.policy, store, this.metrics, clock);
+    this.rejections = new KnownRejections(clock);
   }
 
   /** The storage key of an identifier ('' or undefined: the global bucket). */
@@ -88,28 +87,29 @@ export class Limiter {
    * Decides a single-layer call that may not wait, without a promise chain, when that is
    * possible: a known certain rejection (shared engines), or an in-process engine and a policy
    * without leases. Returns undefined otherwise (the caller takes the general path). Counts
-   * the call in the metrics when it decides.
+   * the call in the metrics when it decides. With the result: the storage key, and the window
+   * entry recorded (for a refund).
    */
   decideNow(
     identifier: string | undefined,
     cost: number,
     dryRun: boolean,
-  ): RateLimitResult | undefined {
+  ): { result: RateLimitResult; entryAt?: number; key: string } | undefined {
     const key = this.keyOf(identifier);
     if (!dryRun) {
-      const wait = this.certainWaitMs(key);
-      if (wait > 0) {
+      const known = this.knownRejection(key, identifier);
+      if (known) {
         this.record('rejectedLocally');
-        return this.storeFailureResult(identifier, false, wait, 'rate');
+        return { result: known, key };
       }
     }
     const engine = this.store.engine;
     if (!engine.acquireSync || this.policy.concurrency) return undefined;
     let decision: LayerDecision;
     try {
-      [decision] = this.store.decideSync([
+      decision = this.store.decideSync([
         { policy: this.policy, key, cost, maxWaitMs: 0, dryRun },
-      ]);
+      ])[0];
     } catch {
       return undefined; // let the general path meet the failure and apply fail-open/closed
     }
@@ -117,7 +117,7 @@ export class Limiter {
       this.record(decision.allowed ? 'allowed' : 'rejected');
       this.metrics.countKeyCap(decision);
     }
-    return this.toResult(decision, identifier);
+    return { result: this.toResult(decision, identifier), entryAt: decision.entryAt, key };
   }
 
   request(key: string, cost: number, maxWaitMs: number, dryRun: boolean): AcquireRequest {
@@ -125,7 +125,16 @@ export class Limiter {
     return { policy: this.policy, key, cost, maxWaitMs, leaseId, dryRun };
   }
 
-  toResult(d: LayerDecision, identifier: string | undefined, waitedMs?: number): RateLimitResult {
+  /**
+   * The result of a store's decision. `sinceDecisionMs`: time spent since the store decided (a
+   * sleep for the reserved slot), which moves the answer's `now` on.
+   */
+  toResult(
+    d: LayerDecision,
+    identifier: string | undefined,
+    waitedMs?: number,
+    sinceDecisionMs = 0,
+  ): RateLimitResult {
     return {
       allowed: d.allowed,
       limit: d.limit,
@@ -136,6 +145,7 @@ export class Limiter {
       key: identifier ?? '',
       blockedBy: d.blockedBy,
       waitedMs,
+      now: d.now + sinceDecisionMs,
     };
   }
 
@@ -153,56 +163,57 @@ export class Limiter {
     return Math.min(exact, Math.ceil(estimate));
   }
 
-  /** A result for a decision the store could not make. */
-  storeFailureResult(
-    identifier: string | undefined,
-    allowed: boolean,
-    retryAfterMs: number,
-    blockedBy: RateLimitResult['blockedBy'] = 'store',
-  ): RateLimitResult {
+  /**
+   * The result of a fail-open admission, when the store could not decide: nothing was counted
+   * (`failedOpen`), so its figures are the policy's, on this process's clock.
+   */
+  failedOpenResult(identifier: string | undefined): RateLimitResult {
     const limit = policyLimit(this.policy);
     const now = this.clock.now();
     return {
-      allowed,
+      allowed: true,
       limit,
-      remaining: allowed ? limit : 0,
-      resetAt: allowed ? now : now + retryAfterMs,
-      retryAfterMs: allowed ? 0 : retryAfterMs,
+      remaining: limit,
+      resetAt: now,
+      retryAfterMs: 0,
       limiterId: this.id,
       key: identifier ?? '',
-      blockedBy,
-      failedOpen: (allowed && blockedBy === 'store') || undefined,
+      blockedBy: 'store',
+      failedOpen: true,
+      now,
     };
   }
 
   // --- certain rejections (answered without a store round trip) ---
 
-  /** Remembers that cost-1 acquisitions of `key` fail until `retryAfterMs` from now. */
+  /** Remembers a shared store's rejection of a cost-1 acquisition of `key` for rate. */
   noteRejected(key: string, cost: number, d: LayerDecision): void {
     if (this.store.engine.kind === 'memory' || cost !== 1 || d.blockedBy !== 'rate') return;
-    if (this.blockedUntil.size >= MAX_BLOCKED_KEYS) this.pruneBlocked();
-    if (this.blockedUntil.size >= MAX_BLOCKED_KEYS) return;
-    this.blockedUntil.set(key, this.clock.now() + d.retryAfterMs);
+    this.rejections.note(key, d);
   }
 
-  /** Milliseconds a call must certainly wait for `key`, or 0 when unknown. */
-  certainWaitMs(key: string): number {
-    if (this.blockedUntil.size === 0) return 0;
-    const until = this.blockedUntil.get(key);
-    if (until === undefined) return 0;
-    const wait = until - this.clock.now();
-    if (wait <= 0) this.blockedUntil.delete(key);
-    return Math.max(0, wait);
+  /**
+   * The rejection of `key` known now without asking the store, as the store reported it: no
+   * capacity left, its reset on the store's clock. Undefined when unknown.
+   */
+  knownRejection(key: string, identifier: string | undefined): RateLimitResult | undefined {
+    const known = this.rejections.get(key);
+    if (!known) return undefined;
+    return {
+      allowed: false,
+      limit: known.limit,
+      remaining: 0,
+      resetAt: known.resetAt,
+      retryAfterMs: known.retryAfterMs,
+      limiterId: this.id,
+      key: identifier ?? '',
+      blockedBy: 'rate',
+      now: known.now,
+    };
   }
 
   forgetBlocked(key?: string): void {
-    if (key === undefined) this.blockedUntil.clear();
-    else this.blockedUntil.delete(key);
-  }
-
-  private pruneBlocked(): void {
-    const now = this.clock.now();
-    for (const [k, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(k);
+    this.rejections.forget(key);
   }
 }
 

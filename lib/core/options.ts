@@ -119,6 +119,13 @@ export interface LimiterOptions {
   limit?: number;
   /** sliding_window: window length in seconds. */
   windowSeconds?: number;
+  /**
+   * Seconds a key stays rejected once a call was rejected for its rate (a ban, like
+   * `blockDuration` of `@nestjs/throttler`): every call of that key is rejected until then, with
+   * `retryAfterMs` telling when, and nothing is consumed meanwhile. Needs `ratePerSecond` or a
+   * sliding window. Unset: a key is admitted again as soon as its rate allows.
+   */
+  blockSeconds?: number;
   /** Default seconds an acquisition may wait. Unset: service calls wait as long as it takes, HTTP requests do not wait. */
   timeout?: number;
   /** Reject (503 / StoreUnavailableError) instead of admitting when the store fails. @default false */

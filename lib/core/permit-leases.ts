@@ -1,4 +1,7 @@
+import type { RefundRequest } from './engines/engine';
+import { errorText } from './error-text';
 import type { HeldLeases } from './held-leases';
+import type { Limiter } from './limiter';
 import { Permit } from './permit';
 import type { RateLimitResult } from './result';
 
@@ -6,6 +9,12 @@ import type { RateLimitResult } from './result';
 export interface PermitLease {
   readonly holder: HeldLeases;
   readonly leaseId: string;
+}
+
+/** What one admitted layer took of its limiter's rate part, for {@link Permit.refund}. */
+export interface PermitUnits {
+  readonly limiter: Limiter;
+  readonly request: RefundRequest;
 }
 
 /**
@@ -19,14 +28,59 @@ const unreleased = new FinalizationRegistry<readonly PermitLease[]>((leases) => 
 /**
  * The permit of an admitted acquisition. Releasing it releases its leases once; a permit with
  * leases that is dropped without `release()` gives them back when it is garbage-collected
- * (with a warning naming the limiter).
+ * (with a warning naming the limiter). Refunding it also gives back `units`.
  */
-export function permitWithLeases(result: RateLimitResult, leases: readonly PermitLease[]): Permit {
-  if (leases.length === 0) return new Permit(result);
-  const permit: Permit = new Permit(result, async () => {
-    unreleased.unregister(permit);
-    await Promise.all(leases.map(({ holder, leaseId }) => holder.release(leaseId)));
-  });
+export function permitWithLeases(
+  result: RateLimitResult,
+  leases: readonly PermitLease[],
+  units: readonly PermitUnits[] = [],
+): Permit {
+  const refund = units.length ? () => refundUnits(units) : undefined;
+  if (leases.length === 0) return new Permit(result, undefined, refund);
+  const permit: Permit = new Permit(
+    result,
+    async () => {
+      unreleased.unregister(permit);
+      await Promise.all(leases.map(({ holder, leaseId }) => holder.release(leaseId)));
+    },
+    refund,
+  );
   unreleased.register(permit, leases, permit);
   return permit;
+}
+
+/** The rate units an admitted layer took, or undefined when its policy has no rate part. */
+export function unitsOf(
+  limiter: Limiter,
+  key: string,
+  cost: number,
+  entryAt: number | undefined,
+): PermitUnits | undefined {
+  const { policy } = limiter;
+  if (!policy.gcra && !policy.window) return undefined;
+  return { limiter, request: { policy, key, cost, entryAt } };
+}
+
+/**
+ * Gives the units back on their store, in one engine call. Never rejects: a failure is logged
+ * (the units stay taken, as if the refund had not been asked for).
+ */
+async function refundUnits(units: readonly PermitUnits[]): Promise<void> {
+  const store = units[0].limiter.store;
+  // The key may no longer be rejected: forget what this process knew, and again once the
+  // store has the units back (a rejection decided before the refund may arrive meanwhile).
+  const forget = (): void => {
+    for (const { limiter, request } of units) limiter.forgetBlocked(request.key);
+  };
+  forget();
+  try {
+    await store.call((e) => e.refund(units.map((u) => u.request)));
+    forget();
+  } catch (err) {
+    const ids = units.map((u) => `'${u.limiter.id}'`).join(', ');
+    store.log.warn(
+      `refund:${ids}`,
+      `rate-sync: refunding an admission of ${ids} failed (${errorText(err)}); its units stay taken`,
+    );
+  }
 }

@@ -22,6 +22,11 @@ export interface LimiterPolicy {
   readonly gcra?: { readonly intervalMs: number; readonly burst: number };
   /** Exact sliding window log. */
   readonly window?: { readonly limit: number; readonly windowMs: number };
+  /**
+   * Milliseconds a key stays rejected after a rejection for its rate (`block_seconds`);
+   * undefined: no block.
+   */
+  readonly blockMs?: number;
   /** Concurrency leases. */
   readonly concurrency?: {
     readonly max: number;
@@ -49,6 +54,7 @@ export function toPolicy(id: string, o: LimiterOptions): LimiterPolicy {
       algorithm === 'sliding_window'
         ? { limit: o.limit as number, windowMs: (o.windowSeconds as number) * 1000 }
         : undefined,
+    blockMs: o.blockSeconds ? o.blockSeconds * 1000 : undefined,
     concurrency:
       o.maxConcurrent !== undefined
         ? {

@@ -22,6 +22,21 @@ describe('RateSync registry', () => {
     expect(() => rs.clone('base', 'elsewhere', { store: 'nope' })).toThrow(/store/);
   });
 
+  it('tryAcquire and check answer bad arguments with a rejection, and each call with its own cost', async () => {
+    const rs = make();
+    // A rejected promise, never a synchronous throw (callers chain .catch on it).
+    const unknown = rs.tryAcquire('nope');
+    await expect(unknown).rejects.toThrow(/nope/);
+    await expect(rs.check('base', { cost: 3 })).rejects.toThrow(InvalidArgumentError);
+    expect(await rs.check('base', { consume: false })).toMatchObject({
+      allowed: true,
+      remaining: 2,
+    });
+    expect(await rs.tryAcquire('base', { cost: 2 })).not.toBeNull();
+    expect(await rs.tryAcquire('base')).toBeNull();
+    expect(await rs.check('base', { consume: false })).toMatchObject({ allowed: false });
+  });
+
   it('getOrClone returns one limiter per unique id and keeps at most maxClones', async () => {
     const rs = make(3);
     const a = await rs.getOrClone('base', 'tenant-a');
@@ -34,6 +49,27 @@ describe('RateSync registry', () => {
     // Evicted, then re-created: its counts live in the store, so nothing is forgotten.
     await rs.getOrClone('base', 'tenant-a');
     expect((await rs.check('base:tenant-a')).allowed).toBe(false);
+  });
+
+  it('getOrClone applies overrides, rebuilds the clone when they change, and keeps its counts', async () => {
+    const rs = make();
+    const acme = await rs.getOrClone('base', 'acme', { burst: 3, ratePerSecond: 1 });
+    expect(acme).toMatchObject({ id: 'base:acme', burst: 3 });
+    // The same overrides in another order: the same clone, nothing rebuilt.
+    expect(await rs.getOrClone('base', 'acme', { ratePerSecond: 1, burst: 3 })).toEqual(acme);
+    expect((await rs.check('base:acme', { cost: 3 })).allowed).toBe(true);
+    // Invalid overrides throw and leave the clone as it was.
+    await expect(rs.getOrClone('base', 'acme', { burst: -1 })).rejects.toThrow(
+      ConfigValidationError,
+    );
+    expect(rs.list().find((l) => l.id === 'base:acme')).toMatchObject({ burst: 3 });
+    // A new contract: rebuilt with it, and the three units taken still count.
+    expect(await rs.getOrClone('base', 'acme', { burst: 4 })).toMatchObject({ burst: 4 });
+    expect((await rs.check('base:acme')).allowed).toBe(true);
+    expect((await rs.check('base:acme')).allowed).toBe(false);
+    // No overrides: back to the base's settings.
+    expect(await rs.getOrClone('base', 'acme')).toMatchObject({ burst: 2 });
+    await expect(rs.getOrClone('base', 'x', null as never)).rejects.toThrow(/overrides/);
   });
 
   it('getOrClone gives distinct (base, unique id) pairs distinct limiters', async () => {

@@ -26,7 +26,8 @@ import { MetricsObservers, type MetricsObserver } from './metrics/metrics-observ
 import type { MetricsGauges } from './metrics/metrics-gauges';
 import type { LimiterOptions, RateSyncConfig } from './options';
 import type { LimiterPolicy } from './policy';
-import { Permit } from './permit';
+import type { Permit } from './permit';
+import { permitWithLeases, unitsOf } from './permit-leases';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
 import { storeFailure } from './store-failure';
@@ -44,6 +45,14 @@ export interface AcquireOptions {
   timeout?: number;
   /** Units to take. @default 1 */
   cost?: number;
+  /**
+   * Cancels the call while it waits (`acquire`, `tryAcquire` and `run`): it is rejected with
+   * {@link RateLimitExceededError} (`tryAcquire`: null), and a slot it had reserved is given
+   * back at once, so the next caller does not wait behind it. No effect once admitted.
+   */
+  signal?: AbortSignal;
+  // A new field that changes the plan must also be checked by `RateSync.tryPlan`, which
+  // reuses one plan per limiter when `timeout` and `cost` are left at their defaults.
 }
 
 export interface RateSyncRuntimeOptions {
@@ -86,11 +95,16 @@ export class RateSync {
   private readonly limiters = new Map<string, Limiter>();
   /** Ids created by getOrClone (oldest use first), with the id they were cloned from. */
   private readonly clones = new Map<string, string>();
+  /** The overrides each getOrClone clone was made with, written canonically (for comparison). */
+  private readonly cloneOverrides = new Map<string, string>();
   private readonly clock: Clock;
   private readonly logger: RateSyncLogger;
   private readonly observers = new MetricsObservers();
   /** Whether some limiter is in shadow mode (else rejections are never let through). */
   private shadowing = false;
+  /** Plans of `tryAcquire` / `check` with the usual options, per limiter (see `tryPlan`). */
+  private readonly tryPlans = new WeakMap<Limiter, AcquisitionPlan>();
+  private readonly dryRunPlans = new WeakMap<Limiter, AcquisitionPlan>();
 
   constructor(
     private readonly config: RateSyncConfig,
@@ -200,6 +214,12 @@ export class RateSync {
     if (plan.strategy === 'any_must_pass' && plan.limiters.length > 1) {
       return this.firstThatPasses(plan, identifiers, signal);
     }
+    const now = this.decideAtOnce(plan, identifiers[0]);
+    if (now)
+      return Promise.resolve({
+        result: combineResults(now.results, plan.strategy),
+        permit: now.permit,
+      });
     return this.runLayers(plan, identifiers, signal).then(({ results, permit }) => ({
       result: combineResults(results, plan.strategy),
       permit,
@@ -208,17 +228,27 @@ export class RateSync {
 
   /** Waits up to the timeout, then throws {@link RateLimitExceededError}. */
   async acquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit> {
-    const plan = this.plan([limiterId], { kind: 'call', ...options });
-    const { results, permit } = await this.runLayers(plan, [options.key]);
+    const { signal, ...rest } = options;
+    const plan = this.plan([limiterId], { kind: 'call', ...rest });
+    const { results, permit } = await this.runLayers(plan, [options.key], signal);
     if (!permit) throw new RateLimitExceededError(results[0]);
     return permit;
   }
 
   /** Like {@link acquire} with no waiting unless a timeout is given; null when rejected. */
-  async tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
-    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', ...options });
-    const { permit } = await this.runLayers(plan, [options.key]);
-    return permit ?? null;
+  tryAcquire(limiterId: string, options: AcquireOptions = {}): Promise<Permit | null> {
+    let plan: AcquisitionPlan;
+    try {
+      plan = this.tryPlan(limiterId, options, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Not async: a decision taken at once resolves in one hop, not three.
+    const now = this.decideAtOnce(plan, options.key);
+    if (now) return Promise.resolve(now.permit ?? null);
+    return this.runLayers(plan, [options.key], options.signal).then(
+      ({ permit }) => permit ?? null,
+    );
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws). */
@@ -240,13 +270,25 @@ export class RateSync {
    * consuming anything. A concurrency slot taken by an allowed check is released at once (use
    * acquire to hold one).
    */
-  async check(
+  check(
     limiterId: string,
     options: AcquireOptions & { consume?: boolean } = {},
   ): Promise<RateLimitResult> {
     const dryRun = options.consume === false;
-    const plan = this.plan([limiterId], { kind: 'call', mode: 'try', dryRun, ...options });
-    const { results, permit } = await this.runLayers(plan, [options.key]);
+    let plan: AcquisitionPlan;
+    try {
+      plan = this.tryPlan(limiterId, options, dryRun);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A decision taken at once holds no concurrency slot: nothing to release.
+    const now = this.decideAtOnce(plan, options.key);
+    if (now) return Promise.resolve(now.results[0]);
+    return this.checkLater(plan, options.key);
+  }
+
+  private async checkLater(plan: AcquisitionPlan, key?: string): Promise<RateLimitResult> {
+    const { results, permit } = await this.runLayers(plan, [key]);
     await permit?.release();
     return results[0];
   }
@@ -286,6 +328,7 @@ export class RateSync {
       limit: decision.limit,
       remaining: decision.remaining,
       resetAt: decision.resetAt,
+      now: decision.now,
       inFlight: limiter.policy.concurrency ? decision.inFlight : undefined,
     };
   }
@@ -307,12 +350,20 @@ export class RateSync {
 
   /**
    * The limiter `${baseId}:${uniqueId}` (the unique id escaped as identifiers are, so distinct
-   * pairs never share a limiter), cloned from `baseId` on first use. At most `maxClones` are
-   * kept (least recently used dropped; their state lives in the store, so a dropped clone comes
+   * pairs never share a limiter), cloned from `baseId` with `overrides` on first use (a
+   * customer's contract rate). Called again with other overrides, the clone is rebuilt with them
+   * (its counts live in the store and carry over); invalid overrides throw and leave the clone
+   * as it was. At most `maxClones` are kept (least recently used dropped; a dropped clone comes
    * back with the same counts).
+   * @throws ConfigValidationError naming the bad override
    */
-  async getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
+  async getOrClone(
+    baseId: string,
+    uniqueId: string,
+    overrides: Partial<LimiterOptions> = {},
+  ): Promise<LimiterInfo> {
     const id = `${baseId}:${escapeKeyPart(uniqueId)}`;
+    const wanted = canonicalOverrides(overrides);
     const existing = this.limiters.get(id);
     if (existing) {
       if (this.clones.get(id) !== baseId) {
@@ -322,15 +373,24 @@ export class RateSync {
         );
       }
       this.use(id);
-      return describeLimiter(existing);
+      if (this.cloneOverrides.get(id) === wanted) return describeLimiter(existing);
+      this.limiters.delete(id);
     }
-    const limiter = this.addClone(baseId, id, {}, this.use(baseId).labelId);
+    let limiter: Limiter;
+    try {
+      limiter = this.addClone(baseId, id, overrides, this.use(baseId).labelId);
+    } catch (err) {
+      if (existing) this.limiters.set(id, existing);
+      throw err;
+    }
     this.clones.set(id, baseId);
+    this.cloneOverrides.set(id, wanted);
     const max = this.runtime.maxClones ?? 10_000;
     for (const oldest of this.clones.keys()) {
       if (this.clones.size <= max) break;
       if (this.limiters.get(oldest)?.leases.size) continue;
       this.clones.delete(oldest);
+      this.cloneOverrides.delete(oldest);
       this.limiters.delete(oldest);
     }
     return describeLimiter(limiter);
@@ -410,15 +470,51 @@ export class RateSync {
     identifiers: readonly (string | undefined)[],
     signal?: AbortSignal,
   ): Promise<Acquired> {
-    if (plan.limiters.length === 1 && plan.waitMs === 0) {
-      const now = plan.limiters[0].decideNow(identifiers[0], plan.cost, plan.dryRun);
-      if (now) {
-        const permit = now.allowed && !plan.dryRun ? new Permit(now) : undefined;
-        return Promise.resolve(letShadowThrough(plan, { results: [now], permit }));
-      }
-    }
+    const now = this.decideAtOnce(plan, identifiers[0]);
+    if (now) return Promise.resolve(now);
     const acquired = runPlan(plan, identifiers, this.clock, signal);
     return this.shadowing ? acquired.then((a) => letShadowThrough(plan, a)) : acquired;
+  }
+
+  /**
+   * The plan of a `tryAcquire` or `check` call: built once per limiter for the usual options
+   * (no timeout, cost 1), since planning allocates and validates what never changes.
+   */
+  private tryPlan(limiterId: string, options: AcquireOptions, dryRun: boolean): AcquisitionPlan {
+    if (options.timeout !== undefined || (options.cost !== undefined && options.cost !== 1)) {
+      const { signal: _signal, ...rest } = options;
+      return this.plan([limiterId], { kind: 'call', mode: 'try', dryRun, ...rest });
+    }
+    const limiter = this.use(limiterId);
+    const plans = dryRun ? this.dryRunPlans : this.tryPlans;
+    let plan = plans.get(limiter);
+    if (!plan)
+      plans.set(
+        limiter,
+        (plan = planAcquisition([limiter], { kind: 'call', mode: 'try', dryRun })),
+      );
+    return plan;
+  }
+
+  /**
+   * The synchronous fast path: a single layer that may not wait, decided without a promise
+   * (see `Limiter.decideNow`); undefined when the plan needs the general path.
+   */
+  private decideAtOnce(
+    plan: AcquisitionPlan,
+    identifier: string | undefined,
+  ): Acquired | undefined {
+    if (plan.limiters.length !== 1 || plan.waitMs !== 0) return undefined;
+    const limiter = plan.limiters[0];
+    const now = limiter.decideNow(identifier, plan.cost, plan.dryRun);
+    if (!now) return undefined;
+    const { result } = now;
+    let permit: Permit | undefined;
+    if (result.allowed && !plan.dryRun) {
+      const units = unitsOf(limiter, now.key, plan.cost, now.entryAt);
+      permit = permitWithLeases(result, [], units ? [units] : []);
+    }
+    return letShadowThrough(plan, { results: [result], permit });
   }
 
   /** `any_must_pass`: the layers one at a time; the first that allows is consumed. */
@@ -491,4 +587,13 @@ function checkKeysNameLayers(
       );
     }
   }
+}
+
+/** Overrides as one comparable string, whatever the order of their fields. */
+function canonicalOverrides(overrides: Partial<LimiterOptions>): string {
+  if (typeof overrides !== 'object' || overrides === null) {
+    throw new InvalidArgumentError('overrides', 'expected an object of limiter options');
+  }
+  const defined = Object.entries(overrides).filter(([, v]) => v !== undefined);
+  return JSON.stringify(defined.sort(([a], [b]) => (a < b ? -1 : 1)));
 }

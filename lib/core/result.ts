@@ -10,6 +10,14 @@ export interface RateLimitResult {
   readonly remaining: number;
   /** Epoch milliseconds (store clock) at which the key is back to full capacity. */
   readonly resetAt: number;
+  /**
+   * Epoch milliseconds on the store's clock when this answer was given: the clock `resetAt`
+   * is on, so `resetAt - now` is the time until the reset, whatever this process's clock says
+   * (a Redis or PostgreSQL server's clock is not this process's). For an admission that slept
+   * for its reserved slot, the decision's time plus that sleep. Absent only on results built
+   * outside this package.
+   */
+  readonly now?: number;
   /** When rejected: milliseconds until a retry can succeed (0 when allowed). */
   readonly retryAfterMs: number;
   /** The limiter that decided. */
@@ -47,8 +55,13 @@ export interface LimiterState {
   readonly limit: number;
   /** What one more acquisition could take now. */
   readonly remaining: number;
-  /** Epoch ms when the key is back to its full limit. */
+  /** Epoch ms (store clock) when the key is back to its full limit. */
   readonly resetAt: number;
+  /**
+   * Epoch ms on the store's clock when it was read: `resetAt - now` is the time until the
+   * reset, whatever this process's clock says. Absent only on states built outside this package.
+   */
+  readonly now?: number;
   /** Concurrency slots currently held, when the policy has `max_concurrent`. */
   readonly inFlight?: number;
 }

@@ -20,13 +20,17 @@ export {
 export { RateLimit } from './decorators/rate-limit.decorator';
 export { SkipRateLimit } from './decorators/skip-rate-limit.decorator';
 export type {
+  CostFunction,
+  HandlerOutcome,
   KeyFunction,
   KeySpec,
   RateLimitDeclaration,
   RateLimitMetadata,
   RateLimitMode,
   RateLimitOptions,
+  RateLimitTiers,
   SkipRateLimitDeclaration,
+  TierFunction,
 } from './decorators/rate-limit-options.interface';
 export { RateLimitGuard } from './rate-limit.guard';
 export { RateLimitInterceptor } from './rate-limit.interceptor';
@@ -54,6 +58,14 @@ export {
   type RateLimitRefusal,
 } from './http/rate-limit-exception.filter';
 export type { RateLimitRejection } from './transports/rate-limit-rejection';
-export type { RateLimitHeadersMode } from './http/rate-limit-headers';
+export type { RateLimitHeadersMode, ResetHeaderMode } from './http/rate-limit-headers';
+export type {
+  RateLimitProblemDetails,
+  RateLimitRefusalInfo,
+  RefusalBodyFactory,
+  RefusalBodyOption,
+} from './http/refusal-body';
+export type { SkipFunction } from './limits/skip-rule';
+export type { DefaultLimitOptions } from './routes/default-limit';
 export { clientIp, requestClientIp } from './http/client-ip';
 export { TrustedProxies } from './http/trusted-proxies';

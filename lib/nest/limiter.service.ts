@@ -81,11 +81,17 @@ export class LimiterService {
 
   /**
    * The limiter `${baseId}:${uniqueId}` (the unique id escaped like an identifier), cloned from
-   * `baseId` on first use (bounded LRU), as a read-only view of its settings. Use its `id` with
-   * the other methods.
+   * `baseId` with `overrides` on first use (bounded LRU), as a read-only view of its settings.
+   * Use its `id` with the other methods. Given other overrides later (a customer's new contract
+   * rate), the clone is rebuilt with them; its counts carry over.
+   * @throws ConfigValidationError naming a bad override (the clone is left as it was)
    */
-  getOrClone(baseId: string, uniqueId: string): Promise<LimiterInfo> {
-    return this.rateSync.getOrClone(baseId, uniqueId);
+  getOrClone(
+    baseId: string,
+    uniqueId: string,
+    overrides?: Partial<LimiterOptions>,
+  ): Promise<LimiterInfo> {
+    return this.rateSync.getOrClone(baseId, uniqueId, overrides);
   }
 
   /** Whether a limiter id is configured. */

@@ -24,6 +24,15 @@ export class RateLimitMetadataAccessor {
     return metadata && !metadata.skip ? metadata : undefined;
   }
 
+  /** True when `@SkipRateLimit()` applies to the handler (its own, or its class's). */
+  isSkipped(cls: Type | FunctionLike, handler: FunctionLike): boolean {
+    const metadata = this.reflector.getAllAndOverride<RateLimitMetadata | undefined>(
+      RATE_LIMIT_METADATA,
+      [handler, cls],
+    );
+    return metadata?.skip === true;
+  }
+
   /** The declaration on a method itself, ignoring its class. */
   onMethod(handler: FunctionLike): RateLimitDeclaration | undefined {
     const metadata = this.reflector.get<RateLimitMetadata | undefined>(

@@ -10,8 +10,10 @@ import { rawResponse, whenClientLeaves, whenResponseDone } from './http/response
 import type { RateLimitDeclaration } from './decorators/rate-limit-options.interface';
 import type { KeySource, RequestLike } from './keys/key-source';
 import { MISSING_FIELD_PLACEHOLDER } from './keys/key-template';
-import type { CompiledLimit, LimitOutcome } from './limits/compiled-limit';
+import { isPromiseLike } from './limits/call-values';
+import type { CompiledLimit, LimitCall, LimitOutcome } from './limits/compiled-limit';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
+import { anyRuleSkips } from './limits/skip-rule';
 import { RATE_SYNC_SETTINGS } from './rate-sync.constants';
 import type { RateSyncSettings } from './rate-sync-settings';
 
@@ -42,19 +44,38 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const limit = this.limits.forContext(context);
-    if (!limit || (await this.shouldSkip(context, limit))) return true;
+    if (!limit) return true;
+    const skip = this.isSkipped(context, limit);
+    // Awaited only when it is a promise: each await is a hop through the microtask queue.
+    if (skip === true || (skip !== false && (await skip))) return true;
     const { request, response } = this.getRequestResponse(context);
-    const keys = this.getKeys(context, limit, request);
-    const { result, permit } = await this.acquire(context, limit, keys, response);
+    const prepared = this.getKeys(context, limit, request);
+    // No promise hop for declarations whose key (and pick) functions answer at once.
+    const call = isPromiseLike(prepared) ? await prepared : prepared;
+    const { result, permit } = await this.acquire(context, limit, call, response);
     if (!permit) return this.onRejected(context, result, response);
     this.onAdmitted(context, result, response);
-    if (limit.holdsSlots) this.releaseWhenDone(request, response, permit);
+    if (limit.settlesAfterCall) this.releaseWhenDone(request, response, permit, limit);
     return true;
   }
 
   /**
-   * Return true to let a request through unlimited (health checks, internal callers...).
-   * `limit` is the handler's `@RateLimit` declaration: its limiter ids and options.
+   * Whether the request goes through unlimited: the module's `skip`, then the declaration's,
+   * then {@link RateLimitGuard.shouldSkip}. A skipped request consumes nothing and gets no
+   * rate-limit header.
+   */
+  private isSkipped(context: ExecutionContext, limit: CompiledLimit): boolean | Promise<boolean> {
+    if (!this.settings.skip && !limit.skipRule) return this.shouldSkip(context, limit);
+    const rules = anyRuleSkips([this.settings.skip, limit.skipRule], context);
+    if (rules === true) return true;
+    if (rules === false) return this.shouldSkip(context, limit);
+    return rules.then((skip) => skip || this.shouldSkip(context, limit));
+  }
+
+  /**
+   * Return true to let a request through unlimited (health checks, internal callers...), after
+   * the `skip` options said no. `limit` is the handler's `@RateLimit` declaration (or the
+   * module's `defaultLimit`): its limiter ids and options.
    */
   protected shouldSkip(
     _context: ExecutionContext,
@@ -78,18 +99,20 @@ export class RateLimitGuard implements CanActivate {
    * counted by its network (the module's `ipv6Subnet`, or `{ip|v6/N}`).
    */
   protected getTracker(request: RequestLike, _context: ExecutionContext): string {
+    this.settings.forwardedForWarning?.check(request);
     return requestClientIp(request, this.settings.trustedProxies) ?? MISSING_FIELD_PLACEHOLDER;
   }
 
   /**
-   * One identifier per limiter of the declaration (undefined: its shared bucket).
+   * What the request acquires: the limiter picked (tiers), one identifier per limiter
+   * (undefined: its shared bucket) and the cost; a promise when a key or pick function is async.
    * @internal Its signature will change; override `getTracker` to change the default key.
    */
   protected getKeys(
     context: ExecutionContext,
     limit: CompiledLimit,
     request: RequestLike,
-  ): (string | undefined)[] {
+  ): LimitCall | Promise<LimitCall> {
     const source: KeySource = {
       context,
       request,
@@ -97,7 +120,7 @@ export class RateLimitGuard implements CanActivate {
       ip: () => this.getTracker(request, context),
       ipv6Subnet: this.settings.ipv6Subnet,
     };
-    return limit.keys(source);
+    return limit.prepare(source);
   }
 
   /**
@@ -108,13 +131,13 @@ export class RateLimitGuard implements CanActivate {
   protected async acquire(
     context: ExecutionContext,
     limit: CompiledLimit,
-    keys: (string | undefined)[],
+    call: LimitCall,
     response: unknown,
   ): Promise<LimitOutcome> {
     const raw = limit.waitMs > 0 ? rawResponse(response) : undefined;
     const abandoned = raw ? whenClientLeaves(raw) : undefined;
     try {
-      return await limit.acquire(keys, abandoned?.signal);
+      return await limit.acquire(call, abandoned?.signal);
     } catch (err) {
       if (err instanceof StoreUnavailableError) this.onStoreUnavailable(context, err, response);
       throw err;
@@ -154,12 +177,19 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * Releases the permit once, when the handler's work and the response are both over: a client
-   * that disconnects does not free the slot while its handler runs.
+   * that disconnects does not free the slot while its handler runs. With `refundWhen`, refunds
+   * it instead when the predicate says so, given the response's status and the handler's error.
    */
-  protected releaseWhenDone(request: RequestLike, response: unknown, permit: Permit): void {
+  protected releaseWhenDone(
+    request: RequestLike,
+    response: unknown,
+    permit: Permit,
+    limit?: CompiledLimit,
+  ): void {
     const raw = rawResponse(response);
     if (!raw) return void permit.release(); // no Node response to watch: hold nothing
-    const held = holdForRequest(request, permit);
+    const settle = limit?.options.refundWhen ? limit.settle.bind(limit) : undefined;
+    const held = holdForRequest(request, permit, settle, () => raw.statusCode);
     whenResponseDone(raw, () => held.responseDone());
   }
 

@@ -20,6 +20,7 @@ import { requestClientIp } from './http/client-ip';
 import { responseHeaders } from './http/rate-limit-headers';
 import type { KeySource, RequestLike } from './keys/key-source';
 import type { CompiledLimit } from './limits/compiled-limit';
+import { anyRuleSkips } from './limits/skip-rule';
 import { RateLimitRegistry } from './limits/rate-limit.registry';
 import { RATE_SYNC_SETTINGS } from './rate-sync.constants';
 import type { RateSyncSettings } from './rate-sync-settings';
@@ -35,6 +36,13 @@ import { DroppedEventLog, isEventHandler } from './transports/microservice-event
 import { rateLimitRejection } from './transports/rate-limit-rejection';
 import { rpcRateLimitException, wsRateLimitException } from './transports/transport-exceptions';
 import { websocketKeySource } from './transports/websocket-handshake';
+
+/**
+ * The calls a RateLimitInterceptor has taken: Nest gives every interceptor of one call the same
+ * context, and on Nest 12 a gateway bound with `@UseInterceptors` is reached by the global one
+ * (`nonHttp`) too. The first one counts the call; the others let it through.
+ */
+const counted = new WeakSet<ExecutionContext>();
 
 /**
  * Limits handlers that are not HTTP routes: GraphQL resolvers, WebSocket gateways and
@@ -65,27 +73,34 @@ export class RateLimitInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') return next.handle();
     const limit = this.limits.forContext(context);
-    if (!limit) return next.handle();
+    if (!limit || counted.has(context)) return next.handle();
+    counted.add(context);
     const runsToCompletion = this.runsToCompletion(context);
     return new Observable((subscriber) => {
       let inner: Subscription | undefined;
       let closed = false;
       this.admit(context, limit).then(
         (permit) => {
-          if (!permit) return subscriber.complete(); // a dropped event
-          if (closed) return void permit.release();
+          if (permit === undefined) return subscriber.complete(); // a dropped event
+          if (closed) return void permit?.release();
+          // Released when the handler's work is over, or refunded when `refundWhen` says so;
+          // a skipped call (null) holds nothing.
+          let error: unknown;
           try {
             // Its own subscriber (not `subscriber`), so that it can outlive the caller's.
             inner = next
               .handle()
-              .pipe(finalize(() => void permit.release()))
+              .pipe(finalize(() => void (permit && limit.settle(permit, { error }))))
               .subscribe({
                 next: (value) => subscriber.next(value),
-                error: (err: unknown) => subscriber.error(err),
+                error: (err: unknown) => {
+                  error = err;
+                  subscriber.error(err);
+                },
                 complete: () => subscriber.complete(),
               });
           } catch (err) {
-            void permit.release();
+            if (permit) void limit.settle(permit, { error: err });
             subscriber.error(err);
           }
         },
@@ -167,13 +182,16 @@ export class RateLimitInterceptor implements NestInterceptor {
     }
   }
 
+  /** The permit; null: skipped (`skip` option), runs unlimited; undefined: a dropped event. */
   private async admit(
     context: ExecutionContext,
     limit: CompiledLimit,
-  ): Promise<Permit | undefined> {
+  ): Promise<Permit | null | undefined> {
+    const skips = (this.settings.skip || limit.skipRule) && [this.settings.skip, limit.skipRule];
+    if (skips && (await anyRuleSkips(skips, context))) return null;
     let subject: RateLimitResult | StoreUnavailableError;
     try {
-      const { result, permit } = await limit.acquire(limit.keys(this.getKeySource(context)));
+      const { result, permit } = await limit.run(this.getKeySource(context));
       if (permit) return permit;
       subject = result;
     } catch (err) {

@@ -1,7 +1,10 @@
 import type { Type } from '@nestjs/common';
 import type { Clock, LimiterOptions, MetricsExportOptions, StoreOptions } from '../core';
 import type { DecisionLogOptions } from './decision-log';
-import type { RateLimitHeadersMode } from './http/rate-limit-headers';
+import type { RateLimitHeadersMode, ResetHeaderMode } from './http/rate-limit-headers';
+import type { RefusalBodyOption } from './http/refusal-body';
+import type { SkipFunction } from './limits/skip-rule';
+import type { DefaultLimitOptions } from './routes/default-limit';
 import type { RateLimitGuard } from './rate-limit.guard';
 
 /** Options of `RateSyncModule.forRoot()` (or what `forRootAsync`'s factory returns). */
@@ -75,6 +78,37 @@ export interface RateSyncModuleOptions {
    * @default false
    */
   decisionLog?: boolean | DecisionLogOptions;
+  /**
+   * Limiters applied to every HTTP route that has no `@RateLimit` of its own (handler or
+   * controller) and no `@SkipRateLimit()`, with `include` / `exclude` route patterns:
+   * `{ limiters: 'api', exclude: ['/health', '/metrics'] }`. Decided once per route at
+   * bootstrap; routes it does not cover cost what they cost without it. Non-HTTP handlers are
+   * not covered. Default: none (only routes with `@RateLimit` are limited).
+   */
+  defaultLimit?: DefaultLimitOptions;
+  /**
+   * Lets a call through unlimited when it returns true (or a Promise of true): it consumes
+   * nothing and gets no rate-limit header. Asked for every limited handler (HTTP routes, and
+   * other handlers through `RateLimitInterceptor`), before the `@RateLimit`'s own `skip`. A
+   * function that throws or rejects does not skip (the call is limited) and a warning is logged
+   * once per handler.
+   */
+  skip?: SkipFunction;
+  /**
+   * The body of the 429 and 503 answers of the guard and of `RateLimitExceptionFilter`:
+   * `'json'` (a `RateLimitExceededBody` / `RateLimitUnavailableBody`), `'problem'` (an RFC 9457
+   * `application/problem+json` document naming the limiters), or a function building it. The
+   * header fields are the same whatever the body.
+   * @default 'json'
+   */
+  errorBody?: RefusalBodyOption;
+  /**
+   * What `X-RateLimit-Reset` holds: `'epoch'` (the epoch second at which the client is back to
+   * its full limit) or `'delay'` (seconds until then, as `@nestjs/throttler` and
+   * express-rate-limit's legacy headers send).
+   * @default 'epoch'
+   */
+  resetHeader?: ResetHeaderMode;
   /** Time source of the memory engine and of waits; inject a `ManualClock` in tests. */
   clock?: Clock;
 }

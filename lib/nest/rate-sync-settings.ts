@@ -11,7 +11,16 @@ import { loadConfig } from '../core/config';
 import { didYouMean } from '../core/config/did-you-mean';
 import { DEFAULT_IPV6_SUBNET } from './http/ip-address';
 import { DecisionLog } from './decision-log';
-import { HEADERS_MODES, type RateLimitHeadersMode } from './http/rate-limit-headers';
+import { ForwardedForWarning } from './http/forwarded-for-warning';
+import {
+  HEADERS_MODES,
+  RESET_HEADER_MODES,
+  type RateLimitHeadersMode,
+  type ResetHeaderMode,
+} from './http/rate-limit-headers';
+import type { RefusalBodyOption } from './http/refusal-body';
+import { SkipRule } from './limits/skip-rule';
+import { DefaultLimit } from './routes/default-limit';
 import { TrustedProxies } from './http/trusted-proxies';
 import type { RateLimitGuard } from './rate-limit.guard';
 import type { RateSyncModuleOptions } from './rate-sync-module-options.interface';
@@ -36,6 +45,16 @@ export interface RateSyncSettings {
   readonly enforce: boolean;
   /** The decision log, when on. */
   readonly decisionLog?: DecisionLog;
+  /** The limit of HTTP routes without `@RateLimit`, when set. */
+  readonly defaultLimit?: DefaultLimit;
+  /** The module's `skip` option, when set. */
+  readonly skip?: SkipRule;
+  /** The body of 429 and 503 answers. */
+  readonly errorBody: RefusalBodyOption;
+  /** What `X-RateLimit-Reset` holds. */
+  readonly resetHeader: ResetHeaderMode;
+  /** Set when no trusted proxy is configured: warns once about `X-Forwarded-For`. */
+  readonly forwardedForWarning?: ForwardedForWarning;
 }
 
 const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
@@ -51,14 +70,19 @@ const OPTION_NAMES: readonly (keyof RateSyncModuleOptions)[] = [
   'metrics',
   'enforce',
   'decisionLog',
+  'defaultLimit',
+  'skip',
+  'errorBody',
+  'resetHeader',
 ];
 
 /**
  * Applies the defaults and validates the module options: the one place that does.
  *
  * @throws ConfigValidationError listing every configuration problem (file and inline)
- * @throws InvalidArgumentError for an unknown option, a bad `headers`, `guard`, `nonHttp` or
- *   `ipv6Subnet` value, or a bad CIDR
+ * @throws InvalidArgumentError for an unknown option, a bad `headers`, `guard`, `nonHttp`,
+ *   `ipv6Subnet`, `skip`, `errorBody` or `resetHeader` value, a bad CIDR, or a `defaultLimit`
+ *   naming an unknown limiter or holding a bad route pattern
  */
 export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSettings {
   if (typeof options !== 'object' || options === null) {
@@ -95,6 +119,23 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
   if (options.enforce !== undefined && typeof options.enforce !== 'boolean') {
     throw new InvalidArgumentError('enforce', `expected a boolean, got ${typeof options.enforce}`);
   }
+  if (options.skip !== undefined && typeof options.skip !== 'function') {
+    throw new InvalidArgumentError('skip', `expected a function (context) => boolean`);
+  }
+  const errorBody = options.errorBody ?? 'json';
+  if (errorBody !== 'json' && errorBody !== 'problem' && typeof errorBody !== 'function') {
+    throw new InvalidArgumentError(
+      'errorBody',
+      `expected 'json', 'problem' or a function (refusal, host) => body, got ${JSON.stringify(errorBody)}`,
+    );
+  }
+  const resetHeader = options.resetHeader ?? 'epoch';
+  if (!RESET_HEADER_MODES.includes(resetHeader)) {
+    throw new InvalidArgumentError(
+      'resetHeader',
+      `expected 'epoch' or 'delay', got ${JSON.stringify(resetHeader)}`,
+    );
+  }
   const clock = options.clock ?? systemClock;
   const decisionLog = resolveDecisionLog(options.decisionLog, clock);
   const config = loadConfig({
@@ -104,6 +145,10 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
   });
   const { trustedProxies, warnings, ...rest } = config;
   const cidrs = options.trustedProxies ?? trustedProxies ?? [];
+  const defaultLimit =
+    options.defaultLimit === undefined
+      ? undefined
+      : DefaultLimit.resolve(options.defaultLimit, Object.keys(rest.limiters));
   return {
     config: rest,
     warnings,
@@ -116,6 +161,11 @@ export function resolveSettings(options: RateSyncModuleOptions = {}): RateSyncSe
     metrics: options.metrics ?? {},
     enforce: options.enforce ?? true,
     decisionLog,
+    defaultLimit,
+    skip: options.skip && new SkipRule(options.skip, "RateSyncModule's skip option"),
+    errorBody,
+    resetHeader,
+    forwardedForWarning: cidrs.length ? undefined : new ForwardedForWarning(),
   };
 }
 

@@ -14,7 +14,8 @@ import { ReportsController } from './reports.controller';
 
 @Module({
   // Global by default: LimiterService is injectable everywhere, and the guard limits every
-  // route that has a @RateLimit (routes without one are not limited).
+  // route that has a @RateLimit; routes without one take the defaultLimit of
+  // rate-sync-options.ts (every route but /health and /metrics).
   imports: [
     RateSyncModule.forRoot(rateSyncOptions()),
     TerminusModule,

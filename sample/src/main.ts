@@ -14,7 +14,8 @@ Try it:
   # 25 at once: about 20 answer 200 (the burst), the rest 429 until the bucket refills
   node -e "Promise.all([...Array(25)].map(() => fetch('${base}/api/hello').then((r) => r.status))).then((s) => console.log(s.join(' ')))"
 
-  # POST /auth/login: 5 attempts per 300 s per IP + email: 401 x5, then 429 with Retry-After
+  # POST /auth/login: 5 failed attempts per 300 s per IP + email (a success is not counted):
+  # 401 x5, then 429 with Retry-After
   for i in $(seq 6); do curl -s -o /dev/null -w "%{http_code} " -X POST ${base}/auth/login \\
     ${json} -d '{"email":"a@example.com","password":"wrong"}'; done; echo
   curl -i -X POST ${base}/auth/login ${json} -d '{"email":"b@example.com","password":"demo"}'
@@ -23,6 +24,7 @@ Try it:
   for i in 1 2 3; do curl -s -o /dev/null -w "%{http_code}\\n" ${base}/reports/slow & done; wait
 
   # GET /partner/quote: a service method limited to 2/s in wait mode: all 200, ~500 ms apart
+  # (the route itself has no @RateLimit: the defaultLimit, 120 per 60 s per IP, counts it)
   for i in 1 2 3 4; do curl -s ${base}/partner/quote & done; wait; echo
 
   # POST /graphql { notes }: 3 queries per 60 s per user (x-user-id); the 4th is an error
@@ -32,6 +34,7 @@ Try it:
 
   curl -s ${base}/metrics     # Prometheus metrics (prom-client): decisions, latency, slots
   curl -s ${base}/health      # terminus readiness: store reachability and circuit breaker
+                              # (/health and /metrics are excluded from the defaultLimit)
 
 Two processes sharing every limit: RATE_LIMIT_ENGINE=redis (REDIS_URL) or
 RATE_LIMIT_ENGINE=postgres (DATABASE_URL), with PORT=3000 and PORT=3001.

@@ -1,4 +1,5 @@
-import { flushMicrotasks } from '../../lib/core/clock';
+import { flushMicrotasks, systemClock, type Clock } from '../../lib/core/clock';
+import { createEngine } from '../../lib/core/engines/create-engine';
 import { ManualClock, RateSync, type LimiterOptions, type StoreOptions } from '../../lib/core';
 
 /**
@@ -33,12 +34,26 @@ export interface Harness {
   readonly staggerMs: number;
 }
 
+/**
+ * Clocks that disagree: this process's clock (the facade's) and the store's clock (the memory
+ * engine's clock, the Redis and PostgreSQL decisions' time) each shifted by so many ms from
+ * the true time (the manual clock, or the real one).
+ */
+export interface Skew {
+  readonly processMs?: number;
+  readonly storeMs?: number;
+}
+
 export async function makeHarness(
   target: ContractTarget,
   limiters: Record<string, Omit<LimiterOptions, 'store'>>,
+  skew?: Skew,
 ): Promise<Harness> {
   const clock = target.manualClock ? new ManualClock() : undefined;
+  const truth: Clock = clock ?? systemClock;
   const store = await target.store();
+  const processClock = skew?.processMs ? shifted(truth, skew.processMs) : clock;
+  const storeClock = skew?.storeMs ? shifted(truth, skew.storeMs) : undefined;
   const rs = new RateSync(
     {
       stores: { s: store },
@@ -46,7 +61,18 @@ export async function makeHarness(
         Object.entries(limiters).map(([id, o]) => [id, { ...o, store: 's' }]),
       ),
     },
-    { clock, logger: { log: () => undefined, warn: () => undefined, error: () => undefined } },
+    {
+      clock: processClock,
+      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+      createEngine: !skew
+        ? undefined
+        : (ctx) =>
+            createEngine(
+              ctx.options.engine === 'memory'
+                ? { ...ctx, clock: storeClock ?? truth }
+                : { ...ctx, testClock: storeClock },
+            ),
+    },
   );
   await rs.connect();
   return {
@@ -57,4 +83,9 @@ export async function makeHarness(
     stagger: () => (clock ? flushMicrotasks() : new Promise((r) => setTimeout(r, 30))),
     advance: (ms) => (clock ? clock.advance(ms) : new Promise((r) => setTimeout(r, ms))),
   };
+}
+
+/** `clock`, shifted by `ms`. */
+function shifted(clock: Clock, ms: number): Clock {
+  return { now: () => clock.now() + ms, sleep: (d, signal) => clock.sleep(d, signal) };
 }

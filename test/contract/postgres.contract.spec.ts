@@ -1,7 +1,10 @@
 import { describePg, dropSchema, PG_URL, uniqueName } from '../support/postgres';
 import type { ContractTarget } from './contract-target';
+import { answersContract } from './answers-contract';
 import { engineContract } from './engine-contract';
 import { longWaitsContract } from './long-waits-contract';
+import { refundContract } from './refund-contract';
+import { blockContract } from './block-contract';
 
 /** The engine contract on PostgreSQL: one schema per run, one fresh table per test. */
 describePg('engine contract: postgres', () => {
@@ -13,5 +16,8 @@ describePg('engine contract: postgres', () => {
     cleanup: () => dropSchema(schema),
   };
   engineContract(target);
+  answersContract(target);
   longWaitsContract(target);
+  refundContract(target);
+  blockContract(target);
 });

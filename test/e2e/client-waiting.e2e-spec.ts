@@ -60,6 +60,13 @@ class WaitingController {
     return 'paced';
   }
 
+  /** One per 2 s, one bucket for every caller, and a request may wait up to 10 s. */
+  @Get('rated')
+  @RateLimit('slow_rate', { timeout: 10, key: false })
+  rated(): string {
+    return 'rated';
+  }
+
   /** 20/s, and this route's requests may wait up to 5 s. */
   @Get('queued')
   @RateLimit('quick', { timeout: 5 })
@@ -105,6 +112,7 @@ function suite(engine: Engine): void {
               slot: { store: 's', maxConcurrent: 1 },
               paced: { store: 's', ratePerSecond: 1, timeout: 30 },
               quick: { store: 's', ratePerSecond: 20 },
+              slow_rate: { store: 's', ratePerSecond: 0.5 },
             },
           }),
         ],
@@ -155,6 +163,20 @@ function suite(engine: Engine): void {
       } finally {
         done.mockRestore();
       }
+    });
+
+    it('a client that disconnects while waiting for a reserved rate slot gives it back', async () => {
+      const service = t.app.get(LimiterService);
+      await request(t.url).get('/w/rated').expect(200);
+      const first = (await service.state('slow_rate')).resetAt;
+      const waiting = startAborted(`${t.url}/w/rated`);
+      // Its reservation moves the bucket's next free slot 2 s further.
+      await eventually(async () => (await service.state('slow_rate')).resetAt >= first + 1999);
+      waiting.req.destroy();
+      // Given back: the bucket is where the first request left it, so the next caller waits
+      // for the first slot, not behind the gone client. (Time alone never moves it back.)
+      await eventually(async () => (await service.state('slow_rate')).resetAt <= first + 1);
+      expect(await Promise.race([waiting.answered, Promise.resolve('none')])).toBe('none');
     });
 
     it('a client that disconnects while waiting for a slot never runs its handler', async () => {

@@ -7,7 +7,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Test } from '@nestjs/testing';
-import { lastValueFrom, of, Subject } from 'rxjs';
+import { lastValueFrom, of, Subject, throwError } from 'rxjs';
 import { RateSync } from '../../lib/core';
 import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
@@ -36,6 +36,11 @@ class EventsHandlers {
   @MessagePattern('upload')
   @RateLimit('slot')
   upload(): void {}
+
+  /** A job that failed is not counted. */
+  @MessagePattern('job')
+  @RateLimit('per_user', { key: 'job:{0.userId}', refundWhen: ({ error }) => error !== undefined })
+  job(_data: { userId: string }): void {}
 }
 
 function contextOf(
@@ -126,6 +131,24 @@ describe('GraphQL, WebSocket and microservice handlers', () => {
     ).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED', limiter: 'per_user' } });
     expect((await limiters.state('per_user', '192.0.2.10')).remaining).toBe(0);
     result.complete();
+  });
+
+  it('refundWhen: a handler that errors is refunded, one that completes is counted', async () => {
+    const run = (fails: boolean): Promise<unknown> =>
+      lastValueFrom(
+        interceptor.intercept(contextOf('rpc', 'job', [{ userId: 'u1' }, {}]), {
+          handle: () => (fails ? throwError(() => new Error('job failed')) : of('done')),
+        }),
+      );
+    const remaining = async (): Promise<number> =>
+      (await limiters.state('per_user', 'job:u1')).remaining;
+    await expect(run(true)).rejects.toThrow('job failed');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await remaining()).toBe(1);
+    await expect(run(false)).resolves.toBe('done');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await remaining()).toBe(0);
+    await expect(run(false)).rejects.toBeInstanceOf(RpcException);
   });
 
   it('holds a concurrency slot until the handler completes, errors or is unsubscribed', async () => {

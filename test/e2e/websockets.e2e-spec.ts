@@ -14,7 +14,7 @@ import { createApp, eventually, type TestApp } from './support/create-app';
 import { Gate } from './support/gate';
 import { WsExceptionMessageFilter } from './support/ws-exception.filter';
 
-// Nest applies no global interceptor or filter to gateways: both are bound here.
+// Nest 11 applies no global interceptor or filter to gateways: both are bound here.
 @WebSocketGateway()
 @UseInterceptors(RateLimitInterceptor)
 @UseFilters(WsExceptionMessageFilter)
@@ -34,6 +34,14 @@ class ChatGateway implements OnGatewayConnection {
   @RateLimit('slot', { key: false })
   fail(): Promise<never> {
     return Promise.reject(new Error('handler failed'));
+  }
+
+  // Reached by two interceptors (as a gateway is on Nest 12 with nonHttp): counted once.
+  @SubscribeMessage('twice')
+  @UseInterceptors(RateLimitInterceptor)
+  @RateLimit('pair', { key: false })
+  twice(): { event: string; data: string } {
+    return { event: 'done-twice', data: 'ok' };
   }
 
   @SubscribeMessage('work')
@@ -123,6 +131,7 @@ describe.each(['socket.io', 'ws'] as const)('WebSockets on the %s adapter', (nam
                 windowSeconds: 60,
               },
               slot: { store: 'mem', maxConcurrent: 1 },
+              pair: { store: 'mem', algorithm: 'sliding_window', limit: 2, windowSeconds: 60 },
             },
             trustedProxies: ['127.0.0.1'],
           }),
@@ -155,6 +164,16 @@ describe.each(['socket.io', 'ws'] as const)('WebSockets on the %s adapter', (nam
     bob.send('say', 'hi');
     await expect(bobSaid).resolves.toBe('hi');
     expect((await limiters().state('per_client', '203.0.113.1')).remaining).toBe(0);
+  });
+
+  it('counts a message once when two RateLimitInterceptors reach its handler', async () => {
+    const ann = connect('ann');
+    for (let i = 0; i < 2; i++) {
+      const answer = Promise.race([ann.next('done-twice'), ann.next('exception')]);
+      ann.send('twice');
+      await expect(answer).resolves.toBe('ok');
+    }
+    expect(limiters().metrics('pair')).toMatchObject({ allowed: 2, rejected: 0 });
   });
 
   it('releases the slot when the handler fails', async () => {

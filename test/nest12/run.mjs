@@ -39,6 +39,39 @@ const APP = {
   },
 };
 
+/** The optional transport packages, on their Nest 12 majors, in a second app. */
+const TRANSPORT_PACKAGES = [
+  '@nestjs/graphql',
+  '@nestjs/apollo',
+  '@nestjs/websockets',
+  '@nestjs/platform-ws',
+  '@nestjs/microservices',
+  '@nestjs/terminus',
+];
+const TRANSPORTS_APP = {
+  ...APP,
+  name: 'rate-sync-nest12-transports-app',
+  dependencies: {
+    ...APP.dependencies,
+    '@nestjs/graphql': '^14.0.0',
+    '@nestjs/apollo': '^14.0.0',
+    '@apollo/server': '^5.0.0',
+    '@as-integrations/express5': '^1.0.0',
+    graphql: '^16.11.0',
+    '@nestjs/websockets': '^12.0.0',
+    '@nestjs/platform-ws': '^12.0.0',
+    ws: '^8.0.0',
+    '@types/ws': '^8.0.0',
+    '@nestjs/microservices': '^12.0.0',
+    '@nestjs/terminus': '^12.0.0',
+  },
+};
+
+function installedVersion(appDir, name) {
+  return JSON.parse(readFileSync(join(appDir, 'node_modules', name, 'package.json'), 'utf8'))
+    .version;
+}
+
 const started = Date.now();
 console.log(
   `packed package + Nest 12 (an ESM app outside the repository), Node ${process.version}`,
@@ -81,6 +114,32 @@ try {
     run(process.execPath, ['dist/main.js'], { cwd: appDir, timeout: 30_000 }),
   );
   console.log(out.trimEnd());
+  const transports = await step(
+    'install the transports app (GraphQL/Apollo, WebSockets/ws, microservices/TCP, terminus)',
+    () => installApp('nest12-transports', TRANSPORTS_APP, packed),
+  );
+  console.log(
+    `  app: ${transports.appDir} (${transports.cached}); ` +
+      TRANSPORT_PACKAGES.map((name) => `${name} ${installedVersion(transports.appDir, name)}`).join(
+        ', ',
+      ),
+  );
+  await step('the transport packages are the Nest 12 majors', () => {
+    for (const name of TRANSPORT_PACKAGES) {
+      const major = Number(installedVersion(transports.appDir, name).split('.')[0]);
+      const want = name === '@nestjs/graphql' || name === '@nestjs/apollo' ? 14 : 12;
+      if (major !== want) throw new Error(`expected ${name} ${want}.x, got ${major}`);
+    }
+  });
+  copySources(join(repoRoot, 'test/nest12/transports-app'), transports.appDir);
+  await step('tsc the transports app against Nest 12 types', () =>
+    run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: transports.appDir }),
+  );
+  const transportsOut = await step(
+    'run it (GraphQL, WebSocket and TCP handlers admit, then reject in their shape; health up)',
+    () => run(process.execPath, ['dist/main.js'], { cwd: transports.appDir, timeout: 30_000 }),
+  );
+  console.log(transportsOut.trimEnd());
   console.log(`PASS packed package on Nest 12 in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);

@@ -83,7 +83,7 @@ describePg('PostgresEngine', () => {
           );
           return rows[0];
         });
-        expect(objects).toEqual({ tables: '1', functions: '4' });
+        expect(objects).toEqual({ tables: '1', functions: '5' });
         expect((await starters[3].acquire([req()]))[0].allowed).toBe(true);
       } finally {
         await Promise.all(engines.splice(0).map((e) => e.close()));

@@ -4,7 +4,11 @@ import type { RedisEngine } from '../../lib/core/engines/redis';
 import { slotOf } from '../../lib/core/engines/redis/cluster-slot';
 import { storageKey } from '../../lib/core/keys';
 import { toPolicy } from '../../lib/core/policy';
+import { answersContract } from '../contract/answers-contract';
+import { blockContract } from '../contract/block-contract';
+import type { ContractTarget } from '../contract/contract-target';
 import { engineContract } from '../contract/engine-contract';
+import { refundContract } from '../contract/refund-contract';
 import { describeRedisBinaries, uniquePrefix } from '../support/redis';
 import { MemoLogger, openEngine, req } from './engine-fixture';
 import { RedisCluster } from './redis-cluster';
@@ -39,14 +43,19 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
   });
 
   describe('engine contract', () => {
-    engineContract({
+    const target: ContractTarget = {
       name: 'redis-cluster',
       store: () => ({
         engine: 'redis',
         clusterNodes: cluster.nodes,
         keyPrefix: uniquePrefix('clc'),
       }),
-    });
+    };
+    engineContract(target);
+    // Its composites have layers in several slots: answers, refunds and blocks across nodes.
+    answersContract(target);
+    refundContract(target);
+    blockContract(target);
   });
 
   it('runs on a Cluster client given in code, subscribing on a copy, and leaves it open', async () => {
@@ -142,6 +151,9 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
       const after = (await engine.acquire([req(policy, k, { dryRun: true })]))[0];
       expect(after.remaining).toBe(before.remaining);
       expect(after.inFlight).toBe(before.inFlight);
+      // The undone layer reports its state as it is, not as if charged.
+      expect(second[0].remaining).toBe(after.remaining);
+      expect(second[0].inFlight).toBe(after.inFlight);
     }
   });
 
@@ -163,6 +175,7 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
     await engine.acquire([req(gate, kg)]);
     const ds = await engine.acquire([req(gate, kg), req(sw, ks)]);
     expect(ds.map((d) => d.allowed)).toEqual([false, true]);
+    expect(ds[1].remaining).toBe(5);
     expect((await engine.acquire([req(sw, ks, { dryRun: true })]))[0].remaining).toBe(5);
   });
 

@@ -76,15 +76,19 @@ describe.each(ADAPTERS)('sample app (%s)', (adapter) => {
       expect((await notes('bob')).body.data.notes).toHaveLength(2);
     });
 
-    it('POST /auth/login: 401 for a wrong password, 200 for "demo", the 6th attempt of an IP + email is 429 with Retry-After', async () => {
+    it('POST /auth/login: 401 for a wrong password, 200 for "demo" (not counted), the 6th failed attempt of an IP + email is 429 with Retry-After', async () => {
       for (let i = 0; i < 4; i++) {
         expect((await login(app, 'a@example.com', 'wrong')).status).toBe(401);
       }
-      const fifth = await login(app, 'a@example.com', 'demo');
-      expect(fifth.status).toBe(200);
-      expect(fifth.body).toEqual({ token: 'demo-token-for-a@example.com' });
-      expect(fifth.headers['x-ratelimit-limit']).toBe('5');
-      expect(fifth.headers['x-ratelimit-remaining']).toBe('0');
+      // Successful logins are refunded: any number of them leaves one failed attempt.
+      for (let i = 0; i < 3; i++) {
+        const ok = await login(app, 'a@example.com', 'demo');
+        expect(ok.status).toBe(200);
+        expect(ok.body).toEqual({ token: 'demo-token-for-a@example.com' });
+        expect(ok.headers['x-ratelimit-limit']).toBe('5');
+        expect(ok.headers['x-ratelimit-remaining']).toBe('0');
+      }
+      expect((await login(app, 'a@example.com', 'wrong')).status).toBe(401);
 
       const sixth = await login(app, 'a@example.com', 'demo');
       expect(sixth.status).toBe(429);
@@ -126,6 +130,17 @@ describe.each(ADAPTERS)('sample app (%s)', (adapter) => {
       expect(at[3] - at[0]).toBeLessThan(2500);
       const metrics = app.get(LimiterService).metrics('partner_api');
       expect(metrics).toMatchObject({ attempts: 4, allowed: 4, rejected: 0 });
+      // The route has no @RateLimit: the defaultLimit counts it (120 per 60 s per IP).
+      expect(four[0].headers['x-ratelimit-limit']).toBe('120');
+    });
+
+    it('the defaultLimit leaves /health and /metrics alone', async () => {
+      const server = app.getHttpServer();
+      for (const path of ['/health', '/metrics']) {
+        const res = await request(server).get(path);
+        expect(res.status).toBe(200);
+        expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+      }
     });
 
     it('GET /metrics and GET /health', async () => {

@@ -7,7 +7,7 @@ describe('slidingWindow', () => {
   const p = { limit: 3, windowMs: 1000 };
 
   it('admits limit in a window, then rejects with the time the oldest entry leaves', () => {
-    let log: WindowEntry[] = [];
+    let log: readonly WindowEntry[] = [];
     for (const t of [0, 100, 200]) log = slidingWindow(log, t, p, 1, 0).entries;
     const o = slidingWindow(log, 300, p, 1, 0);
     expect(o).toMatchObject({ allowed: false, retryAfterMs: 700, remaining: 0 });
@@ -15,8 +15,20 @@ describe('slidingWindow', () => {
     expect(slidingWindow(log, 1000, p, 1, 0).allowed).toBe(true);
   });
 
+  it('never changes the log it is given (it may return it when nothing is added)', () => {
+    const log = Object.freeze(units(0, 100, 900));
+    // Admitted now, after the oldest entry expired, as a reservation; then rejected.
+    expect(slidingWindow(log, 950, { limit: 4, windowMs: 1000 }, 1, 0).entries).toEqual(
+      units(0, 100, 900, 950),
+    );
+    expect(slidingWindow(log, 1050, p, 1, 0).entries).toEqual(units(100, 900, 1050));
+    expect(slidingWindow(log, 950, p, 1, 200).entries).toEqual(units(0, 100, 900, 1000));
+    expect(slidingWindow(log, 950, p, 1, 0)).toMatchObject({ allowed: false, remaining: 0 });
+    expect(log).toEqual(units(0, 100, 900));
+  });
+
   it('records a reservation at the earliest instant that keeps every window within limit', () => {
-    let log = units(0, 100, 200);
+    let log: readonly WindowEntry[] = units(0, 100, 200);
     const a = slidingWindow(log, 300, p, 1, 5000);
     expect(a).toMatchObject({ allowed: true, waitMs: 700 });
     log = a.entries;
@@ -43,7 +55,7 @@ describe('slidingWindow', () => {
 
   it('decides exactly as a log of single units would, for any costs', () => {
     const q = { limit: 7, windowMs: 1000 };
-    let log: WindowEntry[] = [];
+    let log: readonly WindowEntry[] = [];
     let unitLog: number[] = [];
     for (let i = 0; i < 400; i++) {
       const now = i * 53;
@@ -57,7 +69,7 @@ describe('slidingWindow', () => {
   });
 
   it('never lets any window hold more than limit, whatever the sequence', () => {
-    let log: WindowEntry[] = [];
+    let log: readonly WindowEntry[] = [];
     const admitted: number[] = [];
     for (let i = 0; i < 200; i++) {
       const now = i * 37;

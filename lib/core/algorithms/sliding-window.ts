@@ -26,11 +26,16 @@ export interface WindowOutcome {
   readonly allowed: boolean;
   readonly waitMs: number;
   readonly retryAfterMs: number;
-  /** The live entries to store, ascending (expired ones dropped). */
-  readonly entries: WindowEntry[];
+  /**
+   * The live entries to store, ascending (expired ones dropped): a new array when admitted;
+   * when rejected, possibly the array passed in (never to be stored or changed).
+   */
+  readonly entries: readonly WindowEntry[];
   readonly remaining: number;
   /** Epoch ms when the log is empty again. */
   readonly resetAt: number;
+  /** When allowed: the time of the entry recorded (epoch ms; in the future for a reservation). */
+  readonly at?: number;
 }
 
 export function slidingWindow(
@@ -40,7 +45,7 @@ export function slidingWindow(
   cost: number,
   maxWaitMs: number,
 ): WindowOutcome {
-  const live = entries.filter((e) => e.at > now - p.windowMs);
+  const live = liveEntries(entries, now - p.windowMs);
   const n = totalWeight(live);
   // A cost above the limit can never be admitted (callers validate it first).
   if (cost > p.limit) return outcome(false, 0, Number.POSITIVE_INFINITY, live, n, now, p);
@@ -53,8 +58,21 @@ export function slidingWindow(
   // After every entry at or before `at`: the order a stable sort by time would give.
   let i = live.length;
   while (i > 0 && live[i - 1].at > at) i--;
-  const next = [...live.slice(0, i), { at, weight: cost }, ...live.slice(i)];
-  return outcome(true, at - now, 0, next, n + cost, now, p);
+  // A new array: `entries` belongs to the caller (and `live` may be it).
+  const next = live.slice();
+  if (i === next.length) next.push({ at, weight: cost });
+  else next.splice(i, 0, { at, weight: cost });
+  return outcome(true, at - now, 0, next, n + cost, now, p, at);
+}
+
+/**
+ * The entries newer than `after`: a suffix of the ascending log, so the log itself when its
+ * oldest entry is live (no copy on the common path, a rejection copies nothing).
+ */
+function liveEntries(entries: readonly WindowEntry[], after: number): readonly WindowEntry[] {
+  let k = 0;
+  while (k < entries.length && entries[k].at <= after) k++;
+  return k === 0 ? entries : entries.slice(k);
 }
 
 /** The time of the first entry at which the running weight reaches `units`. */
@@ -77,10 +95,11 @@ function outcome(
   allowed: boolean,
   waitMs: number,
   retryAfterMs: number,
-  entries: WindowEntry[],
+  entries: readonly WindowEntry[],
   used: number,
   now: number,
   p: WindowParams,
+  at?: number,
 ): WindowOutcome {
   return {
     allowed,
@@ -89,6 +108,7 @@ function outcome(
     entries,
     remaining: Math.max(0, p.limit - used),
     resetAt: entries.length ? entries[entries.length - 1].at + p.windowMs : now,
+    at,
   };
 }
 

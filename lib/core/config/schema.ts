@@ -186,6 +186,7 @@ export const LIMITER_FIELDS: readonly FieldSpec[] = [
   field('max_hold_seconds', upToAYear),
   field('limit', count, { algorithms: ['sliding_window'] }),
   field('window_seconds', upToAYear, { algorithms: ['sliding_window'] }),
+  field('block_seconds', upToAYear),
   field('timeout', seconds(MAX_LONG_SECONDS, '365 days', nonNegative)),
   field('fail_closed', flag),
   field('enforce', flag),

@@ -154,6 +154,36 @@ describe('validateConfig: limiters', () => {
     ]);
   });
 
+  it('block_seconds: a duration up to a year, only with a rate part', () => {
+    expect(limiterProblems({ rate_per_second: 1, block_seconds: 0 })).toEqual([
+      'limiters.api.block_seconds: expected a number > 0, got 0',
+    ]);
+    expect(limiterProblems({ rate_per_second: 1, block_seconds: 'long' })).toEqual([
+      'limiters.api.block_seconds: expected a number > 0, got "long"',
+    ]);
+    expect(limiterProblems({ rate_per_second: 1, block_seconds: 40_000_000 })[0]).toMatch(
+      /^limiters\.api\.block_seconds: .*365 days/,
+    );
+    expect(limiterProblems({ max_concurrent: 2, block_seconds: 60 })).toEqual([
+      'limiters.api.block_seconds: block_seconds applies only with rate_per_second or a sliding window: it blocks a key after a rejection for its rate',
+    ]);
+    const config = validateConfig(
+      inline({
+        stores: memory,
+        limiters: {
+          login: {
+            store: 'local',
+            algorithm: 'sliding_window',
+            limit: 5,
+            windowSeconds: 300,
+            blockSeconds: 900,
+          },
+        },
+      }),
+    );
+    expect(config.limiters.login.blockSeconds).toBe(900);
+  });
+
   it('combines max_concurrent with either algorithm', () => {
     const config = validateConfig(
       toml({

@@ -62,6 +62,14 @@ export function validateLimiter(
     const message = `${name(key)} applies only with ${name('max_concurrent')}`;
     problems.add(at(key), message, valueLocation(table, key));
   }
+  if (
+    present.has('block_seconds') &&
+    algorithm !== 'sliding_window' &&
+    !present.has('rate_per_second')
+  ) {
+    const message = `${name('block_seconds')} applies only with ${name('rate_per_second')} or a sliding window: it blocks a key after a rejection for its rate`;
+    problems.add(at('block_seconds'), message, valueLocation(table, 'block_seconds'));
+  }
   if (problems.count > before || algorithm === undefined) return undefined;
 
   const options: Record<string, unknown> = { algorithm };

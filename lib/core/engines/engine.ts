@@ -37,6 +37,13 @@ export interface LayerDecision {
   readonly remaining: number;
   /** Epoch ms (store clock) when the key is back to full capacity. */
   readonly resetAt: number;
+  /**
+   * Epoch ms on the store's clock at which this decision was made: the clock of `resetAt`
+   * (memory: its clock; Redis: the script's `TIME`; PostgreSQL: the statement's
+   * `clock_timestamp()`). `resetAt - now` is the time until the reset whatever this process's
+   * clock says.
+   */
+  readonly now: number;
   /** Concurrency slots held after this decision, when the policy has concurrency. */
   readonly inFlight?: number;
   /** When rejected: which part rejected. */
@@ -51,6 +58,25 @@ export interface LayerDecision {
    * new key could only have been stored by forgetting another key's limit.
    */
   readonly refusedNewKey?: boolean;
+  /**
+   * Sliding window, when admitted and consumed: the time (epoch ms, store clock; in the future
+   * for a reservation) of the one entry this admission recorded. A refund names it to remove
+   * exactly that entry.
+   */
+  readonly entryAt?: number;
+}
+
+/**
+ * What one admitted layer took, as given back by {@link Engine.refund}: built from the
+ * {@link AcquireRequest} and its {@link LayerDecision}.
+ */
+export interface RefundRequest {
+  readonly policy: LimiterPolicy;
+  readonly key: string;
+  /** The cost the layer was admitted with. */
+  readonly cost: number;
+  /** Sliding window: the admission's entry ({@link LayerDecision.entryAt}). */
+  readonly entryAt?: number;
 }
 
 /**
@@ -77,10 +103,23 @@ export interface Engine {
   /**
    * Decides the layers all-or-nothing and returns one decision per layer, in order. When any
    * layer rejects, nothing is written and every returned decision has `allowed: false` except
-   * those that would have passed (their `allowed` is true but nothing was consumed); callers
-   * must look at every layer.
+   * those that would have passed: their `allowed` is true, and as nothing was consumed they
+   * report the state as it is (as a dry run does); callers must look at every layer.
    */
   acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]>;
+  /**
+   * Gives back the rate units of admitted layers, each in one atomic step on the store's clock
+   * (the reference rule is in `algorithms/refund.ts`):
+   * - token bucket: `tat = max(tat - cost * T, now)`, nothing when the key has no state. The
+   *   bucket gets back at most what the admission took, and never more than a full bucket, so
+   *   over any interval the admissions stay within `burst + elapsed / T + refunded units`;
+   * - sliding window: removes the one entry recorded at `entryAt` with weight `cost` (entries
+   *   with the same time and weight are interchangeable for every later decision); nothing when
+   *   it is gone (expired, reset).
+   * Concurrency leases are not touched here (they are released). Each layer is refunded at
+   * most once by its caller: the engine cannot tell a second refund from a first.
+   */
+  refund(requests: readonly RefundRequest[]): Promise<void>;
   /** Deletes a lease. Idempotent; an unknown lease is a no-op. */
   release(policy: LimiterPolicy, key: string, leaseId: string): Promise<void>;
   /** Extends the given held leases to now + leaseMs. Unknown ones are ignored. */

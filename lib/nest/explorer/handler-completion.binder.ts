@@ -12,9 +12,9 @@ const bound = new WeakSet<FunctionLike>();
 
 /**
  * Binds {@link HandlerCompletionInterceptor} to the HTTP routes whose `@RateLimit` holds
- * concurrency slots, so that their slot is held while the handler runs. Only those: Nest's
- * interceptor pipeline costs more per request than the limiter itself, and a rate-only permit
- * has nothing to release. Runs when the module's providers are created, before Nest registers
+ * concurrency slots, so that their slot is held while the handler runs, or has `refundWhen`,
+ * which needs what the handler threw. Only those: Nest's interceptor pipeline costs more per
+ * request than the limiter itself, and a rate-only permit has nothing to release. Runs when the module's providers are created, before Nest registers
  * the routes (which reads each route's interceptors then).
  */
 @Injectable()
@@ -32,7 +32,10 @@ export class HandlerCompletionBinder {
       for (const name of scanner.getAllMethodNames(proto)) {
         const handler = proto[name];
         const declaration = accessor.forHandler(metatype, handler);
-        if (declaration?.limiterIds.some(holdsSlots)) bindCompletion(proto, name, handler);
+        if (!declaration) continue;
+        if (declaration.options.refundWhen || declaration.limiterIds.some(holdsSlots)) {
+          bindCompletion(proto, name, handler);
+        }
       }
     }
   }

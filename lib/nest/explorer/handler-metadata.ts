@@ -28,7 +28,7 @@ export function isNonHttpHandler(method: FunctionLike): boolean {
   );
 }
 
-/** True for a `@SubscribeMessage` handler, which Nest runs without global interceptors. */
+/** True for a `@SubscribeMessage` handler, which Nest 11 runs without global interceptors. */
 export function isWebSocketHandler(method: FunctionLike): boolean {
   return Reflect.getMetadata(NON_HTTP_HANDLER_METADATA_KEYS[1], method) !== undefined;
 }

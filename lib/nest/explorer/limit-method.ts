@@ -13,7 +13,7 @@ const wrapped = new WeakSet<FunctionLike>();
  * Replaces `instance[name]` (an own property: the prototype and other instances are left
  * alone) with a function that acquires `limit` with keys from the arguments, calls the
  * original with the same `this` and arguments, and releases when the returned promise
- * settles. The wrapper is async, keeps the original's name and copies its metadata.
+ * settles (or refunds, when the declaration's `refundWhen` says so). The wrapper is async, keeps the original's name and copies its metadata.
  *
  * `mode: 'wait'` waits (decorator timeout, else the limiter's, else without bound); `'try'`
  * does not; both throw {@link RateLimitExceededError} when rejected.
@@ -23,14 +23,17 @@ export function limitMethod(instance: object, name: string, cls: Type, limit: Co
   if (typeof original !== 'function' || wrapped.has(original)) return;
   const limited = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const context = new MethodExecutionContext(args, cls, original);
-    const keys = limit.keys({ context, args, ip: () => undefined });
-    const { result, permit } = await limit.acquire(keys);
+    const { result, permit } = await limit.run({ context, args, ip: () => undefined });
     if (!permit) throw new RateLimitExceededError(result);
+    let value: unknown;
     try {
-      return await original.apply(this, args);
-    } finally {
-      await permit.release();
+      value = await original.apply(this, args);
+    } catch (error) {
+      await limit.settle(permit, { error });
+      throw error;
     }
+    await limit.settle(permit, {});
+    return value;
   };
   Object.defineProperty(limited, 'name', { value: original.name });
   for (const key of Reflect.getMetadataKeys(original)) {

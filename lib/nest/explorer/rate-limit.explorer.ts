@@ -68,6 +68,7 @@ export class RateLimitExplorer {
       }
     }
     if (unintercepted.length > 0) throw this.interceptorMissing(unintercepted);
+    this.warnUnmatchedDefaultLimitPatterns();
     const fields = this.limitedFieldResolvers;
     if (fields.length > 0 && fieldResolversIntercepted(this.moduleRef) === false) {
       throw fieldResolversNotIntercepted(fields);
@@ -124,7 +125,8 @@ export class RateLimitExplorer {
   /**
    * A limited non-HTTP handler needs `RateLimitInterceptor` exactly once: global (`nonHttp`) or
    * bound with `@UseInterceptors`. Neither: added to `unintercepted`. Both: counted twice, throws.
-   * Nest never applies global interceptors to WebSocket gateways: those need it bound.
+   * Nest 11 applies no global interceptor to WebSocket gateways, so those need it bound (Nest 12
+   * does apply it; the interceptor then counts the call once).
    */
   private checkNonHttp(
     cls: Type,
@@ -144,6 +146,16 @@ export class RateLimitExplorer {
     }
   }
 
+  private warnUnmatchedDefaultLimitPatterns(): void {
+    const unmatched = this.registry.unmatchedDefaultLimitPatterns();
+    if (unmatched.length === 0) return;
+    this.logger.warn(
+      `RateSyncModule's defaultLimit: ${unmatched.map((p) => `'${p}'`).join(', ')} match no ` +
+        `route. Patterns are matched against the declared paths, global prefix included ` +
+        `(e.g. '/api/health'), versions not.`,
+    );
+  }
+
   private interceptorMissing(handlers: string[]): RateSyncError {
     return new RateSyncError(
       `@RateLimit on ${handlers.join(', ')}: a handler that is not an HTTP route is limited ` +
@@ -151,8 +163,8 @@ export class RateLimitExplorer {
         `Set RateSyncModule.forRoot({ nonHttp: true }) ` +
         `(or return nonHttp: true from forRootAsync's factory), or add ` +
         `@UseInterceptors(RateLimitInterceptor) to the handler or its class. ` +
-        `Nest does not apply global interceptors to WebSocket gateways: bind it there with ` +
-        `@UseInterceptors(RateLimitInterceptor).`,
+        `Nest 11 does not apply global interceptors to WebSocket gateways: bind it there with ` +
+        `@UseInterceptors(RateLimitInterceptor) (on Nest 12 too: the call is counted once).`,
     );
   }
 

@@ -44,6 +44,20 @@ describe('rateLimitHeaders', () => {
     ]);
   });
 
+  it("measures the time until the reset on the store's clock, not this process's", () => {
+    const HOUR = 3_600_000;
+    // The store decided at STORE_NOW; this process's clock reads an hour more or less.
+    const STORE_NOW = NOW;
+    const r = result({ now: STORE_NOW, resetAt: STORE_NOW + 12_300 });
+    for (const processNow of [NOW + HOUR, NOW - HOUR]) {
+      expect(Object.fromEntries(rateLimitHeaders(r, 'both', processNow, windowOf))).toMatchObject({
+        RateLimit: '"api";r=4;t=13',
+        // On this process's clock (the response's Date header): 12.3 s from its now.
+        'X-RateLimit-Reset': String(Math.ceil((processNow + 12_300) / 1000)),
+      });
+    }
+  });
+
   it('sends no made-up numbers for a fail-open admission', () => {
     expect(rateLimitHeaders(result({ failedOpen: true }), 'both', NOW, windowOf)).toEqual([]);
   });

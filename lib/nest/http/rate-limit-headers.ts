@@ -20,6 +20,15 @@ export type RateLimitHeadersMode = 'legacy' | 'ietf' | 'both' | false;
 /** The header modes, for validation. */
 export const HEADERS_MODES: readonly RateLimitHeadersMode[] = ['legacy', 'ietf', 'both', false];
 
+/**
+ * What `X-RateLimit-Reset` holds: `'epoch'`, the epoch second at which the key is back to its
+ * full limit; `'delay'`, the seconds until then (rounded up).
+ */
+export type ResetHeaderMode = 'epoch' | 'delay';
+
+/** The reset modes, for validation. */
+export const RESET_HEADER_MODES: readonly ResetHeaderMode[] = ['epoch', 'delay'];
+
 /** `Retry-After` seconds for a delay in milliseconds: rounded up, at least 1. */
 export function retryAfterSeconds(retryAfterMs: number): number {
   return Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -36,7 +45,11 @@ export type HeadersSubject = RateLimitResult | CompositeResult | StoreUnavailabl
  */
 export function responseHeaders(
   subject: HeadersSubject,
-  settings: { readonly headers: RateLimitHeadersMode; readonly clock: Clock },
+  settings: {
+    readonly headers: RateLimitHeadersMode;
+    readonly clock: Clock;
+    readonly resetHeader?: ResetHeaderMode;
+  },
   rateSync: RateSync,
 ): [name: string, value: string][] {
   if (subject instanceof StoreUnavailableError) {
@@ -44,29 +57,46 @@ export function responseHeaders(
   }
   if (subject.shadow) return []; // shadow mode: the client must not see a limit being tried
   const windowOf = (id: string): number | undefined => rateSync.policy(id)?.periodSeconds;
-  return rateLimitHeaders(subject, settings.headers, settings.clock.now(), windowOf);
+  return rateLimitHeaders(
+    subject,
+    settings.headers,
+    settings.clock.now(),
+    windowOf,
+    settings.resetHeader,
+  );
 }
 
 /**
- * The header fields describing a decision.
+ * The header fields describing a decision. Times until the reset are measured on the store's
+ * clock (`resetAt - now` of each result), never against this process's clock, which may differ
+ * from a Redis or PostgreSQL server's.
  *
- * @param now epoch milliseconds of the clock that produced `result.resetAt`
+ * @param processNow epoch milliseconds of this process's clock: `X-RateLimit-Reset` is given on
+ *   it (the clock of the response's `Date` header), and it stands in for a result's `now` when
+ *   that is absent
  * @param windowOf the window, in seconds, of a limiter's policy (`RateLimit-Policy`'s `w`),
  *   or undefined when it has none (a pure concurrency limiter)
+ * @param resetMode what `X-RateLimit-Reset` holds (default `'epoch'`); `'delay'`: the seconds
+ *   until the reset (rounded up), on the store's clock like `RateLimit`'s `t`
  */
 export function rateLimitHeaders(
   result: RateLimitResult | CompositeResult,
   mode: RateLimitHeadersMode,
-  now: number,
+  processNow: number,
   windowOf: (limiterId: string) => number | undefined,
+  resetMode: ResetHeaderMode = 'epoch',
 ): [name: string, value: string][] {
   const headers: [string, string][] = [];
+  /** Milliseconds until a result's reset, on the clock that decided it. */
+  const untilReset = (r: RateLimitResult): number => Math.max(0, r.resetAt - (r.now ?? processNow));
   // A fail-open admission counted nothing: its numbers would be made up.
   if (!result.failedOpen && (mode === 'legacy' || mode === 'both')) {
+    const until = untilReset(result);
+    const reset = Math.ceil((resetMode === 'delay' ? until : processNow + until) / 1000);
     headers.push(
       ['X-RateLimit-Limit', String(result.limit)],
       ['X-RateLimit-Remaining', String(result.remaining)],
-      ['X-RateLimit-Reset', String(Math.ceil(result.resetAt / 1000))],
+      ['X-RateLimit-Reset', String(reset)],
     );
   }
   if (!result.failedOpen && (mode === 'ietf' || mode === 'both')) {
@@ -76,7 +106,7 @@ export function rateLimitHeaders(
       return `${sfString(l.limiterId)};q=${l.limit}${w === undefined ? '' : `;w=${w}`}`;
     });
     const state = layers.map((l) => {
-      const t = Math.max(0, Math.ceil((l.resetAt - now) / 1000));
+      const t = Math.ceil(untilReset(l) / 1000);
       return `${sfString(l.limiterId)};r=${l.remaining};t=${t}`;
     });
     headers.push(['RateLimit-Policy', policy.join(', ')], ['RateLimit', state.join(', ')]);

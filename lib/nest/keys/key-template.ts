@@ -167,7 +167,7 @@ function fieldText(field: Field, source: KeySource): string | undefined {
 }
 
 /** Percent-encodes `%` and `separator` (UTF-8 bytes, lower-case hex); `-` alone becomes `%2d`. */
-function escapeValue(value: string, separator: string): string {
+export function escapeValue(value: string, separator: string): string {
   if (value === MISSING_FIELD_PLACEHOLDER) return '%2d';
   if (!value.includes('%') && (separator === '' || !value.includes(separator))) return value;
   let out = '';
@@ -204,7 +204,7 @@ function readField(field: Field, source: KeySource): unknown {
  * null, object or array values are "missing": lumping malformed input together under the
  * placeholder keeps it limited (one bucket), instead of one bucket per crafted payload.
  */
-function keyValue(value: unknown): string | undefined {
+export function keyValue(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);

@@ -1,5 +1,8 @@
 import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
 import { RateSync } from '../../core';
+import type { RateLimitDeclaration } from '../decorators/rate-limit-options.interface';
+import { declaredRoutePaths } from '../routes/route-paths';
 import { RateLimitMetadataAccessor } from '../rate-limit-metadata.accessor';
 import { RATE_SYNC_SETTINGS } from '../rate-sync.constants';
 import type { RateSyncSettings } from '../rate-sync-settings';
@@ -12,17 +15,21 @@ type Handlers = WeakMap<FunctionLike, CompiledLimit | null>;
 /**
  * The compiled `@RateLimit` of every handler, compiled once (at bootstrap by the explorer,
  * which validates them all) and then looked up per call in a WeakMap: a handler without a
- * declaration costs one lookup.
+ * declaration costs one lookup. An HTTP route without one gets the module's `defaultLimit`
+ * when that covers it, decided in the same compilation.
  */
 @Injectable()
 export class RateLimitRegistry {
   private readonly byClass = new WeakMap<FunctionLike, Handlers>();
   private readonly logger = new Logger('RateSync');
+  /** The declared paths of the HTTP routes seen, for `defaultLimit`'s unmatched patterns. */
+  private readonly routePaths = new Set<string>();
 
   constructor(
     private readonly accessor: RateLimitMetadataAccessor,
     private readonly rateSync: RateSync,
     @Inject(RATE_SYNC_SETTINGS) private readonly settings: RateSyncSettings,
+    private readonly appConfig: ApplicationConfig,
   ) {}
 
   /** The limit of the handler a context runs, or undefined when it is not limited. */
@@ -32,7 +39,8 @@ export class RateLimitRegistry {
 
   /**
    * The limit of a route, resolver, gateway or message handler (its own `@RateLimit`, else its
-   * class's, unless `@SkipRateLimit()`).
+   * class's, else the module's `defaultLimit` for an HTTP route it covers, unless
+   * `@SkipRateLimit()`).
    * @throws LimiterNotFoundError / InvalidArgumentError when the declaration is invalid
    */
   forHandler(cls: FunctionLike, handler: FunctionLike): CompiledLimit | undefined {
@@ -40,7 +48,8 @@ export class RateLimitRegistry {
     if (!handlers) this.byClass.set(cls, (handlers = new WeakMap()));
     let compiled = handlers.get(handler);
     if (compiled === undefined) {
-      const declaration = this.accessor.forHandler(cls, handler);
+      const declaration =
+        this.accessor.forHandler(cls, handler) ?? this.defaultLimitOf(cls, handler);
       const where = `${cls.name}.${handler.name}`;
       compiled = declaration
         ? compileLimit(
@@ -55,6 +64,27 @@ export class RateLimitRegistry {
       handlers.set(handler, compiled);
     }
     return compiled ?? undefined;
+  }
+
+  /**
+   * Patterns of `defaultLimit` that matched none of the routes compiled so far (after the
+   * explorer compiled them all: likely typos, or a forgotten global prefix).
+   */
+  unmatchedDefaultLimitPatterns(): string[] {
+    return this.settings.defaultLimit?.unmatched([...this.routePaths]) ?? [];
+  }
+
+  /** `defaultLimit`'s declaration when it covers this HTTP route (no `@SkipRateLimit()`). */
+  private defaultLimitOf(cls: FunctionLike, handler: FunctionLike): RateLimitDeclaration | null {
+    const defaults = this.settings.defaultLimit;
+    if (!defaults || this.accessor.isSkipped(cls, handler)) return null;
+    const paths = declaredRoutePaths(cls, handler, {
+      prefix: this.appConfig.getGlobalPrefix(),
+      exclude: this.appConfig.getGlobalPrefixOptions().exclude,
+    });
+    if (!paths) return null;
+    paths.forEach((p) => this.routePaths.add(p));
+    return defaults.covers(paths) ? defaults.declarationFor(`${cls.name}.${handler.name}`) : null;
   }
 
   /**

@@ -57,7 +57,7 @@ export function limitConnections(instance: object, options: ConnectionLimitOptio
       void permit?.release();
     });
     const context = new MethodExecutionContext([client, ...rest], cls, original);
-    return limit.acquire(limit.keys(websocketKeySource(context, client, proxies))).then(
+    return limit.run(websocketKeySource(context, client, proxies)).then(
       ({ result, permit: admitted }) => {
         if (!admitted) return refuse(socket, rateLimitRejection(result));
         if (closed) return void admitted.release();

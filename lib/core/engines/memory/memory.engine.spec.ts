@@ -84,6 +84,8 @@ describe('MemoryEngine', () => {
     ]);
     expect(both.map((d) => d.allowed)).toEqual([true, false]);
     expect(engine.size).toBe(1);
+    // The layer that would have passed was not charged, and says so (a fresh bucket: full).
+    expect(both[0]).toMatchObject({ remaining: 1, resetAt: clock.now() });
   });
 
   it('sweeps in slices of bounded work, resuming where the previous slice stopped', async () => {

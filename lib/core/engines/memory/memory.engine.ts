@@ -1,8 +1,14 @@
-import { decideLayer, type KeyState, type LayerWrite } from '../../algorithms/decide';
+import {
+  blockedDecision,
+  decideLayer,
+  type KeyState,
+  type LayerWrite,
+} from '../../algorithms/decide';
+import { gcraRefund, windowRefund } from '../../algorithms/refund';
 import type { WindowEntry } from '../../algorithms/sliding-window';
 import type { Clock } from '../../clock';
 import { policyLimit, type LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 
 /** Options of the memory engine. */
 export interface MemoryEngineOptions {
@@ -32,7 +38,7 @@ type StateMap = Map<string, unknown>;
  */
 /** One key's window log, with the window length the sweep needs to see it expire. */
 interface WindowLog {
-  entries: WindowEntry[];
+  entries: readonly WindowEntry[];
   readonly windowMs: number;
 }
 
@@ -41,9 +47,16 @@ export class MemoryEngine implements Engine {
   private readonly tats = new Map<string, number>();
   private readonly logs = new Map<string, WindowLog>();
   private readonly leases = new Map<string, Map<string, number>>();
+  /** `block_seconds`: key -> epoch ms until which it is rejected. */
+  private readonly blocks = new Map<string, number>();
   private readonly listeners = new Map<string, Set<() => void>>();
   /** The maps of state, in the order {@link writesTo} numbers them and the sweep walks them. */
-  private readonly stateMaps: readonly StateMap[] = [this.tats, this.logs, this.leases];
+  private readonly stateMaps: readonly StateMap[] = [
+    this.tats,
+    this.logs,
+    this.leases,
+    this.blocks,
+  ];
   private readonly maxKeys: number;
   private sweepTimer?: NodeJS.Timeout;
   /**
@@ -75,7 +88,7 @@ export class MemoryEngine implements Engine {
 
   /** Number of keys holding state (all kinds). */
   get size(): number {
-    return this.tats.size + this.logs.size + this.leases.size;
+    return this.tats.size + this.logs.size + this.leases.size + this.blocks.size;
   }
 
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
@@ -85,10 +98,17 @@ export class MemoryEngine implements Engine {
   /** The synchronous core of {@link acquire}, for callers on the hot path. */
   acquireSync(requests: readonly AcquireRequest[]): LayerDecision[] {
     const now = this.options.clock.now();
+    if (this.blocks.size > 0) {
+      const blocked = this.blockedLayers(requests, now);
+      if (blocked) return blocked;
+    }
     if (requests.length === 1) {
       const r = requests[0];
       const { decision, write } = decideLayer(this.read(r), now, r);
-      if (!decision.allowed || r.dryRun) return [decision];
+      if (!decision.allowed || r.dryRun) {
+        if (write.blockUntil !== undefined) this.blocks.set(r.key, write.blockUntil);
+        return [decision];
+      }
       if (this.needsRoom(r.key, write)) {
         const room = this.makeRoom([r], [write], now);
         if (room.refusedAt !== undefined) return [room.refusal];
@@ -100,19 +120,60 @@ export class MemoryEngine implements Engine {
     }
     const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
     const decisions = outcomes.map((o) => o.decision);
-    const commit = decisions.every((d) => d.allowed) && !requests.some((r) => r.dryRun);
-    if (!commit) return decisions;
+    const dry = requests.some((r) => r.dryRun);
+    if (dry || !decisions.every((d) => d.allowed)) {
+      if (!dry) this.writeBlocks(requests, outcomes);
+      // Nothing else is written: the layers that would have passed report the state as it is.
+      return decisions.map((d, i) =>
+        d.allowed && !requests[i].dryRun ? this.asIs(requests[i], now) : d,
+      );
+    }
     const writes = outcomes.map((o) => o.write);
     if (requests.some((r, i) => this.needsRoom(r.key, writes[i]))) {
       const room = this.makeRoom(requests, writes, now);
       if (room.refusedAt !== undefined) {
-        decisions[room.refusedAt] = room.refusal;
-        return decisions;
+        const refusedAt = room.refusedAt;
+        return decisions.map((d, i) =>
+          i === refusedAt ? room.refusal : this.asIs(requests[i], now),
+        );
       }
       if (room.evicted) decisions[0] = { ...decisions[0], evictedKeys: room.evicted };
     }
     writes.forEach((write, i) => this.apply(requests[i], write));
     return decisions;
+  }
+
+  /**
+   * When a layer's key is blocked (`block_seconds`): every layer decided as a dry run, the
+   * blocked ones rejected until their block ends. Undefined when none is blocked.
+   */
+  private blockedLayers(
+    requests: readonly AcquireRequest[],
+    now: number,
+  ): LayerDecision[] | undefined {
+    const until = requests.map((r) => {
+      const u = r.policy.blockMs ? this.blocks.get(r.key) : undefined;
+      return u !== undefined && u > now ? u : undefined;
+    });
+    if (until.every((u) => u === undefined)) return undefined;
+    return requests.map((r, i) => {
+      const asIs = this.asIs(r, now);
+      return until[i] === undefined ? asIs : blockedDecision(asIs, now, until[i]!);
+    });
+  }
+
+  private writeBlocks(
+    requests: readonly AcquireRequest[],
+    outcomes: readonly { write: LayerWrite }[],
+  ): void {
+    outcomes.forEach(({ write }, i) => {
+      if (write.blockUntil !== undefined) this.blocks.set(requests[i].key, write.blockUntil);
+    });
+  }
+
+  /** A layer's decision without consuming (a dry run's): the state as it is. */
+  private asIs(r: AcquireRequest, now: number): LayerDecision {
+    return decideLayer(this.read(r), now, { ...r, dryRun: true }).decision;
   }
 
   private apply(r: AcquireRequest, write: LayerWrite): void {
@@ -127,6 +188,24 @@ export class MemoryEngine implements Engine {
       let held = this.leases.get(r.key);
       if (!held) this.put(this.leases, r.key, (held = new Map()));
       held.set(write.lease.id, write.lease.expiresAt);
+    }
+  }
+
+  async refund(requests: readonly RefundRequest[]): Promise<void> {
+    this.refundSync(requests);
+  }
+
+  /** The synchronous core of {@link refund}. */
+  refundSync(requests: readonly RefundRequest[]): void {
+    const now = this.options.clock.now();
+    for (const r of requests) {
+      const g = r.policy.gcra;
+      if (g) {
+        const tat = gcraRefund(this.tats.get(r.key), now, g, r.cost);
+        if (tat !== undefined) this.tats.set(r.key, tat);
+      }
+      const log = r.entryAt !== undefined ? this.logs.get(r.key) : undefined;
+      if (log) log.entries = windowRefund(log.entries, r.entryAt!, r.cost) as WindowEntry[];
     }
   }
 
@@ -153,7 +232,7 @@ export class MemoryEngine implements Engine {
     const prefix = policy.keyPrefix;
     const matches = (k: string): boolean =>
       key !== undefined ? k === key : k === prefix || k.startsWith(`${prefix}:`);
-    for (const map of [this.tats, this.logs] as Map<string, unknown>[]) {
+    for (const map of [this.tats, this.logs, this.blocks] as Map<string, unknown>[]) {
       for (const k of map.keys()) if (matches(k)) map.delete(k);
     }
     for (const k of this.leases.keys()) {
@@ -225,7 +304,7 @@ export class MemoryEngine implements Engine {
    * decides exactly as an absent one, so dropping it changes no decision.
    */
   private expiryOf(map: StateMap, value: unknown): number {
-    if (map === this.tats) return value as number;
+    if (map === this.tats || map === this.blocks) return value as number;
     if (map === this.logs) {
       const { entries, windowMs } = value as WindowLog;
       return entries.length === 0 ? -Infinity : entries[entries.length - 1].at + windowMs;
@@ -348,10 +427,16 @@ function refusal(policy: LimiterPolicy, now: number, earliestExpiry: number): La
     inFlight: policy.concurrency ? 0 : undefined,
     blockedBy: policy.gcra || policy.window ? 'rate' : 'concurrency',
     refusedNewKey: true,
+    now,
   };
 }
 
-/** Whether a layer's write stores state in the map numbered `m` (tats, logs, leases). */
+/**
+ * Whether a layer's admitted write stores state in the map numbered `m` (tats, logs, leases;
+ * blocks are written only on rejections, after a key that already has rate state).
+ */
 function writesTo(m: number, w: LayerWrite): boolean {
-  return m === 0 ? w.tat !== undefined : m === 1 ? w.entries !== undefined : w.lease !== undefined;
+  if (m === 0) return w.tat !== undefined;
+  if (m === 1) return w.entries !== undefined;
+  return m === 2 && w.lease !== undefined;
 }

@@ -28,7 +28,11 @@
  * - p_now       tests only: decide at this epoch ms instead of clock_timestamp()
  *
  * Returns a flat double precision[] of DECISION_WIDTH numbers per layer, in order (see
- * DECISION_FIELDS): no set-returning function to materialise, so the call stays short; the
+ * DECISION_FIELDS), then one more: the decision's time, `now`, then one per layer: the time of
+ * the sliding-window entry it recorded, or NULL (what a refund removes). Both come after the
+ * layers, so that a process of a previous version still reads its layers right while a fleet
+ * is upgraded. No set-returning
+ * function to materialise, so the call stays short; the
  * row locks are held from the first SELECT ... FOR UPDATE to the commit, and that time bounds
  * the throughput on a hot key.
  *
@@ -54,6 +58,11 @@ export const DECISION_FIELDS = [
 ] as const;
 export const DECISION_WIDTH = DECISION_FIELDS.length;
 
+/** The SQL index of layer `i`'s field `name` in the returned array (1-based). */
+function at(name: (typeof DECISION_FIELDS)[number]): string {
+  return `(i - 1) * ${DECISION_WIDTH} + ${DECISION_FIELDS.indexOf(name) + 1}`;
+}
+
 /** The body (`prosrc`) of `<table>_acquire` for the table `qTable` (`"schema"."table"`). */
 export function acquireBody(qTable: string): string {
   return `
@@ -62,6 +71,7 @@ DECLARE
   v_dry      boolean := true = ANY (p_dry_run);
   v_commit   boolean := NOT (true = ANY (p_dry_run));
   v_out      float8[] := '{}';
+  v_entry    float8[] := '{}';
   v_now      float8;
   v_keys     text[];
   v_key      text;
@@ -74,6 +84,9 @@ DECLARE
   s_tat float8; s_entries float8[]; s_exps float8[];
   w_tat float8; w_entries float8[]; w_expires float8;
   o_allowed boolean; o_consumed boolean; o_in_flight integer; o_remaining float8; o_reset float8;
+  -- Per layer, its remaining and reset as it is (two numbers each): what a layer that would
+  -- pass reports when another rejects and nothing is written.
+  a_remaining float8; a_reset float8; v_as_is float8[] := '{}';
   v_cost integer; v_max_wait float8; v_last float8; v_lease_exp float8;
   c_on boolean; c_ok boolean; c_active integer; c_earliest float8; c_latest float8; c_retry float8;
   r_on boolean; r_ok boolean; r_wait float8; r_retry float8; r_remaining float8; r_rej_remaining float8; r_reset float8;
@@ -226,24 +239,32 @@ BEGIN
     END IF;
 
     -- Combine (decideLayer): rate is taken only with a concurrency slot. A rejected or dry-run
-    -- layer reports the state as it is; an admitted one the state after its write.
+    -- layer reports the state as it is (a_); an admitted one the state after its write, or,
+    -- when another layer rejects, as it is too (patched after the loop).
     o_allowed := c_ok AND r_ok;
     o_consumed := o_allowed AND NOT p_dry_run[i];
     o_in_flight := CASE WHEN c_on THEN c_active + CASE WHEN o_consumed THEN 1 ELSE 0 END END;
-    o_remaining := greatest(0, least(
-      CASE WHEN NOT r_on THEN 'Infinity'::float8 WHEN o_consumed THEN r_remaining ELSE r_rej_remaining END,
-      CASE WHEN c_on THEN (p_max[i] - o_in_flight)::float8 ELSE 'Infinity'::float8 END));
     v_lease_exp := v_now + p_lease_ms[i];
-    -- unconsumedReset: the untouched state's own reset (last entry as stored, live or not;
-    -- the time before it when the last element is a weight).
+    -- The state as it is. unconsumedReset: the untouched state's own reset (last entry as
+    -- stored, live or not; the time before it when the last element is a weight).
+    a_remaining := greatest(0, least(
+      CASE WHEN NOT r_on THEN 'Infinity'::float8 ELSE r_rej_remaining END,
+      CASE WHEN c_on THEN (p_max[i] - c_active)::float8 ELSE 'Infinity'::float8 END));
     v_last := s_entries[cardinality(s_entries)];
     IF v_last < 0 THEN v_last := s_entries[cardinality(s_entries) - 1]; END IF;
-    o_reset := greatest(
-      CASE WHEN o_consumed THEN CASE WHEN r_on THEN r_reset ELSE v_now END
-           WHEN p_interval[i] IS NOT NULL THEN greatest(coalesce(s_tat, v_now), v_now)
+    a_reset := greatest(
+      CASE WHEN p_interval[i] IS NOT NULL THEN greatest(coalesce(s_tat, v_now), v_now)
            WHEN p_limit[i] IS NOT NULL AND v_last > v_now - p_window[i] THEN v_last + p_window[i]
            ELSE v_now END,
-      CASE WHEN NOT c_on THEN v_now WHEN o_consumed THEN greatest(c_latest, v_lease_exp) ELSE c_latest END);
+      CASE WHEN c_on THEN c_latest ELSE v_now END);
+    v_as_is := v_as_is || ARRAY[a_remaining, a_reset];
+    -- After this layer's write, when it consumes.
+    o_remaining := CASE WHEN NOT o_consumed THEN a_remaining ELSE greatest(0, least(
+      CASE WHEN NOT r_on THEN 'Infinity'::float8 ELSE r_remaining END,
+      CASE WHEN c_on THEN (p_max[i] - o_in_flight)::float8 ELSE 'Infinity'::float8 END)) END;
+    o_reset := CASE WHEN NOT o_consumed THEN a_reset ELSE greatest(
+      CASE WHEN r_on THEN r_reset ELSE v_now END,
+      CASE WHEN c_on THEN greatest(c_latest, v_lease_exp) ELSE v_now END) END;
     v_out := v_out || ARRAY[
       CASE WHEN o_allowed THEN 1 ELSE 0 END,                                   -- allowed
       CASE WHEN o_allowed THEN r_wait ELSE 0 END,                              -- waitMs
@@ -254,6 +275,9 @@ BEGIN
       o_in_flight,                                                             -- inFlight
       CASE WHEN NOT c_ok THEN 2 WHEN NOT r_ok THEN 1 END                       -- blockedBy
     ]::float8[];
+    -- Sliding window: the time of the entry this layer records (for a refund), else NULL.
+    v_entry := v_entry || CASE WHEN o_consumed AND p_interval[i] IS NULL AND p_limit[i] IS NOT NULL
+                               THEN v_at END;
 
     -- The row holds nothing live after expires_at; the periodic cleanup deletes it then.
     IF c_on THEN w_expires := greatest(w_expires, c_latest, v_lease_exp); END IF;
@@ -264,6 +288,18 @@ BEGIN
     END IF;
     v_commit := v_commit AND o_allowed;
   END LOOP;
+
+  -- Nothing is written when a layer rejects: the layers that would have passed report the
+  -- state as it is.
+  IF NOT v_commit AND NOT v_dry THEN
+    FOR i IN 1 .. n LOOP
+      IF v_out[${at('allowed')}] = 1 THEN
+        v_out[${at('remaining')}] := v_as_is[2 * i - 1];
+        v_out[${at('resetAt')}] := v_as_is[2 * i];
+        v_out[${at('inFlight')}] := v_out[${at('inFlight')}] - 1;
+      END IF;
+    END LOOP;
+  END IF;
 
   -- 3. All layers admitted: write each, in layer order (a new lease replaces expired ones).
   IF v_commit THEN
@@ -295,7 +331,8 @@ BEGIN
     -- Rejected: nothing is consumed, and rows created only to be locked go away again.
     DELETE FROM ${qTable} WHERE key = ANY (v_fresh) AND expires_at <= v_now;
   END IF;
-  RETURN v_out;
+  IF NOT v_commit THEN v_entry := array_fill(NULL::float8, ARRAY[n]); END IF;
+  RETURN v_out || v_now || v_entry;
 END
 `;
 }

@@ -10,6 +10,7 @@ describe('functionDefs', () => {
       batch: ['enable_seqscan=off', 'plan_cache_mode=force_generic_plan'],
       release: [],
       renew: [],
+      block: [],
     });
   });
 

@@ -1,6 +1,7 @@
 import { ACQUIRE_ARGS, acquireBody, acquireFunction } from './acquire.sql';
 import { BATCH_ARGS, BATCH_SETTINGS, batchBody, batchFunction } from './batch.sql';
 import type { PostgresNames } from './identifiers';
+import { BLOCK_ARGS, blockBody, blockFunction } from './block.sql';
 import { RELEASE_ARGS, RENEW_ARGS, leaseFunctions, releaseBody, renewBody } from './lease.sql';
 
 /**
@@ -52,7 +53,7 @@ export interface FunctionDef {
   readonly create: string;
 }
 
-/** The four functions of a table, in creation order. */
+/** The functions of a table, in creation order. */
 export function functionDefs(names: PostgresNames): FunctionDef[] {
   const [release, renew] = leaseFunctions(names.qTable, names.qRelease, names.qRenew);
   return [
@@ -83,6 +84,13 @@ export function functionDefs(names: PostgresNames): FunctionDef[] {
       body: renewBody(names.qTable),
       settings: [],
       create: renew,
+    },
+    {
+      role: 'block',
+      signature: `${names.qBlock}(${BLOCK_ARGS})`,
+      body: blockBody(names.qTable, names.qAcquire),
+      settings: [],
+      create: blockFunction(names.qTable, names.qAcquire, names.qBlock),
     },
   ];
 }

@@ -60,6 +60,8 @@ export interface PostgresNames {
   readonly qBatch: string;
   readonly qRelease: string;
   readonly qRenew: string;
+  /** `"schema"."table_block"`: decisions with `block_seconds`. */
+  readonly qBlock: string;
   /** LISTEN/NOTIFY channel of the store's releases: `rate_sync_` + 16 hex of sha256(schema.table). */
   readonly channel: string;
   /** Two int4 keys for `pg_advisory_xact_lock` serialising this table's DDL across processes. */
@@ -95,6 +97,7 @@ export function postgresNames(
     qBatch: fn('batch'),
     qRelease: fn('release'),
     qRenew: fn('renew'),
+    qBlock: fn('block'),
     channel: `rate_sync_${digest.subarray(0, 8).toString('hex')}`,
     ddlLock: [digest.readInt32BE(8), digest.readInt32BE(12)],
     statementPrefix: `rate_sync_${digest.subarray(0, 6).toString('hex')}`,

@@ -10,7 +10,7 @@ import { timerMs } from '../../clock';
 import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 import type { EngineContext } from '../engine-context';
 import { DECISION_FIELDS, DECISION_WIDTH } from './acquire.sql';
 import { postgresNames, type PostgresNames } from './identifiers';
@@ -143,7 +143,8 @@ export class PostgresEngine implements Engine {
 
   async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return [];
-    if (requests.length === 1 && isPlainTokenBucket(requests[0]))
+    const blocking = requests.some((r) => r.policy.blockMs);
+    if (requests.length === 1 && isPlainTokenBucket(requests[0]) && !blocking)
       return [await this.buckets.submit(requests[0])];
     const values = [
       requests.map((r) => r.key),
@@ -160,15 +161,25 @@ export class PostgresEngine implements Engine {
       this.sync,
       this.testNow(),
     ];
+    if (blocking) values.push(requests.map((r) => r.policy.blockMs ?? null));
     const { rows } = await this.query<{ d: (number | null)[] }>(
-      'acquire',
-      this.sql.acquire,
+      blocking ? 'acquire_block' : 'acquire',
+      blocking ? this.sql.acquireBlocking : this.sql.acquire,
       values,
     ).catch((err: unknown) => {
       this.giveBack.acquireFailed(requests);
       throw err;
     });
-    return requests.map((_, i) => toDecision(rows[0].d, i * DECISION_WIDTH));
+    const d = rows[0].d;
+    // After the layers. Missing only while a fleet is upgraded, from a previous version's
+    // function: this process's clock then stands in, as it did in that version.
+    const now = d[requests.length * DECISION_WIDTH] ?? Date.now();
+    const entries = requests.length * DECISION_WIDTH + 1;
+    return requests.map((_, i) => {
+      const decision = toDecision(d, i * DECISION_WIDTH, now);
+      const entryAt = d[entries + i];
+      return entryAt === null || entryAt === undefined ? decision : { ...decision, entryAt };
+    });
   }
 
   /** The one-statement path of a lone token bucket (see Statements.acquireTokenBucket). */
@@ -215,6 +226,19 @@ export class PostgresEngine implements Engine {
     const d = rows[0].d;
     return rs.map(
       (r, i) => decideLayer({ tat: d[i + 1] ?? undefined }, d[0] as number, r).decision,
+    );
+  }
+
+  /** One statement per layer, each on its key's row (see Statements.refund). */
+  async refund(requests: readonly RefundRequest[]): Promise<void> {
+    await Promise.all(
+      requests.map((r) => {
+        const t = r.policy.gcra?.intervalMs ?? null;
+        const at = r.entryAt ?? null;
+        if (t === null && at === null) return undefined;
+        const values = [r.key, r.cost, t, at, this.testNow(), this.sync];
+        return this.query('refund', this.sql.refund, values);
+      }),
     );
   }
 
@@ -522,8 +546,8 @@ const FIELD = Object.fromEntries(DECISION_FIELDS.map((name, i) => [name, i])) as
   number
 >;
 
-/** One layer's slice of `<table>_acquire`'s array, starting at `at`. */
-function toDecision(d: (number | null)[], at: number): LayerDecision {
+/** One layer's slice of `<table>_acquire`'s array, starting at `at`, decided at `now`. */
+function toDecision(d: (number | null)[], at: number, now: number): LayerDecision {
   const field = (name: keyof typeof FIELD): number | null => d[at + FIELD[name]];
   const blocked = field('blockedBy');
   return {
@@ -535,6 +559,7 @@ function toDecision(d: (number | null)[], at: number): LayerDecision {
     resetAt: field('resetAt') as number,
     inFlight: field('inFlight') ?? undefined,
     blockedBy: blocked === 2 ? 'concurrency' : blocked === 1 ? 'rate' : undefined,
+    now,
   };
 }
 

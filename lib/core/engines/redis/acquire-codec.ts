@@ -7,10 +7,18 @@ import { layerKeys } from './redis-keys';
 export interface AcquireCall {
   readonly keys: string[];
   readonly args: string[];
+  /**
+   * A layer has `block_seconds`: the call is for the blocking script
+   * (`scripts/blocking-acquire.script.ts`), with one more key and argument per layer.
+   */
+  readonly blocking?: boolean;
 }
 
-/** One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy. */
-export type LayerReply = [string, string, string, string, string, string, string];
+/**
+ * One layer's reply: allowed, waitMs, retryAfterMs, remaining, resetAt, inFlight, blockedBy,
+ * now, entryAt.
+ */
+export type LayerReply = [string, string, string, string, string, string, string, string, string?];
 
 /** Per-process random part of the window entry tokens, plus a counter: unique and short. */
 const PROCESS_TAG = randomBytes(6).toString('base64url');
@@ -24,8 +32,8 @@ export function callToken(): string {
 
 /**
  * Encodes layers as KEYS/ARGV. `now` is a test-only override of the server clock. One dry
- * layer makes the whole call write nothing (as in the memory engine); `writeNothing` does the
- * same while every layer still reports as if it were consumed.
+ * layer makes the whole call write nothing (as in the memory engine); so does `writeNothing`.
+ * A call that writes nothing reports every layer's state as it is.
  */
 export function encodeAcquire(
   prefix: string,
@@ -56,7 +64,12 @@ export function encodeAcquire(
     if (r.dryRun) dry = true;
   }
   if (dry) args[1] = '1';
-  return { keys, args };
+  if (!requests.some((r) => r.policy.blockMs)) return { keys, args };
+  for (const r of requests) {
+    keys.push(layerKeys(prefix, r.key).block);
+    args.push(r.policy.blockMs ? String(r.policy.blockMs) : '');
+  }
+  return { keys, args, blocking: true };
 }
 
 /** Decodes the script's reply into one decision per layer. */
@@ -76,6 +89,8 @@ export function decodeAcquire(
       resetAt: toNumber(r[4]),
       inFlight: r[5] === '' ? undefined : Number(r[5]),
       blockedBy: r[6] === '' ? undefined : (r[6] as 'rate' | 'concurrency'),
+      now: Number(r[7]),
+      entryAt: r[8] ? Number(r[8]) : undefined,
     };
   }
   return out;

@@ -24,9 +24,9 @@ export function sameSlot(requests: readonly AcquireRequest[]): boolean {
 /**
  * A composite acquisition whose layers live in several Redis Cluster slots: Lua cannot touch
  * them atomically, so the slots are decided one after another in ascending slot order, each
- * slot all-or-nothing. When a slot rejects, the slots already committed are undone and the
- * remaining slots are decided without writing, so the caller gets every layer's decision and nothing
- * stays consumed. The price: between a commit and its undo (one round trip), a concurrent
+ * slot all-or-nothing. When a slot rejects, the slots already committed are undone and every
+ * other slot is decided without writing, so the caller gets every layer's decision, each
+ * reporting its state as it is, and nothing stays consumed. The price: between a commit and its undo (one round trip), a concurrent
  * caller may see that capacity as taken. Dry-run acquisitions decide every slot in parallel.
  */
 export async function acquireAcrossSlots(
@@ -61,9 +61,10 @@ export async function acquireAcrossSlots(
       continue;
     }
     await undoAll(committed, run);
-    const rest = groups.slice(n + 1);
+    // Every other slot, the undone ones included, reports its state as it is (uncharged).
+    const others = groups.filter((_, m) => m !== n);
     await Promise.all(
-      rest.map(async (r) => place(r.idx, await run.decide(r.reqs, run.encode(r.reqs, true)))),
+      others.map(async (r) => place(r.idx, await run.decide(r.reqs, run.encode(r.reqs, true)))),
     );
     return out;
   }

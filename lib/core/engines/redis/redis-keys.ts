@@ -17,6 +17,7 @@ export const MAX_KEY_OVERHEAD = 2 + (2 * MAX_ESCAPED_PART + 1) + 3;
  * - `<prefix>:{<storageKey>}:t`  GCRA theoretical arrival time (string)
  * - `<prefix>:{<storageKey>}:w`  sliding window log (ZSET)
  * - `<prefix>:{<storageKey>}:c`  concurrency leases (ZSET)
+ * - `<prefix>:{<storageKey>}:b`  `block_seconds`: blocked until, epoch ms (string)
  * - `<prefix>:{<storageKey>}:r`  release channel (pub/sub, not a key)
  *
  * Storage keys contain only `[A-Za-z0-9_.\-@%#:]` (see `escapeKeyPart`), so no brace can end
@@ -26,13 +27,20 @@ export interface LayerKeys {
   readonly tat: string;
   readonly window: string;
   readonly leases: string;
+  readonly block: string;
   readonly channel: string;
 }
 
 /** Builds the names of a storage key. */
 export function layerKeys(prefix: string, storageKey: string): LayerKeys {
   const base = `${prefix}:{${storageKey}}:`;
-  return { tat: `${base}t`, window: `${base}w`, leases: `${base}c`, channel: `${base}r` };
+  return {
+    tat: `${base}t`,
+    window: `${base}w`,
+    leases: `${base}c`,
+    block: `${base}b`,
+    channel: `${base}r`,
+  };
 }
 
 /** The storage key inside a key or channel name written by {@link layerKeys}, if it is one. */

@@ -8,7 +8,7 @@
 import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision } from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 import type { EngineContext } from '../engine-context';
 import {
   callToken,
@@ -45,6 +45,8 @@ import { ReleaseHub } from './release-hub';
 import { ACQUIRE_LUA } from './scripts/acquire.script';
 import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
 import { RELEASE_LUA, RENEW_LUA, RESET_KEY_LUA, UNDO_LUA } from './scripts/lease.script';
+import { REFUND_LUA } from './scripts/refund.script';
+import { BLOCKING_ACQUIRE_LUA } from './scripts/blocking-acquire.script';
 import { loadScripts, luaScript, runScript, type LuaScript } from './script-runner';
 import { errorText } from '../../error-text';
 import { timerMs } from '../../clock';
@@ -58,7 +60,19 @@ const RELEASE = luaScript('release', RELEASE_LUA);
 const RENEW = luaScript('renew', RENEW_LUA);
 const RESET_KEY = luaScript('reset-key', RESET_KEY_LUA);
 const UNDO = luaScript('undo', UNDO_LUA);
-const SCRIPTS = [ACQUIRE, GCRA, GCRA_ONE, RELEASE, RENEW, RESET_KEY, UNDO];
+const REFUND = luaScript('refund', REFUND_LUA);
+const BLOCKING_ACQUIRE = luaScript('acquire', BLOCKING_ACQUIRE_LUA);
+const SCRIPTS = [
+  ACQUIRE,
+  GCRA,
+  GCRA_ONE,
+  RELEASE,
+  RENEW,
+  RESET_KEY,
+  UNDO,
+  REFUND,
+  BLOCKING_ACQUIRE,
+];
 
 /**
  * The `redis` engine (DESIGN 4): one ioredis client per store (a `Cluster` when
@@ -200,7 +214,7 @@ export class RedisEngine implements Engine {
 
   acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return Promise.resolve([]);
-    if (requests.length === 1 && isBucketOnly(requests[0].policy))
+    if (requests.length === 1 && isBucketOnly(requests[0].policy) && !requests[0].policy.blockMs)
       return this.decideBucket(requests[0]);
     if (!this.isCluster || requests.length === 1 || sameSlot(requests)) {
       return this.decide(requests, this.encode(requests));
@@ -209,7 +223,12 @@ export class RedisEngine implements Engine {
       encode: (reqs, writeNothing) => this.encode(reqs, writeNothing),
       decide: (reqs, call) => this.decide(reqs, call),
       undo: (reqs, call) =>
-        this.run(UNDO, call.keys, call.args).then(
+        // The acquire script's part of the call (a blocking call appends its blocks).
+        this.run(
+          UNDO,
+          call.keys.slice(0, 3 * reqs.length),
+          call.args.slice(0, 3 + 10 * reqs.length),
+        ).then(
           () => undefined,
           (err: unknown) => {
             this.giveBack.acquireFailed(reqs);
@@ -218,6 +237,19 @@ export class RedisEngine implements Engine {
         ),
       warn: (m) => this.warn('undo', m),
     });
+  }
+
+  /** One refund script call per layer (each layer's keys share one slot; layers may not). */
+  async refund(requests: readonly RefundRequest[]): Promise<void> {
+    await Promise.all(
+      requests.map((r) => {
+        const k = layerKeys(this.prefix, r.key);
+        const t = r.policy.gcra ? String(r.policy.gcra.intervalMs) : '';
+        const at = r.entryAt !== undefined ? String(r.entryAt) : '';
+        if (t === '' && at === '') return undefined;
+        return this.run(REFUND, [k.tat, k.window], [this.nowArg(), t, String(r.cost), at]);
+      }),
+    );
   }
 
   /**
@@ -275,7 +307,8 @@ export class RedisEngine implements Engine {
     requests: readonly AcquireRequest[],
     call: AcquireCall,
   ): Promise<LayerDecision[]> {
-    const reply = await this.run(ACQUIRE, call.keys, call.args).catch((err: RateSyncError) => {
+    const script = call.blocking ? BLOCKING_ACQUIRE : ACQUIRE;
+    const reply = await this.run(script, call.keys, call.args).catch((err: RateSyncError) => {
       // Sent, the call may have run, or may run when a frozen Redis resumes: no caller holds
       // its leases.
       if (!neverSent(err.cause)) this.giveBack.acquireFailed(requests);
@@ -312,7 +345,7 @@ export class RedisEngine implements Engine {
 
   private async resetKey(storageKey: string): Promise<void> {
     const k = layerKeys(this.prefix, storageKey);
-    await this.run(RESET_KEY, [k.tat, k.window, k.leases], [k.channel]);
+    await this.run(RESET_KEY, [k.tat, k.window, k.leases, k.block], [k.channel]);
   }
 
   private run(

@@ -33,9 +33,11 @@ import { SERVER_NOW_LUA } from './server-now';
  *   +7  cost (>= 1)
  *   +8  max wait in ms, 'inf' for no bound
  *   +9  lease id to create on admission, or ''
- *   +10 '1' when this layer is a dry run (its decision reports the state as it is)
+ *   +10 '1' when this layer is a dry run (then ARGV[2] is '1' too)
  * Returns one array per layer: { allowed ('1' or '0'), waitMs, retryAfterMs, remaining,
- * resetAt, inFlight (or ''), blockedBy ('rate', 'concurrency' or '') }.
+ * resetAt, inFlight (or ''), blockedBy ('rate', 'concurrency' or ''), now, entryAt (the time of
+ * the window entry recorded, or '') }. When the call writes nothing (a dry run, a rejection),
+ * every layer reports the state as it is.
  */
 export const ACQUIRE_LUA = `
 local function num(s)
@@ -166,20 +168,11 @@ for i = 1, layers do
   end
 
   -- Combination (decideLayer()): the token bucket, else the window, is the rate part. A dry
-  -- run or a rejection reports the state as it is (nothing consumed).
+  -- run or a rejection reports the state as it is (nothing consumed), and so does a layer
+  -- that would pass when another rejects: reply(consumed) is called once all are decided.
   local rate = g or w
   local rate_ok = conc_ok and (rate == nil or rate.ok)
   local allowed = conc_ok and rate_ok
-  local consumed = allowed and ARGV[a + 10] ~= '1'
-  if active and consumed then active = active + 1 end
-  local conc_remaining = math.huge
-  if cmax then conc_remaining = cmax - active end
-  local rate_remaining = math.huge
-  if rate then
-    if consumed then rate_remaining = rate.remaining
-    elseif t then rate_remaining = gcra_remaining(tat or now, now, t, burst)
-    else rate_remaining = math.max(0, limit - live_n) end
-  end
   local blocked = ''
   if not conc_ok then blocked = 'concurrency' elseif not rate_ok then blocked = 'rate' end
   local lease_expiry = 0
@@ -187,31 +180,49 @@ for i = 1, layers do
   local wait_ms, retry_ms = 0, 0
   if allowed and rate then wait_ms = rate.wait end
   if not conc_ok then retry_ms = conc_retry elseif not rate_ok then retry_ms = rate.retry end
-  -- resetAt: the rate part's (unconsumedReset() when nothing is consumed), then concurrency.
-  local reset_at = now
-  if consumed then
-    if rate then reset_at = rate.reset end
-  elseif t then
-    reset_at = math.max(tat or now, now)
-  elseif limit and last_live then
-    reset_at = last_live + window_ms
+  local function reply(consumed)
+    local in_flight = active
+    if active and consumed then in_flight = active + 1 end
+    local conc_remaining = math.huge
+    if cmax then conc_remaining = cmax - in_flight end
+    local rate_remaining = math.huge
+    if rate then
+      if consumed then rate_remaining = rate.remaining
+      elseif t then rate_remaining = gcra_remaining(tat or now, now, t, burst)
+      else rate_remaining = math.max(0, limit - live_n) end
+    end
+    -- resetAt: the rate part's (unconsumedReset() when nothing is consumed), then concurrency.
+    local reset_at = now
+    if consumed then
+      if rate then reset_at = rate.reset end
+    elseif t then
+      reset_at = math.max(tat or now, now)
+    elseif limit and last_live then
+      reset_at = last_live + window_ms
+    end
+    local c = now
+    if cmax then
+      c = conc_reset
+      if consumed then c = math.max(conc_reset, lease_expiry) end
+    end
+    reset_at = math.max(reset_at, c)
+    local remaining = math.max(0, math.min(rate_remaining, conc_remaining))
+    -- The time of the window entry this layer records, for a refund to remove exactly it.
+    local entry_at = ''
+    if consumed and w and w.ok then entry_at = fmt(w.at) end
+    return { allowed and '1' or '0', fmt(wait_ms), fmt(retry_ms), fmt(remaining), fmt(reset_at),
+             in_flight and tostring(in_flight) or '', blocked, fmt(now), entry_at }
   end
-  local c = now
-  if cmax then
-    c = conc_reset
-    if consumed then c = math.max(conc_reset, lease_expiry) end
-  end
-  reset_at = math.max(reset_at, c)
-  local remaining = math.max(0, math.min(rate_remaining, conc_remaining))
-  out[i] = { allowed and '1' or '0', fmt(wait_ms), fmt(retry_ms), fmt(remaining), fmt(reset_at),
-             active and tostring(active) or '', blocked }
+  out[i] = reply
   plans[i] = { k = k, a = a, g = g, w = w, cutoff = cutoff, cost = cost, window_ms = window_ms,
                total = total, expired = expired,
                lease_expiry = lease_expiry, conc_reset = conc_reset }
   if not allowed then all_allowed = false end
 end
 
-if dry or not all_allowed then return out end
+local commit = not dry and all_allowed
+for i = 1, layers do out[i] = out[i](commit) end
+if not commit then return out end
 
 -- Commit: every layer allowed. Expired state is pruned only here, never on a rejection.
 for i = 1, layers do

@@ -55,13 +55,14 @@ return renewed
 /**
  * Deletes every piece of state of one key and wakes its waiters when it held leases.
  *
- * KEYS[1..3]  the key's GCRA, window and lease keys (see the acquire script)
+ * KEYS[1..4]  the key's GCRA, window and lease keys (see the acquire script), and its block
+ *             key (see the blocking acquire script)
  * ARGV[1]     the release channel of the key
  * Returns the number of keys deleted.
  */
 export const RESET_KEY_LUA = `
 local had_leases = redis.call('EXISTS', KEYS[3])
-local n = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+local n = redis.call('DEL', unpack(KEYS))
 if had_leases > 0 then redis.call('PUBLISH', ARGV[1], '1') end
 return n
 `;
