@@ -72,13 +72,14 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
     return new ioredis.Cluster(o.clusterNodes.map(parseNode), options);
   }
   const { host: _host, port: _port, ...fromTheUrl } = fromUrl(storeId, o.url ?? DEFAULT_REDIS_URL);
+  const tls = tlsOptions(storeId, o);
   const target: RedisOptions =
     o.sentinels && o.sentinels.length > 0
-      ? { ...fromTheUrl, ...sentinelOptions(o) }
+      ? { ...fromTheUrl, ...sentinelOptions(o, tls.tls) }
       : { ...fromTheUrl, host: _host, port: _port };
   return new ioredis.Redis({
     ...target,
-    ...tlsOptions(storeId, o),
+    ...tls,
     ...common,
     enableOfflineQueue: false,
     retryStrategy: retryDelay,
@@ -91,8 +92,11 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
  * (re)connection; a connection that finds a replica there (a failover in progress) is dropped
  * and re-asked, and a READONLY reply (the old master, demoted) reconnects.
  */
-function sentinelOptions(o: StoreOptions): RedisOptions {
+function sentinelOptions(o: StoreOptions, tls: Record<string, Buffer> | undefined): RedisOptions {
   return {
+    // With rediss://, the master and the Sentinels are both reached over TLS (without this,
+    // ioredis would connect to the master in clear text whatever `tls` says).
+    ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
     sentinels: (o.sentinels ?? []).map(parseNode),
     name: o.sentinelName,
     role: 'master',
