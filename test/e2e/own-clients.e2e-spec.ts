@@ -113,5 +113,36 @@ describeBoth('forRootAsync with the application’s own Redis client and pg Pool
       expect(opened.pool?.ended).toBe(false);
       expect((await opened.pool!.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     });
+
+    it('takes a client in forRoot too (created before the module)', async () => {
+      const redis = new Redis(redisUrl());
+      try {
+        t = await createApp(adapter, {
+          imports: [
+            RateSyncModule.forRoot({
+              configFile: false,
+              stores: { cache: { engine: 'redis', client: redis, keyPrefix: uniquePrefix('own') } },
+              limiters: {
+                on_redis: {
+                  store: 'cache',
+                  algorithm: 'sliding_window',
+                  limit: 1,
+                  windowSeconds: 60,
+                },
+                on_postgres: { store: 'cache', ratePerSecond: 1 },
+              },
+            }),
+          ],
+          controllers: [LimitedController],
+        });
+        await request(t.url).get('/cache').expect(200);
+        await request(t.url).get('/cache').expect(429);
+        await t.close();
+        t = undefined;
+        expect(await redis.ping()).toBe('PONG');
+      } finally {
+        redis.disconnect();
+      }
+    });
   });
 });

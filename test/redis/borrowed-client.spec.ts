@@ -53,6 +53,8 @@ describeRedis('redis store on a client given in code', () => {
     await rs.connect();
     expect((await rs.check('api', { key: 'k' })).allowed).toBe(true);
     expect((await rs.check('api', { key: 'k' })).allowed).toBe(false);
+    // The decisions ran on the application's client: the store opened no connection of its own.
+    expect(await names(client)).not.toContain('rate-sync:app');
     await rs.close();
     expect(client.status).toBe('ready');
     expect(await client.ping()).toBe('PONG');
