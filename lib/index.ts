@@ -99,7 +99,9 @@ export {
   type AlgorithmName,
   type StoreOptions,
   type LimiterOptions,
+  type StoreFailurePolicy,
   type RateSyncConfig,
+  type DegradedState,
 } from './core';
 export {
   loadConfig,

@@ -30,7 +30,8 @@ function policyText(l: ValidatedConfig['limiters'][string]): string {
   if (l.ratePerSecond !== undefined) parts.push(`${l.ratePerSecond}/s burst ${l.burst ?? 1}`);
   if (l.limit !== undefined) parts.push(`${l.limit} per ${l.windowSeconds} s`);
   if (l.maxConcurrent !== undefined) parts.push(`${l.maxConcurrent} at once`);
-  if (l.failClosed) parts.push('fail_closed');
+  const policy = l.onStoreFailure ?? (l.failClosed ? 'closed' : 'open');
+  if (policy !== 'open') parts.push(`on_store_failure ${policy}`);
   return parts.join(', ');
 }
 

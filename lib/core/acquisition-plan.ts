@@ -1,6 +1,7 @@
 import type { CompositeStrategy } from './composite';
 import { InvalidArgumentError } from './errors';
 import type { Limiter } from './limiter';
+import { storeFailurePolicy } from './options';
 import type { StoreHandle } from './store-handle';
 
 /**
@@ -43,6 +44,11 @@ export interface AcquisitionPlan {
   readonly waitMs: number;
   readonly dryRun: boolean;
   readonly strategy: CompositeStrategy;
+  /**
+   * Whether some layer's `on_store_failure` is `local`: the plan then runs in degraded mode
+   * while its store is down (computed once: the hot path reads one flag).
+   */
+  readonly local: boolean;
 }
 
 /**
@@ -85,6 +91,7 @@ export function planAcquisition(
     waitMs: waitBoundMs(options, limiters),
     dryRun: options.dryRun ?? false,
     strategy: options.strategy ?? 'most_restrictive',
+    local: limiters.some((l) => storeFailurePolicy(l.options) === 'local'),
   };
 }
 

@@ -1,11 +1,14 @@
+import { admitted, rejected } from './acquisition-outcome';
 import type { AcquisitionPlan } from './acquisition-plan';
 import type { Clock } from './clock';
-import type { AcquireRequest, LayerDecision } from './engines/engine';
+import type { AcquireRequest } from './engines/engine';
 import { errorText } from './error-text';
 import { InvalidArgumentError, StoreUnavailableError } from './errors';
 import type { Limiter } from './limiter';
+import { decideLocally, passGate } from './local-acquisition';
+import { storeFailurePolicy } from './options';
 import type { Permit } from './permit';
-import { permitWithLeases, unitsOf, type PermitLease, type PermitUnits } from './permit-leases';
+import { permitWithLeases } from './permit-leases';
 import type { RateLimitResult } from './result';
 import type { Waiter } from './release-waiters';
 import { isConnectivityFailure, storeCallError } from './store-failure';
@@ -16,23 +19,15 @@ export interface Acquired {
   readonly permit?: Permit;
 }
 
-/** How long an admission waited, and how long ago the store decided it. */
-interface Waited {
-  readonly waitedMs: number;
-  readonly sinceDecisionMs: number;
-}
-
-/** An admission at once (one object for every such call: this is the hot path). */
-const NO_WAIT: Waited = { waitedMs: 0, sinceDecisionMs: 0 };
-
 /** Longest single sleep while waiting for a concurrency slot, before re-checking. */
 const MAX_RECHECK_MS = 60_000;
 
 /**
  * Runs a plan with one identifier per layer, all-or-nothing on the plan's store: reservations
  * for rate slots, release wake-ups (FIFO in this process) or the earliest lease expiry for
- * concurrency, fail-open / fail-closed on store errors. `signal` cancels a call that is still
- * waiting (its client went away): it is rejected and its lease, if any, released.
+ * concurrency, the failure policy on store errors (open, closed, or local: degraded mode).
+ * `signal` cancels a call that is still waiting (its client went away): it is rejected and its
+ * lease, if any, released.
  */
 export async function runPlan(
   plan: AcquisitionPlan,
@@ -47,6 +42,10 @@ export async function runPlan(
 
   const local = plan.dryRun ? undefined : rejectLocally(plan, identifiers, keys);
   if (local) return local;
+  if (plan.local && !plan.dryRun && store.degraded.carrying) {
+    const gated = await passGate(plan, identifiers, keys, clock, signal);
+    if (gated) return gated;
+  }
 
   let waiter: { key: string; w: Waiter } | undefined;
   const cancel = (): void => waiter?.w.wake();
@@ -61,16 +60,22 @@ export async function runPlan(
         l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
       const decisions = await store.decide(requests);
+      const recovered = store.degraded.answered();
       for (let i = 0; i < decisions.length; i++) limiters[i].metrics.countKeyCap(decisions[i]);
+      const decided = { plan, identifiers, requests, decisions };
       if (decisions.every((d) => d.allowed)) {
-        return await admitted(plan, identifiers, requests, decisions, clock, waitStart, signal);
+        if (recovered && plan.local && !plan.dryRun) {
+          // The store's first decision after an outage: it must pass the local state too.
+          const gated = await passGate(plan, identifiers, keys, clock, signal);
+          if (gated) return await giveBack(plan, requests, gated);
+        }
+        return await admitted(decided, clock, waitStart, signal);
       }
       const b = decisions.findIndex((d) => !d.allowed);
       const blocked = decisions[b];
       const left = deadline - clock.now();
       if (plan.dryRun || blocked.blockedBy !== 'concurrency' || left <= 0 || signal?.aborted) {
-        const timedOut = waitStart !== undefined && !signal?.aborted;
-        return rejected(plan, identifiers, keys, decisions, timedOut);
+        return rejected(decided, waitStart !== undefined && !signal?.aborted);
       }
       if (waiter?.key !== keys[b]) {
         waiter?.w.leave();
@@ -82,95 +87,11 @@ export async function runPlan(
       await clock.sleep(Math.max(1, pause), waiter.w.signal);
     }
   } catch (err) {
-    return storeFailed(plan, identifiers, err);
+    return storeFailed(plan, identifiers, keys, err, { clock, deadline, signal });
   } finally {
     signal?.removeEventListener('abort', cancel);
     waiter?.w.leave();
   }
-}
-
-function admitted(
-  plan: AcquisitionPlan,
-  identifiers: readonly (string | undefined)[],
-  requests: AcquireRequest[],
-  decisions: LayerDecision[],
-  clock: Clock,
-  waitStart: number | undefined,
-  signal: AbortSignal | undefined,
-): Acquired | Promise<Acquired> {
-  const leases: PermitLease[] = [];
-  const units: PermitUnits[] = [];
-  let waitMs = 0;
-  for (let i = 0; i < requests.length; i++) {
-    const { leaseId, key } = requests[i];
-    const holder = plan.limiters[i].leases;
-    if (leaseId) {
-      holder.hold(leaseId, key);
-      leases.push({ holder, leaseId });
-    }
-    if (!plan.dryRun) {
-      const u = unitsOf(plan.limiters[i], key, plan.cost, decisions[i].entryAt);
-      if (u) units.push(u);
-    }
-    waitMs = Math.max(waitMs, decisions[i].waitMs);
-  }
-  const taken = { leases, units };
-  if (waitMs <= 0 && waitStart === undefined) {
-    return grant(plan, identifiers, decisions, taken, NO_WAIT, signal);
-  }
-  // Waiting is what the caller spent asleep for its slot (a reservation, a release), not the
-  // store's latency.
-  const reservedAt = clock.now();
-  return clock.sleep(waitMs, signal).then(() => {
-    const sinceDecisionMs = clock.now() - reservedAt;
-    const waitedMs = clock.now() - (waitStart ?? reservedAt);
-    return grant(plan, identifiers, decisions, taken, { waitedMs, sinceDecisionMs }, signal);
-  });
-}
-
-function grant(
-  plan: AcquisitionPlan,
-  identifiers: readonly (string | undefined)[],
-  decisions: LayerDecision[],
-  taken: { leases: PermitLease[]; units: PermitUnits[] },
-  { waitedMs, sinceDecisionMs }: Waited,
-  signal: AbortSignal | undefined,
-): Acquired | Promise<Acquired> {
-  const results = decisions.map((d, i) =>
-    plan.limiters[i].toResult(d, identifiers[i], waitedMs, sinceDecisionMs),
-  );
-  if (plan.dryRun) return { results };
-  const permit = permitWithLeases(mostRestrictive(results), taken.leases, taken.units);
-  if (signal?.aborted) {
-    // The caller went away while it waited: it does not run, its slots go back, and so does
-    // its reservation, so that the next caller does not wait behind it.
-    plan.limiters.forEach((l) => l.record('rejected'));
-    return permit.refund().then(() => ({ results: results.map(cancelled) }));
-  }
-  plan.limiters.forEach((l) => l.record('allowed', waitedMs));
-  return { results, permit };
-}
-
-function cancelled(r: RateLimitResult): RateLimitResult {
-  return { ...r, allowed: false, retryAfterMs: 0 };
-}
-
-function rejected(
-  plan: AcquisitionPlan,
-  identifiers: readonly (string | undefined)[],
-  keys: string[],
-  decisions: LayerDecision[],
-  timedOut: boolean,
-): Acquired {
-  const results = decisions.map((d, i) => plan.limiters[i].toResult(d, identifiers[i]));
-  if (!plan.dryRun) {
-    decisions.forEach((d, i) => {
-      const limiter = plan.limiters[i];
-      limiter.record(timedOut ? 'timedOut' : 'rejected');
-      if (!d.allowed) limiter.noteRejected(keys[i], plan.cost, d);
-    });
-  }
-  return { results };
 }
 
 /**
@@ -200,20 +121,24 @@ function rejectLocally(
   return { results };
 }
 
+/** The store could not decide: the layers' failure policy (DESIGN 6). */
 function storeFailed(
   plan: AcquisitionPlan,
   identifiers: readonly (string | undefined)[],
+  keys: string[],
   err: unknown,
-): Acquired {
+  call: { clock: Clock; deadline: number; signal?: AbortSignal },
+): Acquired | Promise<Acquired> {
   const { store, limiters } = plan;
   const ids = limiters.map((l) => `'${l.id}'`).join(', ');
   // A call the store refused for its own data fails alone: no fail-open, no breaker.
   if (!isConnectivityFailure(err)) throw storeCallError(store.id, ids, err);
-  const closed = limiters.find((l) => l.options.failClosed && l.enforced);
+  const closed = limiters.find((l) => storeFailurePolicy(l.options) === 'closed' && l.enforced);
   if (closed) {
     limiters.forEach((l) => l.record('failedClosed'));
     throw new StoreUnavailableError(store.id, closed.id, store.breaker.retryAfterMs || 1000, err);
   }
+  if (plan.local) return decideLocally(plan, identifiers, keys, err, call);
   store.log.warn(
     `fail-open:${store.id}`,
     `rate-sync: store '${store.id}' failed (${errorText(err)}); admitting ${ids} without counting (fail-open)`,
@@ -223,6 +148,20 @@ function storeFailed(
   return { results, permit: plan.dryRun ? undefined : permitWithLeases(results[0], []) };
 }
 
+/** Releases the leases the store granted to a call that is rejected after all. */
+async function giveBack(
+  plan: AcquisitionPlan,
+  requests: readonly AcquireRequest[],
+  rejection: Acquired,
+): Promise<Acquired> {
+  await Promise.all(
+    requests.map(({ leaseId, key }, i) =>
+      leaseId ? plan.limiters[i].leases.hold(leaseId, key).release(leaseId) : undefined,
+    ),
+  );
+  return rejection;
+}
+
 /** A composite names each (limiter, key) once: the same one twice would charge it twice. */
 function checkDistinct(limiters: readonly Limiter[], keys: string[]): void {
   if (new Set(keys).size === keys.length) return;
@@ -230,10 +169,4 @@ function checkDistinct(limiters: readonly Limiter[], keys: string[]): void {
     'limiterIds',
     `the same limiter and key appear twice in one composite (${limiters.map((l) => l.id).join(', ')})`,
   );
-}
-
-/** The permit of a composite carries the most restrictive layer's result. */
-function mostRestrictive(results: RateLimitResult[]): RateLimitResult {
-  if (results.length === 1) return results[0];
-  return results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
 }

@@ -44,7 +44,7 @@ export class HeldLeases {
   }
 
   /** Records a lease the store granted. */
-  hold(leaseId: string, key: string): void {
+  hold(leaseId: string, key: string): this {
     this.held.set(leaseId, { key, since: this.clock.now() });
     this.metrics.holding(this.held.size, false);
     const conc = this.policy.concurrency;
@@ -53,6 +53,7 @@ export class HeldLeases {
       this.renewTimer = setInterval(() => void this.renew(), every);
       this.renewTimer.unref();
     }
+    return this;
   }
 
   /**

@@ -13,6 +13,7 @@ export {
 } from './rate-sync';
 export type { AcquisitionPlan, CallKind, PlanOptions } from './acquisition-plan';
 export type { StoreHealth } from './store-probe';
+export type { DegradedState } from './degraded-mode';
 export { Limiter } from './limiter';
 export type { LimiterInfo } from './limiter-info';
 export type { CompositeStrategy } from './composite';

@@ -1,5 +1,10 @@
 import type { Limiter } from './limiter';
-import type { AlgorithmName, EngineName } from './options';
+import {
+  storeFailurePolicy,
+  type AlgorithmName,
+  type EngineName,
+  type StoreFailurePolicy,
+} from './options';
 
 /** A limiter's settings as `list()` shows them. No secret: no URL, no password. */
 export interface LimiterInfo {
@@ -29,8 +34,10 @@ export interface LimiterInfo {
   readonly blockSeconds?: number;
   /** Default seconds an acquisition may wait, when configured. */
   readonly timeout?: number;
-  /** Whether a store failure rejects (true) or admits (false). */
+  /** Whether a store failure rejects (true) or not (false): `onStoreFailure === 'closed'`. */
   readonly failClosed: boolean;
+  /** What a store failure does: `open` admits, `closed` rejects, `local` limits in this process. */
+  readonly onStoreFailure: StoreFailurePolicy;
   /** False in shadow mode: rejections are counted and logged, and the call proceeds. */
   readonly enforce: boolean;
 }
@@ -52,7 +59,8 @@ export function describeLimiter(l: Limiter): LimiterInfo {
     maxHoldSeconds: o.maxHoldSeconds,
     blockSeconds: o.blockSeconds,
     timeout: o.timeout,
-    failClosed: o.failClosed ?? false,
+    failClosed: storeFailurePolicy(o) === 'closed',
+    onStoreFailure: storeFailurePolicy(o),
     enforce: l.enforced,
   };
 }

@@ -5,7 +5,7 @@ import { HeldLeases } from './held-leases';
 import { escapeKeyPart } from './keys';
 import { KnownRejections } from './known-rejections';
 import { MetricsRecorder, type AcquisitionOutcome } from './metrics/limiter-metrics';
-import type { LimiterOptions } from './options';
+import { storeFailurePolicy, type LimiterOptions } from './options';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
 import type { RateLimitResult } from './result';
 import type { StoreHandle } from './store-handle';
@@ -47,6 +47,7 @@ export class Limiter {
     this.metrics = new MetricsRecorder(id, labels, store.observers);
     this.leases = new HeldLeases(id, this.policy, store, this.metrics, clock);
     this.rejections = new KnownRejections(clock);
+    if (storeFailurePolicy(options) === 'local') store.needFleet();
   }
 
   /** The storage key of an identifier ('' or undefined: the global bucket). */

@@ -11,6 +11,13 @@ export type EngineName = 'memory' | 'redis' | 'postgres';
 /** The rate algorithms. Concurrency (`max_concurrent`) combines with either. */
 export type AlgorithmName = 'token_bucket' | 'sliding_window';
 
+/**
+ * What a limiter does while its store cannot decide: `open` admits without counting, `closed`
+ * rejects (503 / `StoreUnavailableError`), `local` keeps limiting in this process at the limit
+ * divided by the fleet size (docs/configuration.md, "Store failure").
+ */
+export type StoreFailurePolicy = 'open' | 'closed' | 'local';
+
 /** One store: one connection (client or pool) shared by every limiter that names it. */
 export interface StoreOptions {
   /** Which engine backs the store. */
@@ -90,6 +97,15 @@ export interface StoreOptions {
   /** postgres: seconds between expired-row cleanups. @default 60 */
   cleanupInterval?: number;
 
+  // --- degraded mode (limiters with `onStoreFailure: 'local'`) ---
+  /**
+   * redis, postgres: the number of processes sharing this store, used to divide limits while
+   * the store is down. Unset: counted from the processes' heartbeats in the store.
+   */
+  fleetSize?: number;
+  /** redis, postgres: seconds between a process's heartbeats in the store. @default 5 */
+  heartbeatInterval?: number;
+
   // --- failure handling (all engines) ---
   /** Seconds the circuit breaker stays open after a store failure before probing again. @default 1 */
   breakerCooldown?: number;
@@ -128,8 +144,17 @@ export interface LimiterOptions {
   blockSeconds?: number;
   /** Default seconds an acquisition may wait. Unset: service calls wait as long as it takes, HTTP requests do not wait. */
   timeout?: number;
-  /** Reject (503 / StoreUnavailableError) instead of admitting when the store fails. @default false */
+  /**
+   * Reject (503 / StoreUnavailableError) instead of admitting when the store fails. The Python
+   * library's spelling of `onStoreFailure: 'closed'`; given with `onStoreFailure`, both must agree.
+   * @default false
+   */
   failClosed?: boolean;
+  /**
+   * What a store failure does: `open` admits, `closed` rejects, `local` limits in this process
+   * at the limit divided by the fleet size. @default "open" (or "closed" with `failClosed`)
+   */
+  onStoreFailure?: StoreFailurePolicy;
   /**
    * `false`: shadow mode. Every decision is taken and counted as if enforced (state consumed
    * the same way), but the request or call always proceeds; rejections that would have happened
@@ -147,4 +172,11 @@ export interface RateSyncConfig {
   limiters: Record<string, LimiterOptions>;
   /** Where it came from (set by `loadConfig`), for messages: the file, or where none was found. */
   source?: ConfigSource;
+}
+
+/** A limiter's store failure policy: `onStoreFailure`, else from `failClosed`. */
+export function storeFailurePolicy(
+  o: Pick<LimiterOptions, 'failClosed' | 'onStoreFailure'>,
+): StoreFailurePolicy {
+  return o.onStoreFailure ?? (o.failClosed ? 'closed' : 'open');
 }

@@ -1,13 +1,19 @@
 import type { RefundRequest } from './engines/engine';
 import { errorText } from './error-text';
-import type { HeldLeases } from './held-leases';
 import type { Limiter } from './limiter';
 import { Permit } from './permit';
 import type { RateLimitResult } from './result';
 
-/** One concurrency lease a permit carries, and the limiter's holder that owns it. */
+/** What releases a lease: a limiter's `HeldLeases`, or the local state of degraded mode. */
+export interface LeaseHolder {
+  release(leaseId: string): Promise<void>;
+  /** Releases a lease whose permit was garbage-collected without being released. */
+  releaseForgotten(leaseId: string): Promise<void>;
+}
+
+/** One concurrency lease a permit carries, and the holder that owns it. */
 export interface PermitLease {
-  readonly holder: HeldLeases;
+  readonly holder: LeaseHolder;
   readonly leaseId: string;
 }
 

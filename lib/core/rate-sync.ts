@@ -24,7 +24,7 @@ import { consoleLogger, type RateSyncLogger } from './logger';
 import type { LimiterMetrics } from './metrics/limiter-metrics';
 import { MetricsObservers, type MetricsObserver } from './metrics/metrics-observer';
 import type { MetricsGauges } from './metrics/metrics-gauges';
-import type { LimiterOptions, RateSyncConfig } from './options';
+import { storeFailurePolicy, type LimiterOptions, type RateSyncConfig } from './options';
 import type { LimiterPolicy } from './policy';
 import type { Permit } from './permit';
 import { permitWithLeases, unitsOf } from './permit-leases';
@@ -137,11 +137,11 @@ export class RateSync {
         } catch (err) {
           if (err instanceof StoreSetupError) throw err; // waiting will not fix it
           const closed = [...this.limiters.values()].find(
-            (l) => l.store === store && l.options.failClosed,
+            (l) => l.store === store && storeFailurePolicy(l.options) === 'closed',
           );
           if (closed) throw new StoreUnavailableError(store.id, closed.id, 0, err);
           this.logger.warn(
-            `rate-sync: store '${store.id}' is unreachable at startup (${errorText(err)}); its limiters fail open until it is back`,
+            `rate-sync: store '${store.id}' is unreachable at startup (${errorText(err)}); its limiters fail open (or decide locally: on_store_failure = "local") until it is back`,
           );
         }
       }),
@@ -151,7 +151,7 @@ export class RateSync {
   /** Releases the permits this process holds and closes every store. Idempotent. */
   async close(): Promise<void> {
     await Promise.all([...this.limiters.values()].map((l) => l.leases.releaseAll()));
-    await Promise.all([...this.stores.values()].map((s) => s.engine.close()));
+    await Promise.all([...this.stores.values()].map((s) => s.close()));
   }
 
   // --- lookup ---
@@ -246,9 +246,7 @@ export class RateSync {
     // Not async: a decision taken at once resolves in one hop, not three.
     const now = this.decideAtOnce(plan, options.key);
     if (now) return Promise.resolve(now.permit ?? null);
-    return this.runLayers(plan, [options.key], options.signal).then(
-      ({ permit }) => permit ?? null,
-    );
+    return this.runLayers(plan, [options.key], options.signal).then(({ permit }) => permit ?? null);
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws). */
@@ -419,7 +417,7 @@ export class RateSync {
 
   /**
    * What exporters read at scrape time: slots held by this process per limiter (clones folded
-   * into their base id), and each store's breaker state.
+   * into their base id), each store's breaker state and whether it is in degraded mode.
    */
   gauges(): MetricsGauges {
     const slots = new Map<string, { limiter: string; store: string; held: number }>();
@@ -429,11 +427,13 @@ export class RateSync {
       if (entry) entry.held += l.leases.size;
       else slots.set(l.labelId, { limiter: l.labelId, store: l.store.id, held: l.leases.size });
     }
-    const breakers = [...this.stores.values()].map((s) => ({
+    const stores = [...this.stores.values()];
+    const breakers = stores.map((s) => ({ store: s.id, state: s.breaker.state }));
+    const degraded = stores.map((s) => ({
       store: s.id,
-      state: s.breaker.state,
+      seconds: s.degraded.active ? (s.degraded.state?.durationMs ?? 0) / 1000 : undefined,
     }));
-    return { slots: [...slots.values()], breakers };
+    return { slots: [...slots.values()], breakers, degraded };
   }
 
   /**

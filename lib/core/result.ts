@@ -29,6 +29,12 @@ export interface RateLimitResult {
   /** True when the store failed and the limiter is fail-open: admitted without counting. */
   readonly failedOpen?: boolean;
   /**
+   * True when decided in this process alone (`on_store_failure = "local"`, degraded mode): the
+   * store was down, or had just come back. `limit` and `remaining` are then this process's
+   * share: the limit divided by the fleet size.
+   */
+  readonly degraded?: boolean;
+  /**
    * True when a limiter in shadow mode (`enforce = false`) decided: `allowed` is then always
    * true, and the call proceeds whatever the limit says. No rate-limit header is sent.
    */

@@ -1,6 +1,9 @@
 import { CircuitBreaker } from './circuit-breaker';
 import type { Clock } from './clock';
+import { DegradedMode } from './degraded-mode';
+import { switchBackMs } from './local-policy';
 import type { AcquireRequest, Engine, LayerDecision } from './engines/engine';
+import { FleetHeartbeat } from './fleet-heartbeat';
 import { RateLimitedLog, type RateSyncLogger } from './logger';
 import { MetricsObservers } from './metrics/metrics-observer';
 import type { StoreOptions } from './options';
@@ -13,7 +16,14 @@ export class StoreHandle {
   readonly breaker: CircuitBreaker;
   readonly waiters: ReleaseWaiters;
   readonly log: RateLimitedLog;
+  /** This process's heartbeat in the store: the fleet size of degraded mode. */
+  readonly heartbeat: FleetHeartbeat;
+  /** Decisions of `on_store_failure = "local"` limiters while the store is down. */
+  readonly degraded: DegradedMode;
   private readonly probe: StoreProbe;
+  /** Whether a limiter of this store is `local`, and whether the store was connected. */
+  private fleetNeeded = false;
+  private connected = false;
 
   constructor(
     readonly id: string,
@@ -33,18 +43,48 @@ export class StoreHandle {
     this.log = new RateLimitedLog(logger);
     const socketTimeoutMs = (options.socketTimeout ?? 1) * 1000;
     this.probe = new StoreProbe(engine, clock, Math.min(PROBE_TIMEOUT_MS, socketTimeoutMs));
+    this.heartbeat = new FleetHeartbeat(id, engine, options, clock, this.log);
+    const cooldownMs = (options.breakerCooldown ?? 1) * 1000;
+    this.degraded = new DegradedMode(id, clock, this.heartbeat, logger, switchBackMs(cooldownMs));
   }
 
   /** Whether the store answers a probe (see {@link StoreProbe}), and the breaker's state. */
   async health(): Promise<StoreHealth> {
     const { up, error } = await this.probe.check();
     const base = { store: this.id, engine: this.options.engine, up, breaker: this.breaker.state };
-    return error === undefined ? base : { ...base, error };
+    const degraded = this.degraded.state;
+    return {
+      ...base,
+      ...(error === undefined ? {} : { error }),
+      ...(degraded ? { degraded } : {}),
+    };
   }
 
-  /** Connects the engine (a store that no limiter uses is connected by its first probe). */
-  connect(): Promise<void> {
-    return this.engine.connect();
+  /**
+   * Connects the engine (a store that no limiter uses is connected by its first probe), then
+   * starts the heartbeat when a limiter of the store is `local`. An unreachable store still
+   * starts it: the fleet is counted once the store answers.
+   */
+  async connect(): Promise<void> {
+    this.connected = true;
+    try {
+      await this.engine.connect();
+    } finally {
+      if (this.fleetNeeded) this.heartbeat.start();
+    }
+  }
+
+  /** A limiter of this store has `on_store_failure = "local"`: count the fleet. */
+  needFleet(): void {
+    this.fleetNeeded = true;
+    if (this.connected) this.heartbeat.start();
+  }
+
+  /** Stops the heartbeat (removing this process's record), then closes the engine. */
+  async close(): Promise<void> {
+    await this.heartbeat.stop();
+    await this.degraded.close();
+    await this.engine.close();
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import type { DegradedState } from './degraded-mode';
 import type { Engine } from './engines/engine';
 
 /** One store's health, as `LimiterService.health()` reports it. */
@@ -20,6 +21,11 @@ export interface StoreHealth {
   readonly breaker: string;
   /** When `up` is false: why, without secrets. */
   readonly error?: string;
+  /**
+   * Present while `on_store_failure = "local"` limiters decide in this process because the
+   * store failed: since when, for how long, and the fleet size their limits are divided by.
+   */
+  readonly degraded?: DegradedState;
 }
 
 /** A probe result is reused for this long; at most one probe per store per interval. */

@@ -1,11 +1,14 @@
 import { MAX_IDENTIFIER_LENGTH, MAX_TABLE_NAME_LENGTH } from '../engines/postgres/identifiers';
-import type { AlgorithmName, EngineName } from '../options';
+import type { AlgorithmName, EngineName, StoreFailurePolicy } from '../options';
 
 /** The engines, in the order error messages list them. */
 export const ENGINES: readonly EngineName[] = ['memory', 'redis', 'postgres'];
 
 /** The algorithms, in the order error messages list them. */
 export const ALGORITHMS: readonly AlgorithmName[] = ['token_bucket', 'sliding_window'];
+
+/** Values of a limiter's `on_store_failure`. */
+export const STORE_FAILURE_POLICIES: readonly StoreFailurePolicy[] = ['open', 'closed', 'local'];
 
 /** Values of postgres `synchronous_commit`. */
 export const SYNCHRONOUS_COMMIT_VALUES = ['on', 'off', 'local', 'remote_write', 'remote_apply'];
@@ -106,6 +109,7 @@ const NETWORKED: readonly EngineName[] = ['redis', 'postgres'];
 const POOL_BOUND: Bound = { value: 1000, why: 'connections per process' };
 /** A JS Map holds at most 2^24 (16,777,216) entries. */
 const MAX_KEYS_BOUND: Bound = { value: 10_000_000, why: 'keys one process can track' };
+const FLEET_BOUND: Bound = { value: 100_000, why: 'processes sharing one store' };
 const DB_BOUND: Bound = { value: 2 ** 31 - 1, why: 'the largest Redis database index' };
 
 function field(name: string, type: FieldType, scope: Partial<FieldSpec> = {}): FieldSpec {
@@ -166,6 +170,8 @@ export const STORE_FIELDS: readonly FieldSpec[] = [
     },
   ),
   field('cleanup_interval', seconds(86_400, 'one day'), { engines: ['postgres'] }),
+  field('fleet_size', { kind: 'integer', min: 1, max: FLEET_BOUND }, { engines: NETWORKED }),
+  field('heartbeat_interval', upToAnHour, { engines: NETWORKED }),
 ];
 
 /** Every key of `[limiters.<id>]`. */
@@ -189,6 +195,7 @@ export const LIMITER_FIELDS: readonly FieldSpec[] = [
   field('block_seconds', upToAYear),
   field('timeout', seconds(MAX_LONG_SECONDS, '365 days', nonNegative)),
   field('fail_closed', flag),
+  field('on_store_failure', { kind: 'enum', values: STORE_FAILURE_POLICIES }),
   field('enforce', flag),
 ];
 

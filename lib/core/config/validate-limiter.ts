@@ -70,6 +70,17 @@ export function validateLimiter(
     const message = `${name('block_seconds')} applies only with ${name('rate_per_second')} or a sliding window: it blocks a key after a rejection for its rate`;
     problems.add(at('block_seconds'), message, valueLocation(table, 'block_seconds'));
   }
+  const [closed, policy] = [values.get('fail_closed'), values.get('on_store_failure')];
+  if (
+    typeof closed === 'boolean' &&
+    typeof policy === 'string' &&
+    (closed ? 'closed' : 'open') !== policy
+  ) {
+    const message =
+      `${shownValue(table, 'on_store_failure')} disagrees with ${name('fail_closed')} = ${closed}: ` +
+      `remove ${name('fail_closed')} (${name('on_store_failure')} replaces it) or make them agree`;
+    problems.add(at('on_store_failure'), message, valueLocation(table, 'on_store_failure'));
+  }
   if (problems.count > before || algorithm === undefined) return undefined;
 
   const options: Record<string, unknown> = { algorithm };

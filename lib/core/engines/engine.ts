@@ -132,6 +132,14 @@ export interface Engine {
    */
   onRelease(policy: LimiterPolicy, key: string, listener: () => void): () => void;
   /**
+   * Optional, shared engines: records that the process instance `instanceId` is alive for
+   * `ttlMs` (store clock) and returns how many instances are alive, itself included. One store
+   * call; degraded mode calls it every few seconds, never per decision.
+   */
+  heartbeat?(instanceId: string, ttlMs: number): Promise<number>;
+  /** Optional, with `heartbeat`: removes the instance's heartbeat (a graceful exit). */
+  leaveFleet?(instanceId: string): Promise<void>;
+  /**
    * Optional: decides synchronously, for in-process engines. When present, decisions that
    * need no waiting and no lease skip the promise chain. Must behave exactly like `acquire`.
    */

@@ -28,6 +28,16 @@ export interface LimiterMetrics {
   readonly failedOpen: number;
   /** Rejected because the store failed and the limiter is fail-closed (HTTP 503). */
   readonly failedClosed: number;
+  /**
+   * Of the admissions, those decided in this process alone while the store was down
+   * (`on_store_failure = "local"`, degraded mode).
+   */
+  readonly degradedAllowed: number;
+  /**
+   * Of the rejections, those decided in this process alone: while the store was down, or just
+   * after it came back, by what this process admitted during the outage (degraded mode).
+   */
+  readonly degradedRejected: number;
   /** Concurrency permits this process holds right now. */
   readonly inFlight: number;
   /** Permits released. */
@@ -59,7 +69,9 @@ export type AcquisitionOutcome =
   | 'timedOut'
   | 'shadowRejected'
   | 'failedOpen'
-  | 'failedClosed';
+  | 'failedClosed'
+  | 'degradedAllowed'
+  | 'degradedRejected';
 
 /** The exported label of each outcome (an admission that waited is `waited`). */
 const LABEL: Record<AcquisitionOutcome, DecisionOutcome> = {
@@ -70,6 +82,8 @@ const LABEL: Record<AcquisitionOutcome, DecisionOutcome> = {
   shadowRejected: 'shadow_rejected',
   failedOpen: 'failed_open',
   failedClosed: 'failed_closed',
+  degradedAllowed: 'degraded_allowed',
+  degradedRejected: 'degraded_rejected',
 };
 
 /** The mutable counters behind {@link LimiterMetrics}: plain fields, cheap on the hot path. */
@@ -86,6 +100,8 @@ export class MetricsRecorder implements Record<Counter, number> {
   storeErrors = 0;
   failedOpen = 0;
   failedClosed = 0;
+  degradedAllowed = 0;
+  degradedRejected = 0;
   released = 0;
   evictedKeys = 0;
   refusedKeys = 0;
@@ -154,6 +170,14 @@ export class MetricsRecorder implements Record<Counter, number> {
         this.storeErrors++;
         this.failedClosed++;
         return;
+      case 'degradedAllowed':
+        this.degradedAllowed++;
+        this.allowed++;
+        return;
+      case 'degradedRejected':
+        this.degradedRejected++;
+        this.rejected++;
+        return;
     }
   }
 
@@ -178,6 +202,8 @@ export class MetricsRecorder implements Record<Counter, number> {
       storeErrors: this.storeErrors,
       failedOpen: this.failedOpen,
       failedClosed: this.failedClosed,
+      degradedAllowed: this.degradedAllowed,
+      degradedRejected: this.degradedRejected,
       inFlight: this.inFlight,
       released: this.released,
       evictedKeys: this.evictedKeys,

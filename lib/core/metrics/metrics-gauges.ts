@@ -4,6 +4,11 @@ export interface MetricsGauges {
   readonly slots: readonly { readonly limiter: string; readonly store: string; held: number }[];
   /** Each store's circuit breaker: `closed`, `half-open` or `open`. */
   readonly breakers: readonly { readonly store: string; readonly state: BreakerState }[];
+  /**
+   * Each store's degraded mode: `seconds` spent in it so far, undefined when the store decides
+   * (limiters with `on_store_failure = "local"` decide in this process while it is down).
+   */
+  readonly degraded: readonly { readonly store: string; readonly seconds?: number }[];
 }
 
 /** A circuit breaker's state. */

@@ -9,6 +9,8 @@ export type DecisionOutcome =
   | 'timed_out'
   | 'failed_open'
   | 'failed_closed'
+  | 'degraded_allowed'
+  | 'degraded_rejected'
   | 'shadow_rejected'
   | 'evicted';
 

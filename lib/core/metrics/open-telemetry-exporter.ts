@@ -42,6 +42,11 @@ export function exportToOpenTelemetry(
   const breakers = meter.createObservableGauge('rate_sync.store.breaker_state', {
     description: "Each store's circuit breaker: 0 closed, 1 half-open (probing), 2 open.",
   });
+  const degraded = meter.createObservableGauge('rate_sync.store.degraded', {
+    description:
+      'Seconds each store has been in degraded mode (local limits while it is down); 0 when it decides.',
+    unit: 's',
+  });
   const observe: OtelApi.BatchObservableCallback = (result) => {
     const gauges = rateSync.gauges();
     for (const { limiter, store, held } of gauges.slots) {
@@ -50,8 +55,11 @@ export function exportToOpenTelemetry(
     for (const { store, state } of gauges.breakers) {
       result.observe(breakers, BREAKER_STATE_VALUE[state], { store });
     }
+    for (const { store, seconds } of gauges.degraded) {
+      result.observe(degraded, seconds ?? 0, { store });
+    }
   };
-  meter.addBatchObservableCallback(observe, [slots, breakers]);
+  meter.addBatchObservableCallback(observe, [slots, breakers, degraded]);
 
   // One attribute object per (limiter labels, outcome), reused on every decision.
   const attributes = new WeakMap<MetricLabels, Attributes>();
@@ -75,6 +83,6 @@ export function exportToOpenTelemetry(
   const detach = rateSync.observe(observer);
   return () => {
     detach();
-    meter.removeBatchObservableCallback(observe, [slots, breakers]);
+    meter.removeBatchObservableCallback(observe, [slots, breakers, degraded]);
   };
 }

@@ -37,6 +37,8 @@ export function exportToPrometheus(
     'rate_sync_store_failures_total',
     'rate_sync_slots_held',
     'rate_sync_store_breaker_state',
+    'rate_sync_store_degraded',
+    'rate_sync_store_degraded_seconds',
   ];
   for (const name of names) if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
 
@@ -102,6 +104,35 @@ export function exportToPrometheus(
         collect() {
           for (const { store, state } of rateSync.gauges().breakers) {
             this.set({ store }, BREAKER_STATE_VALUE[state]);
+          }
+        },
+      }),
+  );
+
+  add(
+    () =>
+      new client.Gauge({
+        name: 'rate_sync_store_degraded',
+        help: 'Each store: 1 while in degraded mode (local limits while it is down), else 0.',
+        labelNames: ['store'],
+        registers,
+        collect() {
+          for (const { store, seconds } of rateSync.gauges().degraded) {
+            this.set({ store }, seconds === undefined ? 0 : 1);
+          }
+        },
+      }),
+  );
+  add(
+    () =>
+      new client.Gauge({
+        name: 'rate_sync_store_degraded_seconds',
+        help: 'Each store: seconds spent in the current degraded mode, 0 when it decides.',
+        labelNames: ['store'],
+        registers,
+        collect() {
+          for (const { store, seconds } of rateSync.gauges().degraded) {
+            this.set({ store }, seconds ?? 0);
           }
         },
       }),

@@ -21,6 +21,16 @@ const COUNTERS: [keyof LimiterMetrics, string, string][] = [
   ['storeErrors', 'rate_sync_store_errors_total', 'Store calls that failed.'],
   ['failedOpen', 'rate_sync_failed_open_total', 'Admitted uncounted on store failure (fail-open).'],
   ['failedClosed', 'rate_sync_failed_closed_total', 'Rejected on store failure (fail-closed).'],
+  [
+    'degradedAllowed',
+    'rate_sync_degraded_allowed_total',
+    'Admitted by this process alone while the store was down (degraded mode).',
+  ],
+  [
+    'degradedRejected',
+    'rate_sync_degraded_rejected_total',
+    'Rejected by this process alone in degraded mode.',
+  ],
   ['released', 'rate_sync_released_total', 'Permits released.'],
   [
     'evictedKeys',

@@ -13,6 +13,7 @@ import type { LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
 import type { EngineContext } from '../engine-context';
 import { DECISION_FIELDS, DECISION_WIDTH } from './acquire.sql';
+import { FLEET_KEY_PREFIX, fleetStatements, type FleetStatements } from './fleet.sql';
 import { postgresNames, type PostgresNames } from './identifiers';
 import {
   DEFAULT_CLEANUP_INTERVAL,
@@ -53,6 +54,7 @@ export class PostgresEngine implements Engine {
   /** The validated names this store uses. */
   readonly names: PostgresNames;
   private readonly sql: Statements;
+  private readonly fleet: FleetStatements;
   private readonly sync: string;
   private readonly log: RateLimitedLog;
   /**
@@ -92,6 +94,7 @@ export class PostgresEngine implements Engine {
   constructor(private readonly ctx: EngineContext) {
     this.names = postgresNames(ctx.options.schemaName, ctx.options.tableName);
     this.sql = statements(this.names);
+    this.fleet = fleetStatements(this.names);
     this.sync = synchronousCommit(ctx.options);
     this.deadlines = new QueryDeadlines(timeouts(ctx.options).queryMs);
     this.log = new RateLimitedLog(ctx.logger);
@@ -137,6 +140,17 @@ export class PostgresEngine implements Engine {
    * `SELECT 1` on a pooled connection (opening the pool first when the server was unreachable
    * at startup), answered within `timeoutMs` or discarded with its connection.
    */
+  /** One statement: see `fleet.sql.ts`. */
+  async heartbeat(instanceId: string, ttlMs: number): Promise<number> {
+    const values = [FLEET_KEY_PREFIX + instanceId, ttlMs, this.testNow()];
+    const { rows } = await this.query<{ alive: number }>('heartbeat', this.fleet.heartbeat, values);
+    return rows[0].alive;
+  }
+
+  async leaveFleet(instanceId: string): Promise<void> {
+    await this.query('leave_fleet', this.fleet.leave, [FLEET_KEY_PREFIX + instanceId]);
+  }
+
   async ping(timeoutMs: number): Promise<void> {
     await this.query('ping', 'SELECT 1', [], false, timeoutMs);
   }

@@ -6,6 +6,9 @@ import type { RedisClient } from './redis-connection';
  */
 export const DISCONNECT_TIMEOUT_MS = 100;
 
+/** Longest close() waits, after QUIT was answered, for the socket to close. */
+const QUIT_CLOSE_TIMEOUT_MS = 1000;
+
 /**
  * QUITs a ready client (graceful: the server answers, the socket closes, no timer remains),
  * else disconnects it (stops reconnecting). Resolves to false when ioredis may have left its
@@ -14,10 +17,19 @@ export const DISCONNECT_TIMEOUT_MS = 100;
 export async function quitOrDisconnect(client: RedisClient): Promise<boolean> {
   if (client.status === 'end') return true;
   if (client.status === 'ready') {
+    // QUIT's reply comes before the socket closes: wait for 'end' too (bounded), so that no
+    // socket of the client is left when close() resolves.
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<void>((resolve) => {
+      client.once('end', resolve);
+      timer = setTimeout(resolve, QUIT_CLOSE_TIMEOUT_MS);
+    });
     const quit = await client.quit().then(
       () => true,
       () => false,
     );
+    if (quit) await ended;
+    clearTimeout(timer);
     if (quit) return true;
   }
   client.disconnect();

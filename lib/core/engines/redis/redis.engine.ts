@@ -43,6 +43,7 @@ import {
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, layerKeys } from './redis-keys';
 import { ReleaseHub } from './release-hub';
 import { ACQUIRE_LUA } from './scripts/acquire.script';
+import { HEARTBEAT_LUA, LEAVE_FLEET_LUA } from './scripts/fleet.script';
 import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
 import { RELEASE_LUA, RENEW_LUA, RESET_KEY_LUA, UNDO_LUA } from './scripts/lease.script';
 import { REFUND_LUA } from './scripts/refund.script';
@@ -62,6 +63,8 @@ const RESET_KEY = luaScript('reset-key', RESET_KEY_LUA);
 const UNDO = luaScript('undo', UNDO_LUA);
 const REFUND = luaScript('refund', REFUND_LUA);
 const BLOCKING_ACQUIRE = luaScript('acquire', BLOCKING_ACQUIRE_LUA);
+const HEARTBEAT = luaScript('heartbeat', HEARTBEAT_LUA);
+const LEAVE_FLEET = luaScript('leave-fleet', LEAVE_FLEET_LUA);
 const SCRIPTS = [
   ACQUIRE,
   GCRA,
@@ -72,6 +75,8 @@ const SCRIPTS = [
   UNDO,
   REFUND,
   BLOCKING_ACQUIRE,
+  HEARTBEAT,
+  LEAVE_FLEET,
 ];
 
 /**
@@ -287,6 +292,20 @@ export class RedisEngine implements Engine {
     for (let i = 0; i < keys.length; i += 100) {
       await Promise.all(keys.slice(i, i + 100).map((k) => this.resetKey(k)));
     }
+  }
+
+  /** One script call: see `fleet.script.ts`. The key never collides with a limiter's. */
+  async heartbeat(instanceId: string, ttlMs: number): Promise<number> {
+    const alive = await this.run(
+      HEARTBEAT,
+      [`${this.prefix}:fleet`],
+      [this.nowArg(), String(ttlMs), instanceId],
+    );
+    return Number(alive);
+  }
+
+  async leaveFleet(instanceId: string): Promise<void> {
+    await this.run(LEAVE_FLEET, [`${this.prefix}:fleet`], [instanceId]);
   }
 
   onRelease(_policy: LimiterPolicy, key: string, listener: () => void): () => void {
