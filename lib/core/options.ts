@@ -38,16 +38,44 @@ export interface StoreOptions {
   socketTimeout?: number;
   /** Connect timeout in seconds. @default 5 */
   socketConnectTimeout?: number;
+  /**
+   * Code only: a client the application already has, used instead of opening one. redis: an
+   * ioredis `Redis` or `Cluster`; postgres: a `pg` `Pool`. The store never closes it (the
+   * application does, after the module has shut down), keeps its own subscriber connection for
+   * wake-ups (a duplicate of it), and checks its scripts or schema at startup. The connection
+   * options (`url`, `password`, TLS, ...) are then the client's own: giving both is an error.
+   */
+  client?: object;
+  /**
+   * PEM file of the certificate authority that signed the server's certificate (TLS). A path,
+   * read at startup; relative to the working directory.
+   */
+  tlsCaFile?: string;
+  /** PEM file of the client certificate, for servers that authenticate clients by certificate. */
+  tlsCertFile?: string;
+  /** PEM file of the client certificate's private key (with `tlsCertFile`). Never logged. */
+  tlsKeyFile?: string;
 
   // --- redis ---
   /** redis: database index. */
   db?: number;
   /** redis: password (overrides one in the URL). Never logged. */
   password?: string;
+  /** redis: ACL user name (overrides one in the URL); without it, the `default` user. */
+  username?: string;
   /** redis: prefix of every key. @default "rate_limit" */
   keyPrefix?: string;
   /** redis: `host:port` seeds of a Redis Cluster; when given, `url` is not used for the hosts. */
   clusterNodes?: string[];
+  /**
+   * redis: `host:port` of Redis Sentinels; the store asks them for the master of
+   * `sentinelName` and follows its failovers. `url` then only gives the password, db and TLS.
+   */
+  sentinels?: string[];
+  /** redis: the master's name as the Sentinels know it (with `sentinels`). */
+  sentinelName?: string;
+  /** redis: password of the Sentinels themselves (when they require one). Never logged. */
+  sentinelPassword?: string;
 
   // --- postgres ---
   /** postgres: state table name (validated identifier, always quoted). @default "rate_limiter_state" */
@@ -58,6 +86,12 @@ export interface StoreOptions {
   autoCreate?: boolean;
   /** postgres: create UNLOGGED tables (faster; state lost on a server crash). @default false */
   unlogged?: boolean;
+  /**
+   * postgres: TLS as libpq's `sslmode`: `disable`, `require` (encrypted, server not verified),
+   * `verify-ca` (certificate checked against `tlsCaFile` or the system CAs) or `verify-full`
+   * (and its host name). Unset: what the URL's `sslmode` says, else no TLS.
+   */
+  sslMode?: 'disable' | 'require' | 'verify-ca' | 'verify-full';
   /** postgres: `synchronous_commit` for decisions (`off` trades a crash's last writes for speed). @default "off" */
   synchronousCommit?: 'on' | 'off' | 'local' | 'remote_write' | 'remote_apply';
   /** postgres: seconds between expired-row cleanups. @default 60 */

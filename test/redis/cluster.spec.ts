@@ -1,3 +1,5 @@
+import { Cluster } from 'ioredis';
+import { RateSync } from '../../lib/core';
 import type { RedisEngine } from '../../lib/core/engines/redis';
 import { slotOf } from '../../lib/core/engines/redis/cluster-slot';
 import { storageKey } from '../../lib/core/keys';
@@ -8,7 +10,7 @@ import type { ContractTarget } from '../contract/contract-target';
 import { engineContract } from '../contract/engine-contract';
 import { refundContract } from '../contract/refund-contract';
 import { describeRedisBinaries, uniquePrefix } from '../support/redis';
-import { openEngine, req } from './engine-fixture';
+import { MemoLogger, openEngine, req } from './engine-fixture';
 import { RedisCluster } from './redis-cluster';
 
 /**
@@ -54,6 +56,36 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
     answersContract(target);
     refundContract(target);
     blockContract(target);
+  });
+
+  it('runs on a Cluster client given in code, subscribing on a copy, and leaves it open', async () => {
+    const client = new Cluster(
+      cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })),
+    );
+    await new Promise((resolve) => client.once('ready', resolve));
+    try {
+      const rs = new RateSync(
+        {
+          stores: { app: { engine: 'redis', client, keyPrefix: uniquePrefix('clb') } },
+          limiters: { jobs: { store: 'app', maxConcurrent: 1 } },
+        },
+        { logger: new MemoLogger() },
+      );
+      await rs.connect();
+      const held = await rs.acquire('jobs', { key: 'k' });
+      const waiting = rs.acquire('jobs', { key: 'k', timeout: 10 });
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      await held.release();
+      await (await waiting).release();
+      // Woken by the release (pub/sub on the store's own copy), not by the lease expiry.
+      expect(Date.now() - started).toBeLessThan(2000);
+      await rs.close();
+      expect(client.status).toBe('ready');
+      expect(await client.set(`${uniquePrefix('clb')}:{x}`, '1')).toBe('OK');
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('counts 300 keys exactly, spread over every master', async () => {

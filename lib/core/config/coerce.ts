@@ -1,3 +1,4 @@
+import { checkClient, checkPemFile } from './check-client';
 import { checkUrl } from './check-url';
 import { describeValue } from './describe-value';
 import type { FieldType } from './schema';
@@ -80,6 +81,12 @@ export function checkValue(
           );
     case 'url':
       return checkUrl(value, engine, written === undefined ? undefined : fail);
+    case 'client':
+      return checkClient(value, engine);
+    case 'pem-file':
+      return typeof value === 'string' && value !== ''
+        ? checkPemFile(value)
+        : fail('the path of a PEM file');
     case 'host-port-list':
       return checkList(
         value,

@@ -117,7 +117,7 @@ describe("loadConfig: the Python library's recipes, unchanged", () => {
       expect(problemsOf({ configFile, env })).toEqual([
         {
           path: 'stores.main.url',
-          message: 'required for a redis store (or give cluster_nodes)',
+          message: 'required for a redis store (or give cluster_nodes or sentinels)',
           file: configFile,
           line: 1,
         },

@@ -13,6 +13,9 @@ export const STORE_FAILURE_POLICIES: readonly StoreFailurePolicy[] = ['open', 'c
 /** Values of postgres `synchronous_commit`. */
 export const SYNCHRONOUS_COMMIT_VALUES = ['on', 'off', 'local', 'remote_write', 'remote_apply'];
 
+/** Values of postgres `ssl_mode` (libpq's `sslmode` that `pg` implements). */
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'];
+
 /** What a key's value must be. Numbers are finite; strings from env become numbers here only. */
 export type FieldType =
   | {
@@ -33,6 +36,10 @@ export type FieldType =
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   | { readonly kind: 'identifier'; readonly maxLength: number }
   | { readonly kind: 'url' }
+  /** A client object given in code (never in TOML), checked against the store's engine. */
+  | { readonly kind: 'client' }
+  /** The path of a PEM file, read (and checked readable) at validation. */
+  | { readonly kind: 'pem-file' }
   | { readonly kind: 'host-port-list' }
   | { readonly kind: 'cidr-list' };
 
@@ -118,6 +125,10 @@ function field(name: string, type: FieldType, scope: Partial<FieldSpec> = {}): F
 export const STORE_FIELDS: readonly FieldSpec[] = [
   field('engine', { kind: 'enum', values: ENGINES }),
   field('url', { kind: 'url' }, { engines: NETWORKED }),
+  field('client', { kind: 'client' }, { engines: NETWORKED }),
+  field('tls_ca_file', { kind: 'pem-file' }, { engines: NETWORKED }),
+  field('tls_cert_file', { kind: 'pem-file' }, { engines: NETWORKED }),
+  field('tls_key_file', { kind: 'pem-file' }, { engines: NETWORKED }),
   field('pool_min_size', { kind: 'integer', min: 0, max: POOL_BOUND }, { engines: NETWORKED }),
   field('pool_max_size', { kind: 'integer', min: 1, max: POOL_BOUND }, { engines: NETWORKED }),
   field('socket_timeout', upToAnHour, { engines: NETWORKED }),
@@ -127,8 +138,13 @@ export const STORE_FIELDS: readonly FieldSpec[] = [
   field('max_keys', { kind: 'integer', min: 1, max: MAX_KEYS_BOUND }, { engines: ['memory'] }),
   field('db', { kind: 'integer', min: 0, max: DB_BOUND }, { engines: ['redis'] }),
   field('password', { kind: 'string', secret: true }, { engines: ['redis'] }),
+  field('username', { kind: 'string' }, { engines: ['redis'] }),
   field('key_prefix', { kind: 'string', forbidden: HASH_TAG_BRACES }, { engines: ['redis'] }),
   field('cluster_nodes', { kind: 'host-port-list' }, { engines: ['redis'] }),
+  field('sentinels', { kind: 'host-port-list' }, { engines: ['redis'] }),
+  field('sentinel_name', { kind: 'string' }, { engines: ['redis'] }),
+  field('sentinel_password', { kind: 'string', secret: true }, { engines: ['redis'] }),
+  field('ssl_mode', { kind: 'enum', values: SSL_MODES }, { engines: ['postgres'] }),
   // The engine derives `<table>_acquire` and similar names, which must fit in 63 characters too.
   field(
     'table_name',

@@ -70,13 +70,14 @@ describe('validateConfig: stores', () => {
     ]);
   });
 
-  it('requires a url for postgres, and a url or cluster_nodes for redis', () => {
-    expect(storeProblems({ engine: 'postgres' })).toEqual([
-      'stores.s.url: required for a postgres store',
-    ]);
+  it('requires a url, cluster_nodes or sentinels for redis; postgres falls back to PG*', () => {
     expect(storeProblems({ engine: 'redis' })).toEqual([
-      'stores.s.url: required for a redis store (or give cluster_nodes)',
+      'stores.s.url: required for a redis store (or give cluster_nodes or sentinels)',
     ]);
+    // pg reads PGHOST, PGUSER, PGDATABASE... when there is no URL, as libpq does.
+    expect(validateConfig(toml({ stores: { s: { engine: 'postgres' } } })).stores.s).toEqual({
+      engine: 'postgres',
+    });
     const cluster = validateConfig(
       toml({ stores: { s: { engine: 'redis', cluster_nodes: ['a:7000'] } } }),
     );

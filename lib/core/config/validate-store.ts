@@ -25,20 +25,10 @@ export function validateStore(table: MergedTable, problems: ProblemList): StoreO
     otherFields: { noun: 'limiter', fields: LIMITER_FIELDS },
   });
 
-  if (engine === 'postgres' && !present.has('url')) {
-    problems.add(
-      [...table.path, keyName(table, 'url')],
-      'required for a postgres store',
-      tableLocation(table),
-    );
-  }
-  if (engine === 'redis' && !present.has('url') && !present.has('cluster_nodes')) {
-    const [url, nodes] = [keyName(table, 'url'), keyName(table, 'cluster_nodes')];
-    problems.add(
-      [...table.path, url],
-      `required for a redis store (or give ${nodes})`,
-      tableLocation(table),
-    );
+  if (engine === 'redis') checkRedisTarget(table, present, problems);
+  if (engine === 'redis' || engine === 'postgres') {
+    checkClientAlone(table, present, problems);
+    checkTlsFiles(table, present, problems);
   }
   const [min, max] = [values.get('pool_min_size'), values.get('pool_max_size')];
   if (typeof min === 'number' && typeof max === 'number' && min > max) {
@@ -78,4 +68,109 @@ function wrongEngine(spec: FieldSpec, engine: EngineName): string | undefined {
   if (!spec.engines || spec.engines.includes(engine)) return undefined;
   const owners = spec.engines.join(' and ');
   return `applies only to ${owners} stores, and this store's engine is "${engine}"`;
+}
+
+/** The connection options a given `client` replaces: they are the client's own. */
+const CLIENT_REPLACES = [
+  'url',
+  'password',
+  'username',
+  'db',
+  'cluster_nodes',
+  'sentinels',
+  'sentinel_name',
+  'sentinel_password',
+  'tls_ca_file',
+  'tls_cert_file',
+  'tls_key_file',
+  'ssl_mode',
+  'pool_min_size',
+  'pool_max_size',
+  'socket_connect_timeout',
+];
+
+/** `client` with a connection option: which one would apply is unclear, so neither does. */
+function checkClientAlone(table: MergedTable, present: Set<string>, problems: ProblemList): void {
+  if (!present.has('client')) return;
+  for (const name of CLIENT_REPLACES) {
+    if (!present.has(name)) continue;
+    problems.add(
+      [...table.path, keyName(table, name)],
+      `not used with ${keyName(table, 'client')}: the client's own connection options apply; ` +
+        `remove ${keyName(table, name)}, or remove ${keyName(table, 'client')} to let the store ` +
+        'open its own connection',
+      valueLocation(table, name),
+    );
+  }
+}
+
+/** Where a redis store connects: one of url, cluster_nodes, sentinels or client, consistently. */
+function checkRedisTarget(table: MergedTable, present: Set<string>, problems: ProblemList): void {
+  const name = (n: string): string => keyName(table, n);
+  const targets = ['url', 'cluster_nodes', 'sentinels', 'client'].filter((n) => present.has(n));
+  if (targets.length === 0) {
+    problems.add(
+      [...table.path, name('url')],
+      `required for a redis store (or give ${name('cluster_nodes')} or ${name('sentinels')})`,
+      tableLocation(table),
+    );
+  }
+  if (present.has('cluster_nodes') && present.has('sentinels')) {
+    problems.add(
+      [...table.path, name('sentinels')],
+      `not used with ${name('cluster_nodes')}: a Redis Cluster fails over by itself; keep one`,
+      valueLocation(table, 'sentinels'),
+    );
+  }
+  if (present.has('sentinels') !== present.has('sentinel_name')) {
+    const [given, missing] = present.has('sentinels')
+      ? ['sentinels', 'sentinel_name']
+      : ['sentinel_name', 'sentinels'];
+    problems.add(
+      [...table.path, name(missing)],
+      `required with ${name(given)}` +
+        (missing === 'sentinel_name'
+          ? ': the name of the master as the Sentinels know it (sentinel monitor <name> ...)'
+          : ': the "host:port" of each Sentinel'),
+      tableLocation(table),
+    );
+  }
+  const url = table.values.get('url')?.value;
+  const tls = ['tls_ca_file', 'tls_cert_file', 'tls_key_file'].find((n) => present.has(n));
+  if (tls && typeof url === 'string' && /^redis:\/\//i.test(url)) {
+    problems.add(
+      [...table.path, name(tls)],
+      `needs TLS, and ${name('url')} is a redis:// URL; write rediss:// to connect with TLS`,
+      valueLocation(table, tls),
+    );
+  }
+}
+
+/** A client certificate comes with its key; certificates make no sense with TLS disabled. */
+function checkTlsFiles(table: MergedTable, present: Set<string>, problems: ProblemList): void {
+  const name = (n: string): string => keyName(table, n);
+  if (present.has('tls_key_file') !== present.has('tls_cert_file')) {
+    const missing = present.has('tls_key_file') ? 'tls_cert_file' : 'tls_key_file';
+    problems.add(
+      [...table.path, name(missing)],
+      `a client certificate needs both ${name('tls_cert_file')} and ${name('tls_key_file')}`,
+      tableLocation(table),
+    );
+  }
+  const url = table.values.get('url')?.value;
+  if (present.has('ssl_mode') && typeof url === 'string' && /[?&]sslmode=/i.test(url)) {
+    problems.add(
+      [...table.path, name('ssl_mode')],
+      `not used with an sslmode in ${name('url')} (the URL's would win); keep one of them`,
+      valueLocation(table, 'ssl_mode'),
+    );
+  }
+  const tls = ['tls_ca_file', 'tls_cert_file', 'tls_key_file'].find((n) => present.has(n));
+  if (tls && table.values.get('ssl_mode')?.value === 'disable') {
+    problems.add(
+      [...table.path, name(tls)],
+      `not used with ${name('ssl_mode')} = "disable"; set ssl_mode to "verify-full" (or remove the file)`,
+      valueLocation(table, tls),
+    );
+  }
 }

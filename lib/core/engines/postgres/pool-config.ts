@@ -1,4 +1,6 @@
 import type { ClientConfig, PoolConfig } from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import { readPem } from '../tls-files';
 import { MAX_TIMER_MS, timerMs } from '../../clock';
 import { redactUrl, scrubUrlSecrets } from '../../config/redact';
 import { InvalidArgumentError } from '../../errors';
@@ -65,7 +67,29 @@ export function clientConfig(storeId: string, o: StoreOptions): ClientConfig {
     query_timeout: t.queryMs,
     keepAlive: true,
     fallback_application_name: `rate-sync:${storeId}`,
+    ...sslConfig(storeId, o),
   };
+}
+
+/**
+ * The `ssl` option from `sslMode` and the certificate files (read now: at startup, and again
+ * for each LISTEN connection). Nothing when neither is given: the URL's `sslmode`, or the
+ * `PGSSLMODE` of the environment, applies as `pg` reads it. Files without `sslMode` mean
+ * `verify-full`.
+ */
+export function sslConfig(storeId: string, o: StoreOptions): { ssl?: false | ConnectionOptions } {
+  const files = { ca: o.tlsCaFile, cert: o.tlsCertFile, key: o.tlsKeyFile };
+  const given = Object.entries(files).filter(([, path]) => path !== undefined);
+  const mode = o.sslMode ?? (given.length > 0 ? 'verify-full' : undefined);
+  if (mode === undefined) return {};
+  if (mode === 'disable') return { ssl: false };
+  const ssl: ConnectionOptions = { rejectUnauthorized: mode !== 'require' };
+  for (const [name, path] of given) {
+    (ssl as Record<string, Buffer>)[name] = readPem(storeId, name, path as string);
+  }
+  // verify-ca: the chain is checked, the host name is not (libpq's meaning).
+  if (mode === 'verify-ca') ssl.checkServerIdentity = () => undefined;
+  return { ssl };
 }
 
 /**
@@ -86,6 +110,7 @@ export function poolConfig(storeId: string, o: StoreOptions): PoolConfig {
 
 /** Where the store connects, for messages: the URL with credentials hidden. */
 export function describeTarget(o: StoreOptions): string {
+  if (o.client) return 'the pool given in code';
   return o.url ? redactUrl(o.url) : 'the server of the PG* environment variables';
 }
 

@@ -4,10 +4,10 @@
  * statement; the SQL itself lives in acquire.sql.ts, batch.sql.ts, lease.sql.ts and
  * statements.ts.
  */
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { ClientConfig, Pool, PoolClient, QueryResult } from 'pg';
 import { decideLayer } from '../../algorithms/decide';
 import { timerMs } from '../../clock';
-import { RateSyncError } from '../../errors';
+import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
@@ -69,6 +69,10 @@ export class PostgresEngine implements Engine {
     { maxBatch: MAX_BATCH },
   );
   private pool?: Pool;
+  /** The pool the application gave (`client` option): used, never ended by the store. */
+  private readonly borrowed?: Pool;
+  /** Connections of a borrowed pool that carry the store's 'error' listener (see connectClient). */
+  private readonly guarded = new WeakSet<PoolClient>();
   private opening?: Promise<void>;
   /** Set by close(): no lazy reconnection after it. */
   private closed = false;
@@ -94,6 +98,7 @@ export class PostgresEngine implements Engine {
     this.sync = synchronousCommit(ctx.options);
     this.deadlines = new QueryDeadlines(timeouts(ctx.options).queryMs);
     this.log = new RateLimitedLog(ctx.logger);
+    this.borrowed = ctx.options.client as Pool | undefined;
   }
 
   /**
@@ -126,7 +131,8 @@ export class PostgresEngine implements Engine {
     this.listener = undefined;
     this.pool = undefined;
     await listener?.close();
-    await pool?.end();
+    // The application's pool is the application's to end (after its own shutdown).
+    if (pool !== this.borrowed) await pool?.end();
     this.deadlines.close();
   }
 
@@ -286,7 +292,13 @@ export class PostgresEngine implements Engine {
     this.listener ??= new ReleaseListener({
       storeId: this.ctx.storeId,
       channel: this.names.channel,
-      createClient: () => new (loadPg().Client)(clientConfig(this.ctx.storeId, this.ctx.options)),
+      // A borrowed pool's own settings (host, credentials, TLS) make the LISTEN connection.
+      createClient: () =>
+        new (loadPg().Client)(
+          this.borrowed
+            ? (this.borrowed as unknown as { options: ClientConfig }).options
+            : clientConfig(this.ctx.storeId, this.ctx.options),
+        ),
       warn: (topic, message) => this.log.warn(topic, scrubSecrets(message, this.ctx.options)),
     });
     return this.listener.subscribe(key, listener);
@@ -333,22 +345,20 @@ export class PostgresEngine implements Engine {
   }
 
   private async open(): Promise<void> {
-    const pool = new (loadPg().Pool)(poolConfig(this.ctx.storeId, this.ctx.options));
-    pool.on('error', (err) =>
-      this.warn(
-        'pool',
-        `an idle PostgreSQL connection failed (${errorText(err)}); it is replaced on next use`,
-      ),
-    );
-    // A checked-out connection that fails (a terminated backend) emits 'error'; its query
-    // fails with the same error, which the caller handles. Without a listener the event would
-    // be thrown (pool.query attaches one per query; the engine checks connections out itself).
-    pool.on('connect', (c) => c.on('error', () => undefined));
+    const pool = this.borrowed ?? this.newPool();
+    const end = (): Promise<void> =>
+      pool === this.borrowed ? Promise.resolve() : pool.end().catch(() => undefined);
+    if (this.borrowed?.ended) {
+      throw new StoreSetupError(
+        this.ctx.storeId,
+        `Store '${this.ctx.storeId}': the pg Pool given in code has been ended. ${ENDED_POOL_FIX}.`,
+      );
+    }
     let client: PoolClient;
     try {
-      client = await pool.connect();
+      client = await this.checkOut(pool);
     } catch (err) {
-      await pool.end().catch(() => undefined);
+      await end();
       const text = errorText(err);
       throw new RateSyncError(
         this.scrub(
@@ -376,7 +386,7 @@ export class PostgresEngine implements Engine {
       client.release();
     } catch (err) {
       client.release(true);
-      await pool.end().catch(() => undefined);
+      await end();
       if (err instanceof RateSyncError) throw err;
       throw new RateSyncError(
         this.scrub(
@@ -389,6 +399,56 @@ export class PostgresEngine implements Engine {
     }
     this.pool = pool;
     this.startCleanup();
+  }
+
+  /** The store's own pool, with its listeners. */
+  private newPool(): Pool {
+    const pool = new (loadPg().Pool)(poolConfig(this.ctx.storeId, this.ctx.options));
+    pool.on('error', (err) =>
+      this.warn(
+        'pool',
+        `an idle PostgreSQL connection failed (${errorText(err)}); it is replaced on next use`,
+      ),
+    );
+    // A checked-out connection that fails (a terminated backend) emits 'error'; its query
+    // fails with the same error, which the caller handles. Without a listener the event would
+    // be thrown (pool.query attaches one per query; the engine checks connections out itself).
+    pool.on('connect', (c) => c.on('error', () => undefined));
+    return pool;
+  }
+
+  /**
+   * A connection of `pool`. One of a borrowed pool gets the store's no-op 'error' listener
+   * once (the store's own pool adds it on 'connect'): a checked-out connection whose backend
+   * fails emits 'error', which, unheard, would be thrown; its query fails with the same error.
+   * Checking one out of a borrowed pool is bounded by `socket_connect_timeout` (the pool may
+   * have no `connectionTimeoutMillis`); one that comes later is given back.
+   */
+  private checkOut(pool: Pool): Promise<PoolClient> {
+    if (pool !== this.borrowed) return pool.connect();
+    const limitMs = timeouts(this.ctx.options).connectMs;
+    return new Promise<PoolClient>((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new Error(`timeout exceeded when trying to connect (${limitMs} ms)`));
+      }, limitMs);
+      pool.connect().then(
+        (client) => {
+          clearTimeout(timer);
+          if (late) return client.release();
+          if (!this.guarded.has(client)) {
+            this.guarded.add(client);
+            client.on('error', () => undefined);
+          }
+          resolve(client);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   private startCleanup(): void {
@@ -407,7 +467,7 @@ export class PostgresEngine implements Engine {
   private async connectClient(op: string): Promise<PoolClient> {
     const pool = await this.poolFor(op);
     try {
-      return await pool.connect();
+      return await this.checkOut(pool);
     } catch (err) {
       throw this.failure(op, err);
     }
@@ -456,8 +516,11 @@ export class PostgresEngine implements Engine {
   }
 
   private failure(op: string, err: unknown): RateSyncError {
+    const ended = this.borrowed?.ended
+      ? ` (the pool given in code was ended by the application: ${ENDED_POOL_FIX})`
+      : '';
     return new RateSyncError(
-      this.scrub(`Store '${this.ctx.storeId}' (postgres): ${op} failed: ${errorText(err)}`),
+      this.scrub(`Store '${this.ctx.storeId}' (postgres): ${op} failed${ended}: ${errorText(err)}`),
       { cause: err },
     );
   }
@@ -470,6 +533,11 @@ export class PostgresEngine implements Engine {
     return scrubSecrets(text, this.ctx.options);
   }
 }
+
+/** What the application should do about a pool it gave and then ended. */
+const ENDED_POOL_FIX =
+  'end your pool only after the Nest application (or RateSync.close()) has shut down; give ' +
+  'the store a pool that is not ended and restart, or let the store open its own with url';
 
 /** Statement timeout of each cleanup batch, in ms. */
 const CLEANUP_STATEMENT_TIMEOUT_MS = 30_000;

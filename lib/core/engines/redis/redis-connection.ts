@@ -3,6 +3,7 @@ import { timerMs } from '../../clock';
 import { redactUrl, scrubUrlSecrets } from '../../config/redact';
 import { InvalidArgumentError } from '../../errors';
 import type { StoreOptions } from '../../options';
+import { readPem } from '../tls-files';
 import { DISCONNECT_TIMEOUT_MS } from './client-lifecycle';
 
 /** The one client of a store: a plain connection, or a Redis Cluster client. */
@@ -52,6 +53,7 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     ...RESP2,
     ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.username !== undefined ? { username: o.username } : {}),
   };
   if (o.clusterNodes && o.clusterNodes.length > 0) {
     if (o.db) {
@@ -60,23 +62,62 @@ export function createClient(storeId: string, o: StoreOptions): RedisClient {
         `Redis Cluster has only database 0; remove db (got ${o.db}) or cluster_nodes`,
       );
     }
-    const tls = o.url?.toLowerCase().startsWith('rediss://') ? { tls: {} } : {};
     const options: ClusterOptions = {
       lazyConnect: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: retryDelay,
       slotsRefreshTimeout: common.connectTimeout,
-      redisOptions: { ...common, ...tls, ...passwordFromUrl(o) },
+      redisOptions: { ...common, ...tlsOptions(storeId, o), ...credentialsFromUrl(o) },
     };
     return new ioredis.Cluster(o.clusterNodes.map(parseNode), options);
   }
+  const { host: _host, port: _port, ...fromTheUrl } = fromUrl(storeId, o.url ?? DEFAULT_REDIS_URL);
+  const tls = tlsOptions(storeId, o);
+  const target: RedisOptions =
+    o.sentinels && o.sentinels.length > 0
+      ? { ...fromTheUrl, ...sentinelOptions(o, tls.tls) }
+      : { ...fromTheUrl, host: _host, port: _port };
   return new ioredis.Redis({
-    ...fromUrl(storeId, o.url ?? DEFAULT_REDIS_URL),
+    ...target,
+    ...tls,
     ...common,
     enableOfflineQueue: false,
     retryStrategy: retryDelay,
     ...(o.db !== undefined ? { db: o.db } : {}),
   });
+}
+
+/**
+ * The Sentinel options: the master of `sentinelName`, asked of the Sentinels at every
+ * (re)connection; a connection that finds a replica there (a failover in progress) is dropped
+ * and re-asked, and a READONLY reply (the old master, demoted) reconnects.
+ */
+function sentinelOptions(o: StoreOptions, tls: Record<string, Buffer> | undefined): RedisOptions {
+  return {
+    // With rediss://, the master and the Sentinels are both reached over TLS (without this,
+    // ioredis would connect to the master in clear text whatever `tls` says).
+    ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+    sentinels: (o.sentinels ?? []).map(parseNode),
+    name: o.sentinelName,
+    role: 'master',
+    sentinelRetryStrategy: retryDelay,
+    reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
+    ...(o.sentinelPassword !== undefined ? { sentinelPassword: o.sentinelPassword } : {}),
+  } as RedisOptions;
+}
+
+/**
+ * TLS options: none for `redis://` without certificate files; for `rediss://`, the CA, client
+ * certificate and key read from the files the store names (checked readable at validation;
+ * read again here, at startup).
+ */
+export function tlsOptions(storeId: string, o: StoreOptions): { tls?: Record<string, Buffer> } {
+  const files = { ca: o.tlsCaFile, cert: o.tlsCertFile, key: o.tlsKeyFile };
+  const given = Object.entries(files).filter(([, path]) => path !== undefined);
+  if (!o.url?.toLowerCase().startsWith('rediss://') && given.length === 0) return {};
+  const tls: Record<string, Buffer> = {};
+  for (const [name, path] of given) tls[name] = readPem(storeId, name, path as string);
+  return { tls };
 }
 
 /**
@@ -114,6 +155,10 @@ function fromUrl(storeId: string, url: string): RedisOptions {
 
 /** Where a store points, safe to print: the URL without credentials, or the cluster seeds. */
 export function describeTarget(o: StoreOptions): string {
+  if (o.client) return 'the client given in code';
+  if (o.sentinels && o.sentinels.length > 0) {
+    return `master "${o.sentinelName}" of sentinels ${o.sentinels.join(',')}`;
+  }
   if (o.clusterNodes && o.clusterNodes.length > 0) return `cluster ${o.clusterNodes.join(',')}`;
   return redactUrl(o.url ?? DEFAULT_REDIS_URL);
 }
@@ -151,16 +196,26 @@ export function explain(message: string, o: StoreOptions): string {
  * replaced by `***`. Driver messages do not normally carry them; this makes sure.
  */
 export function scrubSecrets(o: StoreOptions, message: string): string {
-  const out = scrubUrlSecrets(message, o.url);
-  return o.password && o.password.length >= 3 ? out.split(o.password).join('***') : out;
+  let out = scrubUrlSecrets(message, o.url);
+  for (const secret of [o.password, o.sentinelPassword]) {
+    if (secret && secret.length >= 3) out = out.split(secret).join('***');
+  }
+  return out;
 }
 
-/** A cluster has no URL to connect to, but its password may still be written in `url`. */
-function passwordFromUrl(o: StoreOptions): { password?: string } {
-  if (!o.url || o.password !== undefined) return {};
+/** A cluster has no URL to connect to, but its credentials may still be written in `url`. */
+function credentialsFromUrl(o: StoreOptions): { password?: string; username?: string } {
+  if (!o.url) return {};
   try {
     const u = new URL(o.url);
-    return u.password ? { password: decodeURIComponent(u.password) } : {};
+    return {
+      ...(u.password && o.password === undefined
+        ? { password: decodeURIComponent(u.password) }
+        : {}),
+      ...(u.username && o.username === undefined
+        ? { username: decodeURIComponent(u.username) }
+        : {}),
+    };
   } catch {
     return {}; // not a parseable URL: then ioredis cannot use it either, and it names no secret
   }

@@ -5,7 +5,7 @@
  * client-lifecycle.ts, pub/sub in release-hub.ts, SCAN in limiter-scan.ts and cluster
  * composites in cross-slot.ts.
  */
-import { RateSyncError } from '../../errors';
+import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
@@ -22,6 +22,13 @@ import { LeaseGiveBack } from '../lease-give-back';
 import { TickBatcher } from '../tick-batcher';
 import { decodeBatch, encodeBatch, MAX_BATCH, SPLIT_FROM, type BucketCall } from './bucket-batch';
 import { slotOf } from './cluster-slot';
+import {
+  checkBorrowedClient,
+  CLOSED_CLIENT_FIX,
+  closedClientError,
+  isClusterClient,
+  withDeadline,
+} from './borrowed-client';
 import { DISCONNECT_TIMEOUT_MS, quitOrDisconnect, waitReady } from './client-lifecycle';
 import { acquireAcrossSlots, sameSlot } from './cross-slot';
 import { scanLimiterKeys } from './limiter-scan';
@@ -43,6 +50,7 @@ import { REFUND_LUA } from './scripts/refund.script';
 import { BLOCKING_ACQUIRE_LUA } from './scripts/blocking-acquire.script';
 import { loadScripts, luaScript, runScript, type LuaScript } from './script-runner';
 import { errorText } from '../../error-text';
+import { timerMs } from '../../clock';
 import { engineClosedError } from '../engine-closed.error';
 
 const ACQUIRE = luaScript('acquire', ACQUIRE_LUA);
@@ -82,6 +90,16 @@ export class RedisEngine implements Engine {
   readonly kind = 'redis' as const;
   private readonly client: RedisClient;
   private readonly isCluster: boolean;
+  /**
+   * The client the application gave (`client` option), which the store never closes, or
+   * undefined when the store opened its own.
+   */
+  private readonly borrowed?: RedisClient;
+  /**
+   * A borrowed client without its own `commandTimeout`: each call is bounded by
+   * `socketTimeout` here instead (the store's own clients have the option set).
+   */
+  private readonly callLimitMs?: number;
   private readonly prefix: string;
   private readonly hub: ReleaseHub;
   private readonly log: RateLimitedLog;
@@ -100,11 +118,25 @@ export class RedisEngine implements Engine {
   constructor(private readonly ctx: EngineContext) {
     const o = ctx.options;
     this.prefix = checkKeyPrefix(ctx.storeId, o.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    this.isCluster = !!o.clusterNodes?.length;
     this.log = new RateLimitedLog(ctx.logger);
-    this.client = createClient(ctx.storeId, o);
-    this.client.on('error', (err) => this.warn('client', errorText(err)));
-    this.hub = new ReleaseHub(this.client, this.isCluster, (topic, m) => this.warn(topic, m));
+    this.borrowed = o.client as RedisClient | undefined;
+    if (this.borrowed) {
+      this.client = this.borrowed;
+      this.isCluster = isClusterClient(this.borrowed);
+      // The application's own listeners handle its client's errors: none is added to it.
+      this.callLimitMs = commandTimeoutOf(this.borrowed) ? undefined : callLimit(o.socketTimeout);
+    } else {
+      this.client = createClient(ctx.storeId, o);
+      this.isCluster = !!o.clusterNodes?.length;
+      this.client.on('error', (err) => this.warn('client', errorText(err)));
+    }
+    this.hub = new ReleaseHub(this.client, {
+      isCluster: this.isCluster,
+      // The application's Cluster keeps its own subscriptions: the store subscribes on a copy.
+      duplicateCluster: !!this.borrowed,
+      connectionName: `rate-sync:${ctx.storeId}:sub`,
+      warn: (topic, m) => this.warn(topic, m),
+    });
     this.giveBack = new LeaseGiveBack(
       (key, leaseId) => this.releaseLease(key, leaseId),
       (m) => this.warn('give-back', m),
@@ -123,14 +155,28 @@ export class RedisEngine implements Engine {
     let cause: unknown;
     const onError = (err: Error): void => void (cause = err);
     this.client.on('error', onError);
+    const connectMs = (this.ctx.options.socketConnectTimeout ?? 5) * 1000;
     try {
-      if (this.client.status === 'wait' || this.client.status === 'end')
+      if (this.borrowed) {
+        await withDeadline(
+          checkBorrowedClient(this.ctx.storeId, this.borrowed, connectMs),
+          connectMs,
+          `not ready after ${connectMs} ms`,
+        );
+      } else if (this.client.status === 'wait' || this.client.status === 'end')
         await this.client.connect();
       else if (this.client.status !== 'ready') {
-        await waitReady(this.client, (this.ctx.options.socketConnectTimeout ?? 5) * 1000);
+        await waitReady(this.client, connectMs);
       }
-      await loadScripts(this.client, this.isCluster, SCRIPTS);
+      await withDeadline(
+        loadScripts(this.client, this.isCluster, SCRIPTS),
+        connectMs,
+        `no reply to SCRIPT LOAD within socket_connect_timeout (${connectMs} ms)`,
+      );
     } catch (err) {
+      if (err instanceof StoreSetupError) throw err;
+      const closed = this.borrowed && closedClientError(this.ctx.storeId, this.borrowed);
+      if (closed) throw closed;
       throw new RateSyncError(
         `Store '${this.ctx.storeId}': cannot connect to Redis at ${describeTarget(this.ctx.options)}: ` +
           `${this.scrub(cause ?? err)}. Check that the server runs and that the URL, password and TLS ` +
@@ -142,7 +188,8 @@ export class RedisEngine implements Engine {
   }
 
   /**
-   * Quits the client and the subscriber. When the server was unreachable, ioredis leaves a
+   * Quits the client and the subscriber; a client the application gave is left open (it is
+   * the application's to close). When the server was unreachable, ioredis leaves a
    * `disconnectTimeout` timer behind; close() outwaits it so that no timer survives.
    */
   async close(): Promise<void> {
@@ -151,7 +198,7 @@ export class RedisEngine implements Engine {
     this.giveBack.close();
     const [hubClean, clientClean] = await Promise.all([
       this.hub.close(),
-      quitOrDisconnect(this.client),
+      this.borrowed ? true : quitOrDisconnect(this.client),
     ]);
     if (!hubClean || !clientClean) {
       await new Promise((resolve) => setTimeout(resolve, DISCONNECT_TIMEOUT_MS + 10));
@@ -164,8 +211,8 @@ export class RedisEngine implements Engine {
    * offline queue).
    */
   async ping(): Promise<void> {
-    if (this.client.status === 'wait') await this.connect();
-    await this.client.ping().catch((err: unknown) => {
+    if (this.client.status === 'wait' && !this.borrowed) await this.connect();
+    await this.bounded(this.client.ping()).catch((err: unknown) => {
       throw this.failure('ping', err);
     });
   }
@@ -325,9 +372,38 @@ export class RedisEngine implements Engine {
     keys: readonly string[],
     args: readonly string[],
   ): Promise<unknown> {
-    return runScript(this.client, script, keys, args).catch((err: unknown) => {
+    // The store's own client fails fast by its options; a borrowed one is checked here.
+    const sent =
+      this.borrowed === undefined
+        ? runScript(this.client, script, keys, args)
+        : this.runBorrowed(script, keys, args);
+    return sent.catch((err: unknown) => {
       throw this.failure(script.name, err);
     });
+  }
+
+  /**
+   * A script on the application's client: refused at once while it is not connected (its
+   * offline queue would hold the call until it reconnects), and bounded by `socketTimeout`
+   * when the client has no `commandTimeout` of its own.
+   */
+  private runBorrowed(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
+    if (this.client.status !== 'ready') {
+      return Promise.reject(new Error("Stream isn't writeable (the client is not connected)"));
+    }
+    return this.bounded(runScript(this.client, script, keys, args));
+  }
+
+  /** `p`, bounded by `socketTimeout` when the client has no command timeout of its own. */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    // "Command timed out", as ioredis' own commandTimeout says: an outage, explained as such.
+    return this.callLimitMs === undefined
+      ? p
+      : withDeadline(p, this.callLimitMs, 'Command timed out');
   }
 
   /** ARGV[1] of the scripts: '' (the server's clock), or the test clock's time. */
@@ -337,7 +413,12 @@ export class RedisEngine implements Engine {
 
   private failure(what: string, err: unknown): RateSyncError {
     const status = this.client.status;
-    const state = status === 'ready' ? '' : ` (not connected: ${status})`;
+    const state =
+      this.borrowed && status === 'end'
+        ? ` (the client given in code was closed by the application: ${CLOSED_CLIENT_FIX})`
+        : status === 'ready'
+          ? ''
+          : ` (not connected: ${status})`;
     const scrubbed = this.scrub(err);
     return new RateSyncError(
       `Store '${this.ctx.storeId}' (redis) ${what} failed${state}: ${explain(scrubbed, this.ctx.options)}`,
@@ -359,3 +440,17 @@ export class RedisEngine implements Engine {
 }
 
 const one = (d: LayerDecision): LayerDecision[] => [d];
+
+/** The `commandTimeout` a client was created with (a Cluster's is in its redisOptions). */
+function commandTimeoutOf(client: RedisClient): number | undefined {
+  const o = client.options as {
+    commandTimeout?: number;
+    redisOptions?: { commandTimeout?: number };
+  };
+  return o.commandTimeout ?? o.redisOptions?.commandTimeout;
+}
+
+/** `socketTimeout` in ms, the bound of a call on a borrowed client without a command timeout. */
+function callLimit(socketTimeout: number | undefined): number {
+  return timerMs(socketTimeout ?? 1);
+}

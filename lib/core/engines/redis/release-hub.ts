@@ -1,10 +1,24 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { quitOrDisconnect } from './client-lifecycle';
 import type { RedisClient } from './redis-connection';
 import { errorText } from '../../error-text';
 
 /** How the hub reports problems (rate limited and scrubbed by the engine). */
 export type HubWarn = (topic: string, message: string) => void;
+
+/** How the hub gets its subscriber. */
+export interface ReleaseHubOptions {
+  /** The store's client is a Cluster. */
+  readonly isCluster: boolean;
+  /**
+   * Subscribe on a duplicate of a Cluster client rather than on the client itself (which an
+   * application that gave its own Cluster may use for its own subscriptions).
+   */
+  readonly duplicateCluster: boolean;
+  /** `CLIENT SETNAME` of a plain subscriber connection. */
+  readonly connectionName: string;
+  readonly warn: HubWarn;
+}
 
 /**
  * Release notifications of one store: one subscriber connection, created on the first
@@ -21,18 +35,22 @@ export type HubWarn = (topic: string, message: string) => void;
  * On a plain Redis the subscriber is a duplicate of the store's client; it does its own
  * resubscription on reconnect. On a Cluster, ioredis already keeps a dedicated subscriber
  * connection per Cluster client (re-selected and resubscribed when its node fails), so the
- * store's client is used directly.
+ * store's own client is used directly, and a duplicate of a Cluster the application gave.
  */
 export class ReleaseHub {
   private sub?: RedisClient;
   private readonly channels = new Map<string, Set<() => void>>();
   private closed = false;
+  private readonly isCluster: boolean;
+  private readonly warn: HubWarn;
 
   constructor(
     private readonly client: RedisClient,
-    private readonly isCluster: boolean,
-    private readonly warn: HubWarn,
-  ) {}
+    private readonly o: ReleaseHubOptions,
+  ) {
+    this.isCluster = o.isCluster;
+    this.warn = o.warn;
+  }
 
   /** Calls `listener` on every release published on `channel`. Returns the unsubscribe. */
   listen(channel: string, listener: () => void): () => void {
@@ -67,7 +85,7 @@ export class ReleaseHub {
     this.channels.clear();
     const sub = this.sub;
     this.sub = undefined;
-    return sub && !this.isCluster ? quitOrDisconnect(sub) : true;
+    return sub && sub !== this.client ? quitOrDisconnect(sub) : true;
   }
 
   private subscribe(channels: string[]): void {
@@ -83,13 +101,17 @@ export class ReleaseHub {
 
   private subscriber(): RedisClient {
     if (this.sub) return this.sub;
-    if (this.isCluster) {
+    if (this.isCluster && !this.o.duplicateCluster) {
       this.sub = this.client;
+    } else if (this.isCluster) {
+      const sub = (this.client as Cluster).duplicate([], { lazyConnect: false });
+      sub.on('error', (err) => this.warn('subscriber', `release subscriber: ${errorText(err)}`));
+      this.sub = sub;
     } else {
       const sub = (this.client as Redis).duplicate({
         lazyConnect: false,
         autoResubscribe: false,
-        connectionName: `${(this.client as Redis).options.connectionName ?? 'rate-sync'}:sub`,
+        connectionName: this.o.connectionName,
       });
       sub.on('error', (err) => this.warn('subscriber', `release subscriber: ${errorText(err)}`));
       sub.on('ready', () => this.subscribe([...this.channels.keys()]));
