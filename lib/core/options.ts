@@ -40,7 +40,7 @@ export interface StoreOptions {
   socketConnectTimeout?: number;
   /**
    * Code only: a client the application already has, used instead of opening one. redis: an
-   * ioredis `Redis` or `Cluster`; postgres: a `pg` `Pool`. The store never closes it (the
+   * ioredis `Redis` or `Cluster`, or a node-redis (`redis` package) client; postgres: a `pg` `Pool`. The store never closes it (the
    * application does, after the module has shut down), keeps its own subscriber connection for
    * wake-ups (a duplicate of it), and checks its scripts or schema at startup. The connection
    * options (`url`, `password`, TLS, ...) are then the client's own: giving both is an error.
@@ -57,6 +57,12 @@ export interface StoreOptions {
   tlsKeyFile?: string;
 
   // --- redis ---
+  /**
+   * redis: the client library the store opens its connection with: `ioredis` or `node-redis`
+   * (the `redis` package; one server only, no `clusterNodes` or `sentinels`). A `client` given
+   * in code is used with its own library. @default "ioredis"
+   */
+  driver?: 'ioredis' | 'node-redis';
   /** redis: database index. */
   db?: number;
   /** redis: password (overrides one in the URL). Never logged. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient, createCluster } from 'redis';
 import { ConfigValidationError } from '../errors';
 import type { ConfigLayer } from './config-layer';
 import { describeStore } from './describe-store';
@@ -59,10 +60,10 @@ describe('store connection options', () => {
 
     it('rejects a table from a file, and objects of the wrong driver', () => {
       expect(problemsOf(toml({ engine: 'redis', client: { host: 'h' } }))).toEqual([
-        'stores.s.client: expected an ioredis Redis or Cluster instance, given in code (a configuration file cannot hold one), got a table',
+        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client, given in code (a configuration file cannot hold one), got a table',
       ]);
       expect(problemsOf(code({ engine: 'redis', client: fakePool }))).toEqual([
-        'stores.s.client: expected an ioredis Redis or Cluster instance, given in code (a configuration file cannot hold one), got an object without evalsha(), script() and duplicate()',
+        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client, given in code (a configuration file cannot hold one), got an object without evalsha(), script() and duplicate()',
       ]);
       const single = Object.create({ connect() {}, query() {}, end() {} }) as object;
       expect(problemsOf(code({ engine: 'postgres', client: single }))).toEqual([
@@ -78,6 +79,22 @@ describe('store connection options', () => {
       ).toEqual([
         "stores.s.url: not used with client: the client's own connection options apply; remove url, or remove client to let the store open its own connection",
         "stores.s.password: not used with client: the client's own connection options apply; remove password, or remove client to let the store open its own connection",
+      ]);
+    });
+
+    it('accepts a node-redis client, and refuses a node-redis cluster or a driver beside it', () => {
+      const nodeRedis = createClient({ url: 'redis://127.0.0.1:1' }); // never connected
+      expect(validateConfig(code({ engine: 'redis', client: nodeRedis })).stores.s.client).toBe(
+        nodeRedis,
+      );
+      const cluster = createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] });
+      expect(problemsOf(code({ engine: 'redis', client: cluster }))).toEqual([
+        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client, given in code (a configuration file cannot hold one), got a node-redis cluster client (use an ioredis Cluster for a Redis Cluster)',
+      ]);
+      expect(
+        problemsOf(code({ engine: 'redis', client: nodeRedis, driver: 'node-redis' })),
+      ).toEqual([
+        "stores.s.driver: not used with client: the client's own connection options apply; remove driver, or remove client to let the store open its own connection",
       ]);
     });
 

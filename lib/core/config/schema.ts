@@ -16,6 +16,9 @@ export const SYNCHRONOUS_COMMIT_VALUES = ['on', 'off', 'local', 'remote_write', 
 /** Values of postgres `ssl_mode` (libpq's `sslmode` that `pg` implements). */
 export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'];
 
+/** Values of redis `driver`: the client library a store opens its connection with. */
+export const REDIS_DRIVERS = ['ioredis', 'node-redis'];
+
 /** What a key's value must be. Numbers are finite; strings from env become numbers here only. */
 export type FieldType =
   | {
@@ -136,6 +139,7 @@ export const STORE_FIELDS: readonly FieldSpec[] = [
   field('timing_margin_ms', nonNegative, { engines: NETWORKED, ignored: true }),
   field('breaker_cooldown', upToAnHour),
   field('max_keys', { kind: 'integer', min: 1, max: MAX_KEYS_BOUND }, { engines: ['memory'] }),
+  field('driver', { kind: 'enum', values: REDIS_DRIVERS }, { engines: ['redis'] }),
   field('db', { kind: 'integer', min: 0, max: DB_BOUND }, { engines: ['redis'] }),
   field('password', { kind: 'string', secret: true }, { engines: ['redis'] }),
   field('username', { kind: 'string' }, { engines: ['redis'] }),

@@ -72,6 +72,7 @@ function wrongEngine(spec: FieldSpec, engine: EngineName): string | undefined {
 
 /** The connection options a given `client` replaces: they are the client's own. */
 const CLIENT_REPLACES = [
+  'driver',
   'url',
   'password',
   'username',
@@ -134,6 +135,16 @@ function checkRedisTarget(table: MergedTable, present: Set<string>, problems: Pr
           : ': the "host:port" of each Sentinel'),
       tableLocation(table),
     );
+  }
+  if (table.values.get('driver')?.value === 'node-redis') {
+    for (const n of ['cluster_nodes', 'sentinels'].filter((t) => present.has(t))) {
+      problems.add(
+        [...table.path, name('driver')],
+        `"node-redis" connects to one server only, and ${name(n)} is given; use ` +
+          `${name('driver')} = "ioredis" (the default) for a Redis Cluster or Sentinel, or give ${name('url')}`,
+        valueLocation(table, 'driver'),
+      );
+    }
   }
   const url = table.values.get('url')?.value;
   const tls = ['tls_ca_file', 'tls_cert_file', 'tls_key_file'].find((n) => present.has(n));

@@ -2,6 +2,7 @@ import { MissingDriverError } from '../errors';
 import type { Engine } from './engine';
 import type { EngineContext } from './engine-context';
 import { MemoryEngine } from './memory';
+import type { StoreOptions } from '../options';
 
 /**
  * Builds the engine of a store. The redis and postgres engines (and through them `ioredis`
@@ -12,7 +13,7 @@ export function createEngine(ctx: EngineContext): Engine {
     case 'memory':
       return new MemoryEngine({ clock: ctx.clock, maxKeys: ctx.options.maxKeys });
     case 'redis': {
-      requireDriver(ctx.storeId, 'ioredis');
+      requireDriver(ctx.storeId, redisDriverPackage(ctx.options));
       const { RedisEngine } = require('./redis') as typeof import('./redis');
       return new RedisEngine(ctx);
     }
@@ -22,6 +23,18 @@ export function createEngine(ctx: EngineContext): Engine {
       return new PostgresEngine(ctx);
     }
   }
+}
+
+/**
+ * The package a redis store loads: that of the client given in code (node-redis has
+ * sendCommand() and isReady, ioredis a status string), else the one `driver` names.
+ */
+function redisDriverPackage(o: StoreOptions): string {
+  if (o.client) {
+    const c = o.client as Record<string, unknown>;
+    return typeof c.sendCommand === 'function' && 'isReady' in c ? 'redis' : 'ioredis';
+  }
+  return o.driver === 'node-redis' ? 'redis' : 'ioredis';
 }
 
 function requireDriver(storeId: string, pkg: string): void {

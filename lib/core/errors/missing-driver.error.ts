@@ -5,7 +5,7 @@ export class MissingDriverError extends RateSyncError {
   constructor(
     /** The store that needs the driver. */
     readonly storeId: string,
-    /** The npm package to install: `ioredis` or `pg`. */
+    /** The npm package to install: `ioredis`, `redis` (node-redis) or `pg`. */
     readonly packageName: string,
     cause?: unknown,
   ) {

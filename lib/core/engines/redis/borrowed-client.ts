@@ -49,7 +49,7 @@ export async function checkBorrowedClient(
     throw new StoreSetupError(
       storeId,
       `Store '${storeId}': the Redis client given in code is not connected (it was created ` +
-        'with lazyConnect and never used). Call `await client.connect()` in the provider that ' +
+        'with lazyConnect, or by node-redis createClient(), and never connected). Call `await client.connect()` in the provider that ' +
         'creates it, before RateSyncModule starts.',
     );
   }

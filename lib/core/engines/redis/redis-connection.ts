@@ -41,6 +41,13 @@ export function retryDelay(times: number): number {
  * never replayed after a reconnect, and time out after `socketTimeout`.
  */
 export function createClient(storeId: string, o: StoreOptions): RedisClient {
+  if (o.driver === 'node-redis') {
+    // The adapter has the operations of a plain ioredis client the engine uses (see
+    // RedisDriverClient); the ioredis path stays free of any indirection.
+    const { createNodeRedisClient } =
+      require('./node-redis-adapter') as typeof import('./node-redis-adapter');
+    return createNodeRedisClient(storeId, o) as unknown as RedisClient;
+  }
   // Required here, not imported: ioredis is an optional peer, loaded only for redis stores.
   const ioredis = require('ioredis') as typeof import('ioredis');
   const common: RedisOptions = {
@@ -125,7 +132,7 @@ export function tlsOptions(storeId: string, o: StoreOptions): { tls?: Record<str
  * adds TLS). Parsed here rather than by ioredis because ioredis lets the URL win over explicit
  * options, and `password` / `db` must override the URL.
  */
-function fromUrl(storeId: string, url: string): RedisOptions {
+export function fromUrl(storeId: string, url: string): RedisOptions {
   let u: URL;
   let credentials: { username?: string; password?: string };
   try {
@@ -168,6 +175,10 @@ const EXPLAINED: readonly [RegExp, (o: StoreOptions) => string][] = [
   [/^Stream isn't writeable/, () => 'not connected to Redis (reconnecting); nothing was sent'],
   [
     /^Reached the max retries per request/,
+    () => 'the connection was lost with the command in flight (it may or may not have run)',
+  ],
+  [
+    /^Socket closed unexpectedly/,
     () => 'the connection was lost with the command in flight (it may or may not have run)',
   ],
   [

@@ -42,6 +42,7 @@ import {
 } from './redis-connection';
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, layerKeys } from './redis-keys';
 import { ReleaseHub } from './release-hub';
+import { isNodeRedisClient, NodeRedisAdapter } from './node-redis-adapter';
 import { ACQUIRE_LUA } from './scripts/acquire.script';
 import { HEARTBEAT_LUA, LEAVE_FLEET_LUA } from './scripts/fleet.script';
 import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
@@ -119,7 +120,7 @@ export class RedisEngine implements Engine {
     const o = ctx.options;
     this.prefix = checkKeyPrefix(ctx.storeId, o.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.log = new RateLimitedLog(ctx.logger);
-    this.borrowed = o.client as RedisClient | undefined;
+    this.borrowed = o.client && borrowedClient(o.client);
     if (this.borrowed) {
       this.client = this.borrowed;
       this.isCluster = isClusterClient(this.borrowed);
@@ -440,6 +441,15 @@ export class RedisEngine implements Engine {
 }
 
 const one = (d: LayerDecision): LayerDecision[] => [d];
+
+/**
+ * The application's client: an ioredis one as is, a node-redis one behind the adapter that
+ * gives it the operations the engine uses (see `RedisDriverClient`).
+ */
+function borrowedClient(client: object): RedisClient {
+  if (!isNodeRedisClient(client)) return client as RedisClient;
+  return new NodeRedisAdapter(client as NodeRedisAdapter['raw']) as unknown as RedisClient;
+}
 
 /** The `commandTimeout` a client was created with (a Cluster's is in its redisOptions). */
 function commandTimeoutOf(client: RedisClient): number | undefined {
