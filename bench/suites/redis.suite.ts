@@ -3,6 +3,7 @@
  * deny path, contended waiting) with their contenders and goals, which read best together.
  */
 import Redis from 'ioredis';
+import { createClient } from 'redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RateSync, storageKey, type LimiterOptions } from '../../lib/core';
 import { RedisEngine } from '../../lib/core/engines/redis';
@@ -30,7 +31,13 @@ const ALLOW = {
   engine: 'rate-sync RedisEngine.acquire',
   raw: 'raw ioredis EVALSHA (one-key INCR script)',
   rlf: 'rate-limiter-flexible RateLimiterRedis',
+  facadeNode: 'rate-sync RateSync.tryAcquire (node-redis driver)',
+  engineNode: 'rate-sync RedisEngine.acquire (node-redis driver)',
+  rawNode: 'raw node-redis EVALSHA (one-key INCR script)',
 };
+
+/** The store option of each driver, and the suffix of its rows' names. */
+type Driver = 'ioredis' | 'node-redis';
 
 interface Prepared {
   op(key: string): Promise<boolean>;
@@ -51,13 +58,17 @@ async function sweep(client: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-function facade(limiter: Omit<LimiterOptions, 'store'>, url = URL): Contender {
+function facade(
+  limiter: Omit<LimiterOptions, 'store'>,
+  url = URL,
+  driver: Driver = 'ioredis',
+): Contender {
   return {
-    name: ALLOW.facade,
+    name: driver === 'ioredis' ? ALLOW.facade : ALLOW.facadeNode,
     prepare: async () => {
       const rs = new RateSync(
         {
-          stores: { r: { engine: 'redis', url, keyPrefix: prefixOf('rs') } },
+          stores: { r: { engine: 'redis', driver, url, keyPrefix: prefixOf('rs') } },
           limiters: { bench: { store: 'r', ...limiter } },
         },
         { logger: silentLogger },
@@ -74,13 +85,13 @@ function facade(limiter: Omit<LimiterOptions, 'store'>, url = URL): Contender {
   };
 }
 
-function engine(limiter: Omit<LimiterOptions, 'store'>): Contender {
+function engine(limiter: Omit<LimiterOptions, 'store'>, driver: Driver = 'ioredis'): Contender {
   return {
-    name: ALLOW.engine,
+    name: driver === 'ioredis' ? ALLOW.engine : ALLOW.engineNode,
     prepare: async () => {
       const e = new RedisEngine({
         storeId: 'r',
-        options: { engine: 'redis', url: URL, keyPrefix: prefixOf('eng') },
+        options: { engine: 'redis', driver, url: URL, keyPrefix: prefixOf('eng') },
         clock: systemClock,
         logger: silentLogger,
       });
@@ -112,6 +123,28 @@ function raw(): Contender {
         close: async () => {
           await sweep(client, prefix);
           client.disconnect();
+        },
+      };
+    },
+  };
+}
+
+/** The same one-key script by EVALSHA on a node-redis client (RESP2, as the store's own). */
+function rawNode(): Contender {
+  return {
+    name: ALLOW.rawNode,
+    prepare: async () => {
+      const client = createClient({ url: URL, RESP: 2 });
+      await client.connect();
+      const sha = await client.scriptLoad(TRIVIAL_LUA);
+      const prefix = prefixOf('rawnr');
+      return {
+        op: (key) => client.evalSha(sha, { keys: [`${prefix}:${key}`] }).then(() => true),
+        close: async () => {
+          const sweeper = new Redis(URL);
+          await sweep(sweeper, prefix);
+          sweeper.disconnect();
+          client.destroy();
         },
       };
     },
@@ -278,7 +311,7 @@ async function contendedWaiting(durationMs: number): Promise<Sample> {
 export const redisSuite: BenchSuite = {
   name: 'redis',
   description:
-    `The Redis engine (through RateSync and bare) against a raw ioredis EVALSHA of a one-key script and rate-limiter-flexible RateLimiterRedis.consume, on ${URL.replace(/\/\/[^@/]*@/, '//***@')}. ` +
+    `The Redis engine (through RateSync and bare, on the ioredis driver and on the node-redis one) against a raw EVALSHA of a one-key script (ioredis and node-redis) and rate-limiter-flexible RateLimiterRedis.consume, on ${URL.replace(/\/\/[^@/]*@/, '//***@')}. ` +
     `Rows at 1 in flight are wall clock, indicative only on a busy machine; "${ONE_CALL}" measures the same call by this process's CPU time and, on a private redis-server, by the server's own script time (INFO commandstats).`,
   async available(): Promise<true | string> {
     const why = await whyRedisUnreachable(URL);
@@ -291,7 +324,15 @@ export const redisSuite: BenchSuite = {
     const entries: RoundEntry[] = [];
     for (const keys of allowKeys) {
       for (const concurrency of options.smoke ? [16] : [1, 16, 64, 256]) {
-        for (const c of [facade(never), engine(never), raw(), flexible(UNREACHED)]) {
+        for (const c of [
+          facade(never),
+          engine(never),
+          raw(),
+          facade(never, URL, 'node-redis'),
+          engine(never, 'node-redis'),
+          rawNode(),
+          flexible(UNREACHED),
+        ]) {
           entries.push({
             case: `allow path, ${keys.label}`,
             contender: c.name,
@@ -315,7 +356,12 @@ export const redisSuite: BenchSuite = {
         run: () => oneCallCpu(make, calls),
       });
     }
-    for (const c of [facade(limited), engine(limited), flexible(LIMIT)]) {
+    for (const c of [
+      facade(limited),
+      engine(limited),
+      facade(limited, URL, 'node-redis'),
+      flexible(LIMIT),
+    ]) {
       entries.push({
         case: `deny path, one key at ${LIMIT}/s`,
         contender: c.name,
