@@ -78,42 +78,48 @@ describeRedisBinaries('redis over TLS, with a client certificate and an ACL user
     ...(files.key ? [`tls_key_file = ${JSON.stringify(files.key)}`] : []),
   ];
 
-  it('connects and decides with the CA, certificate and key the TOML names', async () => {
-    const rs = fromToml(settings({ ca: ca.cert, ...client }));
-    await rs.connect();
-    expect((await rs.check('api', { key: 'k' })).allowed).toBe(true);
-    expect((await rs.check('api', { key: 'k' })).allowed).toBe(false);
-    await rs.close();
-  });
+  for (const driver of ['ioredis', 'node-redis'] as const) {
+    describe(`driver ${driver}`, () => {
+      const withDriver = (lines: string[]): string[] => [`driver = "${driver}"`, ...lines];
 
-  it('fails the boot, naming the store, without the client certificate', async () => {
-    const rs = fromToml(settings({ ca: ca.cert }));
-    const err = await rs.connect().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StoreUnavailableError);
-    expect(String((err as Error).cause)).toMatch(/Store 'tls': cannot connect to Redis/);
-    await rs.close();
-  });
+      it('connects and decides with the CA, certificate and key the TOML names', async () => {
+        const rs = fromToml(withDriver(settings({ ca: ca.cert, ...client })));
+        await rs.connect();
+        expect((await rs.check('api', { key: driver })).allowed).toBe(true);
+        expect((await rs.check('api', { key: driver })).allowed).toBe(false);
+        await rs.close();
+      });
 
-  it('refuses a server whose certificate another CA signed', async () => {
-    const rs = fromToml(settings({ ca: otherCa.cert, ...client }));
-    const err = await rs.connect().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StoreUnavailableError);
-    expect(String((err as Error).cause)).toMatch(/Store 'tls'.*certificate/i);
-    await rs.close();
-  });
+      it('fails the boot, naming the store, without the client certificate', async () => {
+        const rs = fromToml(withDriver(settings({ ca: ca.cert })));
+        const err = await rs.connect().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        expect(String((err as Error).cause)).toMatch(/Store 'tls': cannot connect to Redis/);
+        await rs.close();
+      });
 
-  it('fails with a wrong ACL password, never showing it', async () => {
-    const wrong = settings({ ca: ca.cert, ...client }).map((l) =>
-      l.startsWith('password') ? 'password = "not-the-password"' : l,
-    );
-    const rs = fromToml(wrong);
-    const err = await rs.connect().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StoreUnavailableError);
-    const text = `${String(err)} ${String((err as Error).cause)}`;
-    expect(text).toMatch(/WRONGPASS|invalid username-password/);
-    expect(text).not.toContain('not-the-password');
-    await rs.close();
-  });
+      it('refuses a server whose certificate another CA signed', async () => {
+        const rs = fromToml(withDriver(settings({ ca: otherCa.cert, ...client })));
+        const err = await rs.connect().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        expect(String((err as Error).cause)).toMatch(/Store 'tls'.*certificate/i);
+        await rs.close();
+      });
+
+      it('fails with a wrong ACL password, never showing it', async () => {
+        const wrong = withDriver(settings({ ca: ca.cert, ...client })).map((l) =>
+          l.startsWith('password') ? 'password = "not-the-password"' : l,
+        );
+        const rs = fromToml(wrong);
+        const err = await rs.connect().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        const text = `${String(err)} ${String((err as Error).cause)}`;
+        expect(text).toMatch(/WRONGPASS|invalid username-password/);
+        expect(text).not.toContain('not-the-password');
+        await rs.close();
+      });
+    });
+  }
 
   it('reports certificate files that cannot be read as configuration problems', () => {
     const missing = join(dir, 'no-such-ca.pem');

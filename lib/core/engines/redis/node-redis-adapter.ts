@@ -200,11 +200,18 @@ export class NodeRedisAdapter extends EventEmitter implements RedisDriverClient 
   }
 }
 
-/** A command node-redis refused without sending it, as ioredis says it (see `neverSent`). */
+/**
+ * A command node-redis refused without sending it, as ioredis says it (see `neverSent`):
+ * offline or closed, or still queued when its timeout fired (node-redis' `TimeoutError`, which
+ * has no message).
+ */
 function neverSentAs(err: unknown): never {
   const message = (err as { message?: unknown } | null)?.message;
   if (typeof message === 'string' && NEVER_SENT.has(message)) {
     throw new Error(`Stream isn't writeable (${message.replace(/^The /, 'the ')})`);
+  }
+  if ((err as { constructor?: { name?: string } } | null)?.constructor?.name === 'TimeoutError') {
+    throw new Error("Stream isn't writeable (not sent within socket_timeout)");
   }
   throw err;
 }

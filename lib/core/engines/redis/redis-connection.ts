@@ -170,8 +170,14 @@ export function describeTarget(o: StoreOptions): string {
   return redactUrl(o.url ?? DEFAULT_REDIS_URL);
 }
 
-/** ioredis messages that name its options rather than what happened, in the store's terms. */
+/** Driver messages (ioredis', node-redis' as its adapter words them) in the store's terms. */
 const EXPLAINED: readonly [RegExp, (o: StoreOptions) => string][] = [
+  [
+    /^Stream isn't writeable \(not sent within socket_timeout\)/,
+    (o) =>
+      `not sent within socket_timeout (${o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT} s): the ` +
+      'connection was busy; nothing was sent',
+  ],
   [/^Stream isn't writeable/, () => 'not connected to Redis (reconnecting); nothing was sent'],
   [
     /^Reached the max retries per request/,
