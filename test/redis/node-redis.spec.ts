@@ -1,6 +1,11 @@
 import { createClient } from 'redis';
 import Redis from 'ioredis';
-import { RateSync, StoreUnavailableError, type LimiterOptions } from '../../lib/core';
+import {
+  RateSync,
+  StoreSetupError,
+  StoreUnavailableError,
+  type LimiterOptions,
+} from '../../lib/core';
 import { systemClock } from '../../lib/core/clock';
 import { ConfigValidationError, RateSyncError } from '../../lib/core/errors';
 import { validateConfig } from '../../lib/core/config/validate';
@@ -228,6 +233,45 @@ describeRedis('node-redis driver: a client given in code', () => {
     } finally {
       client.destroy();
     }
+  });
+
+  it("refuses a client with a node-redis keyPrefix (its keys would not be the scripts')", async () => {
+    const client = createClient({ url: redisUrl(), keyPrefix: 'app:' });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const rs = rateSync({ client }, { api: { ratePerSecond: 1 } });
+      const err = await rs.connect().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreSetupError);
+      expect(String(err)).toMatch(/keyPrefix.*key_prefix/);
+      await rs.close();
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('fails fast, as configured, when the application closes the client while running', async () => {
+    const client = createClient({ url: redisUrl() });
+    client.on('error', () => undefined);
+    await client.connect();
+    const logger = new MemoLogger();
+    const rs = rateSync(
+      { client },
+      { open: { ratePerSecond: 1000 }, closed: { ratePerSecond: 1000, failClosed: true } },
+      logger,
+    );
+    await rs.connect();
+    expect((await rs.check('open')).allowed).toBe(true);
+    await client.close();
+    const started = Date.now();
+    expect((await rs.check('open')).allowed).toBe(true);
+    const err = await rs.acquire('closed').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(logger.lines.join('\n')).toMatch(/closed by the application/);
+    await rs.close();
+    await sleep(50);
+    expect(unhandled).toEqual([]);
   });
 
   it('refuses a client that is not connected, saying what to do', async () => {
