@@ -210,6 +210,9 @@ describeRedis('node-redis driver: a client given in code', () => {
     const client = createClient({ url: redisUrl(), name: `app-${uniquePrefix()}` });
     client.on('error', () => undefined);
     await client.connect();
+    const listeners = (): number[] =>
+      ['error', 'ready', 'end', 'terminated'].map((e) => client.listenerCount(e));
+    const before = listeners();
     try {
       const rs = rateSync({ client }, { api: { ratePerSecond: 1 }, jobs: { maxConcurrent: 1 } });
       await rs.connect();
@@ -228,6 +231,7 @@ describeRedis('node-redis driver: a client given in code', () => {
       await second.release();
       await rs.close();
       expect(client.isReady).toBe(true);
+      expect(listeners()).toEqual(before); // the store left nothing on the application's client
       expect(await client.ping()).toBe('PONG');
       expect(await names()).not.toContain(`rate-sync:${STORE}:sub`);
     } finally {

@@ -81,19 +81,32 @@ export class NodeRedisAdapter extends EventEmitter implements RedisDriverClient 
     this.started = raw.isOpen;
     this.everReady = raw.isReady;
     // Always listened to: node-redis throws an 'error' nobody listens to (ioredis logs it).
-    raw.on('error', (err: Error) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-    });
-    raw.on('ready', () => {
-      this.everReady = true;
-      this.emit('ready');
-    });
-    raw.on('end', () => {
-      this.ended = true;
-      this.emit('end');
-    });
-    raw.on('terminated', () => (this.ended = true));
+    raw.on('error', this.onError);
+    raw.on('ready', this.onReady);
+    raw.on('end', this.onEnd);
+    raw.on('terminated', this.onTerminated);
   }
+
+  /** Removes the adapter's listeners from the client (one the application gave, at close). */
+  detach(): void {
+    this.raw.off('error', this.onError);
+    this.raw.off('ready', this.onReady);
+    this.raw.off('end', this.onEnd);
+    this.raw.off('terminated', this.onTerminated);
+  }
+
+  private readonly onError = (err: Error): void => {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  };
+  private readonly onReady = (): void => {
+    this.everReady = true;
+    this.emit('ready');
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.emit('end');
+  };
+  private readonly onTerminated = (): void => void (this.ended = true);
 
   get status(): string {
     if (this.raw.isReady) return 'ready';

@@ -201,6 +201,8 @@ export class RedisEngine implements Engine {
       this.hub.close(),
       this.borrowed ? true : quitOrDisconnect(this.client),
     ]);
+    // The application's node-redis client outlives the store: take the adapter's listeners off.
+    if (this.borrowed instanceof NodeRedisAdapter) this.borrowed.detach();
     if (!hubClean || !clientClean) {
       await new Promise((resolve) => setTimeout(resolve, DISCONNECT_TIMEOUT_MS + 10));
     }
