@@ -50,10 +50,12 @@ function subject(spec: FootprintSpec): Subject {
       const engine = (
         rs as unknown as { stores: Map<string, { engine: { size: number } }> }
       ).stores.get('mem')!.engine;
-      // `cost` records that many entries in one call: the same state as that many calls.
-      const cost = window ? (spec.entriesPerKey ?? 1) : 1;
+      // One admission is one (weighted) entry: a log of n entries takes n admissions.
+      const entries = window ? (spec.entriesPerKey ?? 1) : 1;
       return {
-        touch: (i) => rs.tryAcquire('b', { key: `u${i}`, cost }),
+        touch: async (i) => {
+          for (let n = 0; n < entries; n++) await rs.tryAcquire('b', { key: `u${i}` });
+        },
         tracked: () => engine.size,
         remaining: async (i) => (await rs.state('b', `u${i}`)).remaining,
         close: () => rs.close(),

@@ -214,16 +214,27 @@ export class RateSync {
     if (plan.strategy === 'any_must_pass' && plan.limiters.length > 1) {
       return this.firstThatPasses(plan, identifiers, signal);
     }
-    const now = this.decideAtOnce(plan, identifiers[0]);
-    if (now)
-      return Promise.resolve({
-        result: combineResults(now.results, plan.strategy),
-        permit: now.permit,
-      });
+    const now = this.executeNow(plan, identifiers);
+    if (now) return Promise.resolve(now);
     return this.runLayers(plan, identifiers, signal).then(({ results, permit }) => ({
       result: combineResults(results, plan.strategy),
       permit,
     }));
+  }
+
+  /**
+   * {@link RateSync.execute} when the plan is decided at once, without a promise (one layer on
+   * an in-process engine that may not wait); undefined when it needs the general path.
+   * @internal For the guard's synchronous path.
+   */
+  executeNow(
+    plan: AcquisitionPlan,
+    identifiers: readonly (string | undefined)[],
+  ): PlanOutcome | undefined {
+    if (plan.strategy === 'any_must_pass' && plan.limiters.length > 1) return undefined;
+    const now = this.decideAtOnce(plan, identifiers[0]);
+    if (!now) return undefined;
+    return { result: combineResults(now.results, plan.strategy), permit: now.permit };
   }
 
   /** Waits up to the timeout, then throws {@link RateLimitExceededError}. */

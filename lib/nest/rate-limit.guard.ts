@@ -40,19 +40,51 @@ export class RateLimitGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Admits (true) or throws the 429 / 503; non-HTTP contexts and unlimited handlers pass. */
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Admits (true) or throws the 429 / 503; non-HTTP contexts and unlimited handlers pass.
+   * Answers at once (no promise) when every step does: skip rules, keys, and a decision taken
+   * in process (the memory engine, no waiting); each promise is a hop through the microtask
+   * queue on every request.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const limit = this.limits.forContext(context);
     if (!limit) return true;
     const skip = this.isSkipped(context, limit);
-    // Awaited only when it is a promise: each await is a hop through the microtask queue.
-    if (skip === true || (skip !== false && (await skip))) return true;
+    if (skip === true) return true;
+    if (skip !== false) return skip.then((skipped) => skipped || this.limitRequest(context, limit));
+    return this.limitRequest(context, limit);
+  }
+
+  /** Keys, decision and answer of a request that is not skipped. */
+  private limitRequest(
+    context: ExecutionContext,
+    limit: CompiledLimit,
+  ): boolean | Promise<boolean> {
     const { request, response } = this.getRequestResponse(context);
     const prepared = this.getKeys(context, limit, request);
-    // No promise hop for declarations whose key (and pick) functions answer at once.
-    const call = isPromiseLike(prepared) ? await prepared : prepared;
-    const { result, permit } = await this.acquire(context, limit, call, response);
+    const decide = (call: LimitCall): boolean | Promise<boolean> => {
+      // The synchronous path, unless a subclass changed how requests acquire.
+      const now =
+        limit.waitMs === 0 && this.acquire === RateLimitGuard.prototype.acquire
+          ? limit.acquireNow(call)
+          : undefined;
+      if (now) return this.answer(context, limit, now, request, response);
+      return this.acquire(context, limit, call, response).then((outcome) =>
+        this.answer(context, limit, outcome, request, response),
+      );
+    };
+    return isPromiseLike(prepared) ? Promise.resolve(prepared).then(decide) : decide(prepared);
+  }
+
+  /** Sets the headers, and throws the 429 or holds the permit until the call is over. */
+  private answer(
+    context: ExecutionContext,
+    limit: CompiledLimit,
+    { result, permit }: LimitOutcome,
+    request: RequestLike,
+    response: unknown,
+  ): boolean {
     if (!permit) return this.onRejected(context, result, response);
     this.onAdmitted(context, result, response);
     if (limit.settlesAfterCall) this.releaseWhenDone(request, response, permit, limit);

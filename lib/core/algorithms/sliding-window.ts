@@ -58,10 +58,13 @@ export function slidingWindow(
   // After every entry at or before `at`: the order a stable sort by time would give.
   let i = live.length;
   while (i > 0 && live[i - 1].at > at) i--;
-  // A new array: `entries` belongs to the caller (and `live` may be it).
-  const next = live.slice();
-  if (i === next.length) next.push({ at, weight: cost });
-  else next.splice(i, 0, { at, weight: cost });
+  // A new array of exactly the entries' length: `entries` belongs to the caller (and `live` may
+  // be it), and the log is kept as is for every key, so growing a copy with push or splice
+  // (which reserves room for about 16 more entries) would triple a key's heap.
+  const next = new Array<WindowEntry>(live.length + 1);
+  for (let j = 0; j < i; j++) next[j] = live[j];
+  next[i] = { at, weight: cost };
+  for (let j = i; j < live.length; j++) next[j + 1] = live[j];
   return outcome(true, at - now, 0, next, n + cost, now, p, at);
 }
 

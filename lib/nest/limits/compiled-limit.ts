@@ -144,6 +144,21 @@ export class CompiledLimit {
     });
   }
 
+  /**
+   * {@link CompiledLimit.acquire} when the call is decided at once (an in-process engine, no
+   * waiting): the outcome without a promise; undefined when it needs the general path.
+   */
+  acquireNow(call: LimitCall): LimitOutcome | undefined {
+    if (call.refused) return undefined;
+    const plan = this.parts.plans[call.tier];
+    const outcome = this.parts.rateSync.executeNow(
+      call.cost === undefined || call.cost === plan.cost ? plan : { ...plan, cost: call.cost },
+      call.keys,
+    );
+    if (outcome) this.parts.decisionLog?.record(this.where, call.keys, outcome.result);
+    return outcome;
+  }
+
   /** Prepares and acquires (transports without a separate key step). */
   run(source: KeySource, signal?: AbortSignal): Promise<LimitOutcome> {
     const call = this.prepare(source);
