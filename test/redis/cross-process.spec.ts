@@ -5,7 +5,7 @@ import { dropPrefix } from './engine-fixture';
 import { JsonChild } from './child';
 
 /**
- * DESIGN 3 across processes: 4 Node processes x 64 acquisitions in flight on one key, through
+ * DESIGN 3 across processes, on each Redis driver: 4 Node processes x 64 acquisitions in flight on one key, through
  * the RateSync facade over the Redis engine. Checks the limits with measurements that do not
  * trust the limiter: server admission instants for the window, client time bounds for the
  * bucket, and an atomic Redis counter around the critical section for concurrency.
@@ -21,12 +21,16 @@ const LIMITERS = {
 };
 
 describeRedis('redis across processes', () => {
+  describe.each(['ioredis', 'node-redis'] as const)('driver %s', (driver) => suite(driver));
+});
+
+function suite(driver: 'ioredis' | 'node-redis'): void {
   const prefix = uniquePrefix('xproc');
   let children: JsonChild[] = [];
 
   beforeAll(async () => {
     const core = buildCore();
-    const config = JSON.stringify({ url: redisUrl(), prefix, limiters: LIMITERS });
+    const config = JSON.stringify({ url: redisUrl(), prefix, limiters: LIMITERS, driver });
     children = Array.from(
       { length: PROCS },
       () => new JsonChild(join(__dirname, 'children/load-worker.js'), [core, config]),
@@ -102,4 +106,4 @@ describeRedis('redis across processes', () => {
     expect(max).toBe(LIMITERS.cc.maxConcurrent);
     expect(admitted).toBeGreaterThan(100);
   });
-});
+}

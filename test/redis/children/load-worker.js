@@ -3,7 +3,7 @@
  * A child process of the cross-process suite: plain JavaScript over the compiled core (see
  * build-core.ts), driven by JSON lines on stdin, answering JSON lines on stdout.
  *
- * argv[2]: the compiled core directory; argv[3]: JSON { url, prefix, limiters }.
+ * argv[2]: the compiled core directory; argv[3]: JSON { url, prefix, limiters, driver? }.
  * Commands: { scenario: 'window' | 'bucket' | 'concurrency', limiter, durationMs, inflight,
  * windowMs?, holdMs?, counterKey? }, { hold: limiter, count } (acquire and never release:
  * the lease suite then kills the process), then { exit: true }.
@@ -11,7 +11,7 @@
 const readline = require('node:readline');
 const Redis = require('ioredis');
 const { RateSync } = require(process.argv[2]);
-const { url, prefix, limiters } = JSON.parse(process.argv[3]);
+const { url, prefix, limiters, driver } = JSON.parse(process.argv[3]);
 
 const quiet = { log() {}, warn() {}, error() {} };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -84,7 +84,7 @@ async function concurrencyScenario(rs, counter, cmd, end) {
 
 async function main() {
   const rs = new RateSync(
-    { stores: { r: { engine: 'redis', url, keyPrefix: prefix } }, limiters },
+    { stores: { r: { engine: 'redis', url, keyPrefix: prefix, driver } }, limiters },
     { logger: quiet },
   );
   await rs.connect();
