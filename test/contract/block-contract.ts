@@ -1,19 +1,11 @@
-import { makeHarness, type ContractTarget, type Harness } from './contract-target';
+import { type ContractTarget, harnessSetup } from './contract-target';
 
 /**
  * `block_seconds` on every engine: once a key is rejected for its rate it stays rejected for
  * that long, nothing is consumed meanwhile, and `retryAfterMs` says when it ends.
  */
 export function blockContract(target: ContractTarget): void {
-  const harnesses: Harness[] = [];
-  const setup = async (limiters: Parameters<typeof makeHarness>[1]): Promise<Harness> => {
-    const h = await makeHarness(target, limiters);
-    harnesses.push(h);
-    return h;
-  };
-  afterEach(async () => {
-    await Promise.all(harnesses.splice(0).map((h) => h.rs.close()));
-  });
+  const setup = harnessSetup(target);
 
   describe('block_seconds', () => {
     it('token bucket: a rejected key stays rejected for block_seconds, then recovers', async () => {

@@ -89,3 +89,21 @@ export async function makeHarness(
 function shifted(clock: Clock, ms: number): Clock {
   return { now: () => clock.now() + ms, sleep: (d, signal) => clock.sleep(d, signal) };
 }
+
+/**
+ * The `setup` of a contract suite: builds a harness for the given limiters on `target`, and
+ * closes every harness built after each test.
+ */
+export function harnessSetup(
+  target: ContractTarget,
+): (limiters: Parameters<typeof makeHarness>[1]) => Promise<Harness> {
+  const harnesses: Harness[] = [];
+  afterEach(async () => {
+    await Promise.all(harnesses.splice(0).map((h) => h.rs.close()));
+  });
+  return async (limiters) => {
+    const h = await makeHarness(target, limiters);
+    harnesses.push(h);
+    return h;
+  };
+}

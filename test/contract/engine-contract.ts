@@ -4,7 +4,7 @@ import {
   RateLimitExceededError,
   type Permit,
 } from '../../lib/core';
-import { makeHarness, type ContractTarget, type Harness } from './contract-target';
+import { type ContractTarget, harnessSetup } from './contract-target';
 
 /**
  * The behaviour every engine must share (DESIGN 3), written once and run against memory,
@@ -13,15 +13,7 @@ import { makeHarness, type ContractTarget, type Harness } from './contract-targe
  * (with an honest tolerance) on the servers.
  */
 export function engineContract(target: ContractTarget): void {
-  const harnesses: Harness[] = [];
-  const setup = async (limiters: Parameters<typeof makeHarness>[1]): Promise<Harness> => {
-    const h = await makeHarness(target, limiters);
-    harnesses.push(h);
-    return h;
-  };
-  afterEach(async () => {
-    await Promise.all(harnesses.splice(0).map((h) => h.rs.close()));
-  });
+  const setup = harnessSetup(target);
   afterAll(async () => target.cleanup?.());
 
   describe('token bucket', () => {

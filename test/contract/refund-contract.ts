@@ -1,5 +1,5 @@
 import { RateLimitExceededError, type Permit, type RateSync } from '../../lib/core';
-import { makeHarness, type ContractTarget, type Harness } from './contract-target';
+import { type ContractTarget, harnessSetup } from './contract-target';
 
 /**
  * Refunds (`Permit.refund`) on every engine: what an admission took comes back exactly once,
@@ -7,15 +7,7 @@ import { makeHarness, type ContractTarget, type Harness } from './contract-targe
  * stops waiting for a reserved slot gives the reservation back.
  */
 export function refundContract(target: ContractTarget): void {
-  const harnesses: Harness[] = [];
-  const setup = async (limiters: Parameters<typeof makeHarness>[1]): Promise<Harness> => {
-    const h = await makeHarness(target, limiters);
-    harnesses.push(h);
-    return h;
-  };
-  afterEach(async () => {
-    await Promise.all(harnesses.splice(0).map((h) => h.rs.close()));
-  });
+  const setup = harnessSetup(target);
 
   /** Takes permits one by one until the first rejection; returns them. */
   const drain = async (rs: RateSync, id: string, max = 50): Promise<Permit[]> => {
