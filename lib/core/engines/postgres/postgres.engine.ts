@@ -76,6 +76,8 @@ export class PostgresEngine implements Engine {
   private listener?: ReleaseListener;
   private cleanupTimer?: NodeJS.Timeout;
   private cleaning = false;
+  /** Prepared statement names by operation (see statementName). */
+  private readonly statementNames = new Map<string, string>();
   /** The client-side limit of every pooled query (instead of `pg`'s per-query timer). */
   private readonly deadlines: QueryDeadlines;
   /**
@@ -486,9 +488,7 @@ export class PostgresEngine implements Engine {
     prepared = true,
     limitMs?: number,
   ): Promise<QueryResult<R>> {
-    const config = prepared
-      ? { name: `${this.names.statementPrefix}_${op}`, text, values }
-      : { text, values };
+    const config = prepared ? { name: this.statementName(op), text, values } : { text, values };
     const pool = this.pool;
     // A borrowed pool's checkout has its own bound (checkOut); a pool not open yet opens first.
     if (!pool || pool === this.borrowed) return this.queryOpening(op, config, limitMs);
@@ -516,6 +516,17 @@ export class PostgresEngine implements Engine {
         reject(this.failure(op, err));
       }
     });
+  }
+
+  /**
+   * The prepared statement's name for `op`, built once: `pg` looks it up on the connection
+   * twice per query, and a string made anew each time is hashed anew each time.
+   */
+  private statementName(op: string): string {
+    let name = this.statementNames.get(op);
+    if (name === undefined)
+      this.statementNames.set(op, (name = `${this.names.statementPrefix}_${op}`));
+    return name;
   }
 
   /** {@link query} on a borrowed pool, or on the store's pool once it is open. */
