@@ -36,70 +36,76 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
     await cluster?.stop();
   });
 
-  it('runs on a Cluster client given in code, subscribing on a copy, and leaves it open', async () => {
-    const client = new Cluster(
-      cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })),
-    );
-    await new Promise((resolve) => client.once('ready', resolve));
-    try {
-      const rs = new RateSync(
-        {
-          stores: { app: { engine: 'redis', client, keyPrefix: uniquePrefix('clb') } },
-          limiters: { jobs: { store: 'app', maxConcurrent: 1 } },
-        },
-        { logger: new MemoLogger() },
+  /** A cluster client of the application, connected, and how to tell it is still usable. */
+  interface AppCluster {
+    readonly client: object;
+    readonly ready: () => boolean;
+    readonly set: (key: string) => Promise<unknown>;
+    readonly close: () => void;
+  }
+  const appClusters: Record<(typeof DRIVERS)[number], () => Promise<AppCluster>> = {
+    ioredis: async () => {
+      const client = new Cluster(
+        cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })),
       );
-      await rs.connect();
-      const held = await rs.acquire('jobs', { key: 'k' });
-      const waiting = rs.acquire('jobs', { key: 'k', timeout: 10 });
-      await new Promise((r) => setTimeout(r, 200));
-      const started = Date.now();
-      await held.release();
-      await (await waiting).release();
-      // Woken by the release (pub/sub on the store's own copy), not by the lease expiry.
-      expect(Date.now() - started).toBeLessThan(2000);
-      await rs.close();
-      expect(client.status).toBe('ready');
-      expect(await client.set(`${uniquePrefix('clb')}:{x}`, '1')).toBe('OK');
-    } finally {
-      client.disconnect();
-    }
-  });
+      await new Promise((resolve) => client.once('ready', resolve));
+      return {
+        client,
+        ready: () => client.status === 'ready',
+        set: (key) => client.set(key, '1'),
+        close: () => client.disconnect(),
+      };
+    },
+    'node-redis': async () => {
+      const client = createCluster({
+        rootNodes: cluster.nodes.map((n) => ({ url: `redis://${n}` })),
+        RESP: 2,
+      });
+      client.on('error', () => undefined);
+      await client.connect();
+      return {
+        client,
+        ready: () => client.isReady,
+        set: (key) => client.set(key, '1'),
+        close: () => client.destroy(),
+      };
+    },
+  };
 
-  it('runs on a node-redis cluster given in code, subscribing on a copy, and leaves it open', async () => {
-    const client = createCluster({
-      rootNodes: cluster.nodes.map((n) => ({ url: `redis://${n}` })),
-      RESP: 2,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      const logger = new MemoLogger();
-      const rs = new RateSync(
-        {
-          stores: { app: { engine: 'redis', client, keyPrefix: uniquePrefix('clnb') } },
-          limiters: { jobs: { store: 'app', maxConcurrent: 1 } },
-        },
-        { logger },
-      );
-      await rs.connect();
-      const held = await rs.acquire('jobs', { key: 'k' });
-      const waiting = rs.acquire('jobs', { key: 'k', timeout: 10 });
-      await new Promise((r) => setTimeout(r, 200));
-      const started = Date.now();
-      await held.release();
-      await (await waiting).release();
-      // Woken by the release (pub/sub on the store's own copy), not by the lease expiry.
-      expect(Date.now() - started).toBeLessThan(2000);
-      expect((await rs.state('jobs', 'k')).inFlight).toBe(0);
-      await rs.close();
-      expect(client.isReady).toBe(true);
-      expect(await client.set(`${uniquePrefix('clnb')}:{x}`, '1')).toBe('OK');
-      expect(logger.lines.filter((l) => l.includes('subscri'))).toEqual([]);
-    } finally {
-      client.destroy();
-    }
-  });
+  it.each(DRIVERS)(
+    'runs on a %s cluster client given in code, subscribing on a copy, and leaves it open',
+    async (driver) => {
+      const app = await appClusters[driver]();
+      try {
+        const logger = new MemoLogger();
+        const rs = new RateSync(
+          {
+            stores: {
+              app: { engine: 'redis', client: app.client, keyPrefix: uniquePrefix('clb') },
+            },
+            limiters: { jobs: { store: 'app', maxConcurrent: 1 } },
+          },
+          { logger },
+        );
+        await rs.connect();
+        const held = await rs.acquire('jobs', { key: 'k' });
+        const waiting = rs.acquire('jobs', { key: 'k', timeout: 10 });
+        await new Promise((r) => setTimeout(r, 200));
+        const started = Date.now();
+        await held.release();
+        await (await waiting).release();
+        // Woken by the release (pub/sub on the store's own copy), not by the lease expiry.
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect((await rs.state('jobs', 'k')).inFlight).toBe(0);
+        await rs.close();
+        expect(app.ready()).toBe(true);
+        expect(await app.set(`${uniquePrefix('clb')}:{x}`)).toBe('OK');
+        expect(logger.lines.filter((l) => l.includes('subscri'))).toEqual([]);
+      } finally {
+        app.close();
+      }
+    },
+  );
 
   describe.each(DRIVERS)('driver %s', (driver) => {
     const open = async (prefix = uniquePrefix('cl')): Promise<RedisEngine> => {

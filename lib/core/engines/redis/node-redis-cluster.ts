@@ -1,4 +1,5 @@
 import type { RedisClusterType } from 'redis';
+import type { RedisDriverClient } from './node-redis-adapter';
 import { NodeRedisConnection, neverSentAs } from './node-redis-connection';
 
 /** A node-redis cluster client (`createCluster`), as far as the adapter uses it. */
@@ -10,16 +11,7 @@ type Master = NodeCluster['masters'][number];
  * The operations the engine uses on one master of a cluster (loading scripts, scanning keys
  * for a reset), in ioredis' signatures.
  */
-export interface ClusterMaster {
-  script(sub: 'LOAD', lua: string): Promise<unknown>;
-  scan(
-    cursor: string,
-    match: 'MATCH',
-    pattern: string,
-    count: 'COUNT',
-    n: number,
-  ): Promise<[string, string[]]>;
-}
+export type ClusterMaster = Pick<RedisDriverClient, 'script' | 'scan'>;
 
 /**
  * A node-redis cluster client behind the operations the engine uses on an ioredis `Cluster`:
