@@ -421,11 +421,11 @@ export const redisSuite: BenchSuite = {
         { max: 1 },
       ),
       costGoal(
-        'one call in flight: server time per decision <= 2x a TIME + GET + SET PX script',
+        'one call in flight: server time per decision <= 1.2x a TIME + GET + SET PX script',
         SERVER_TIME,
         one(ALLOW.facade),
         one(FLOOR),
-        { max: 2 },
+        { max: 1.2 },
       ),
     );
     const deny = `deny path, one key at ${LIMIT}/s`;
