@@ -107,6 +107,38 @@ describeRedisBinaries('redis cluster (3 masters)', () => {
     },
   );
 
+  it.each(DRIVERS)(
+    'fails fast, as configured, when the application closes its %s cluster client while running',
+    async (driver) => {
+      const app = await appClusters[driver]();
+      const logger = new MemoLogger();
+      const rs = new RateSync(
+        {
+          stores: { app: { engine: 'redis', client: app.client, keyPrefix: uniquePrefix('clx') } },
+          limiters: {
+            open: { store: 'app', ratePerSecond: 1000 },
+            closed: { store: 'app', ratePerSecond: 1000, failClosed: true },
+          },
+        },
+        { logger },
+      );
+      try {
+        await rs.connect();
+        expect((await rs.check('open')).allowed).toBe(true);
+        app.close();
+        const started = Date.now();
+        const open = await rs.check('open');
+        expect(open.allowed && open.failedOpen).toBe(true);
+        const err = await rs.acquire('closed').catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(logger.lines.join('\n')).toMatch(/closed by the application/);
+      } finally {
+        await rs.close();
+      }
+    },
+  );
+
   describe.each(DRIVERS)('driver %s', (driver) => {
     const open = async (prefix = uniquePrefix('cl')): Promise<RedisEngine> => {
       const { engine } = await openEngine({

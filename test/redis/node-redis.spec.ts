@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import Redis from 'ioredis';
 import {
   RateSync,
@@ -278,10 +278,14 @@ describeRedis('node-redis driver: a client given in code', () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('refuses a client that is not connected, saying what to do', async () => {
-    const client = createClient({ url: redisUrl() });
-    const rs = rateSync({ client }, { api: { ratePerSecond: 1 } });
-    await expect(rs.connect()).rejects.toThrow(/not connected.*client\.connect\(\)/s);
-    await rs.close();
+  it('refuses a client or cluster that is not connected, saying what to do', async () => {
+    for (const client of [
+      createClient({ url: redisUrl() }),
+      createCluster({ rootNodes: [{ url: redisUrl() }] }),
+    ]) {
+      const rs = rateSync({ client }, { api: { ratePerSecond: 1 } });
+      await expect(rs.connect()).rejects.toThrow(/not connected.*client\.connect\(\)/s);
+      await rs.close();
+    }
   });
 });

@@ -14,15 +14,16 @@ export function isClusterClient(client: RedisClient): boolean {
 }
 
 /**
- * The error of a given client that the application has closed (or is closing: right after
- * `quit()` resolves, ioredis still says "ready" until the socket closes), else undefined.
+ * The error of a given client that the application has closed or is closing, else undefined
+ * (right after `quit()` resolves, ioredis still says "ready" until the socket closes).
  */
 export function closedClientError(
   storeId: string,
   client: RedisClient,
 ): StoreSetupError | undefined {
   const status = client.status;
-  if (status !== 'end' && status !== 'close') return undefined;
+  // An ioredis Cluster says "disconnecting" from disconnect() until its nodes are closed.
+  if (status !== 'end' && status !== 'close' && status !== 'disconnecting') return undefined;
   return new StoreSetupError(
     storeId,
     `Store '${storeId}': the Redis client given in code is closed (status "${status}"). ` +
@@ -49,7 +50,8 @@ export async function checkBorrowedClient(
     throw new StoreSetupError(
       storeId,
       `Store '${storeId}': the Redis client given in code is not connected (it was created ` +
-        'with lazyConnect, or by node-redis createClient(), and never connected). Call `await client.connect()` in the provider that ' +
+        'with lazyConnect, or by node-redis createClient() or createCluster(), and never ' +
+        'connected). Call `await client.connect()` in the provider that ' +
         'creates it, before RateSyncModule starts.',
     );
   }

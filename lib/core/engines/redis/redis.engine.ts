@@ -448,7 +448,7 @@ export class RedisEngine implements Engine {
   private failure(what: string, err: unknown): RateSyncError {
     const status = this.client.status;
     const state =
-      this.borrowed && status === 'end'
+      this.borrowed && closedClientError(this.ctx.storeId, this.borrowed)
         ? ` (the client given in code was closed by the application: ${CLOSED_CLIENT_FIX})`
         : status === 'ready'
           ? ''
