@@ -3,7 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { Permit, RateSync, StoreUnavailableError, type RateLimitResult } from '../core';
 import { requestClientIp } from './http/client-ip';
 import { RateLimitExceededException } from './http/rate-limit-exceeded.exception';
-import { responseHeaders } from './http/rate-limit-headers';
+import { writeResponseHeaders, type HeaderWriter } from './http/rate-limit-headers';
+import { markHeadersWritten, withoutStackFrames } from './http/guard-refusal';
 import { holdForRequest } from './http/request-permit';
 import { RateLimitUnavailableException } from './http/rate-limit-unavailable.exception';
 import { rawResponse, whenClientLeaves, whenResponseDone } from './http/response-lifecycle';
@@ -40,6 +41,10 @@ export class RateLimitGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
+  /** {@link RateLimitGuard.setHeader} as a writer, made once rather than per request. */
+  private readonly writeHeader: HeaderWriter<unknown> = (response, name, value) =>
+    this.setHeader(response, name, value);
+
   /**
    * Admits (true) or throws the 429 / 503; non-HTTP contexts and unlimited handlers pass.
    * Answers at once (no promise) when every step does: skip rules, keys, and a decision taken
@@ -63,18 +68,31 @@ export class RateLimitGuard implements CanActivate {
   ): boolean | Promise<boolean> {
     const { request, response } = this.getRequestResponse(context);
     const prepared = this.getKeys(context, limit, request);
-    const decide = (call: LimitCall): boolean | Promise<boolean> => {
-      // The synchronous path, unless a subclass changed how requests acquire.
-      const now =
-        limit.waitMs === 0 && this.acquire === RateLimitGuard.prototype.acquire
-          ? limit.acquireNow(call)
-          : undefined;
-      if (now) return this.answer(context, limit, now, request, response);
-      return this.acquire(context, limit, call, response).then((outcome) =>
-        this.answer(context, limit, outcome, request, response),
-      );
-    };
-    return isPromiseLike(prepared) ? Promise.resolve(prepared).then(decide) : decide(prepared);
+    if (!isPromiseLike(prepared)) return this.decide(context, limit, prepared, request, response);
+    return Promise.resolve(prepared).then((call) =>
+      this.decide(context, limit, call, request, response),
+    );
+  }
+
+  /**
+   * Acquires and answers: at once when the decision is taken in process without waiting
+   * (unless a subclass changed how requests acquire), else through {@link RateLimitGuard.acquire}.
+   */
+  private decide(
+    context: ExecutionContext,
+    limit: CompiledLimit,
+    call: LimitCall,
+    request: RequestLike,
+    response: unknown,
+  ): boolean | Promise<boolean> {
+    const now =
+      limit.waitMs === 0 && this.acquire === RateLimitGuard.prototype.acquire
+        ? limit.acquireNow(call)
+        : undefined;
+    if (now) return this.answer(context, limit, now, request, response);
+    return this.acquire(context, limit, call, response).then((outcome) =>
+      this.answer(context, limit, outcome, request, response),
+    );
   }
 
   /** Sets the headers, and throws the 429 or holds the permit until the call is over. */
@@ -121,8 +139,9 @@ export class RateLimitGuard implements CanActivate {
     request: RequestLike;
     response: unknown;
   } {
-    const http = context.switchToHttp();
-    return { request: http.getRequest<RequestLike>(), response: http.getResponse<unknown>() };
+    // What switchToHttp().getRequest() / getResponse() return, without the three closures
+    // Nest's switchToHttp allocates on every call.
+    return { request: context.getArgByIndex<RequestLike>(0), response: context.getArgByIndex(1) };
   }
 
   /**
@@ -194,7 +213,19 @@ export class RateLimitGuard implements CanActivate {
     response: unknown,
   ): never {
     this.setHeaders(response, result);
-    throw new RateLimitExceededException(result);
+    const refusal = withoutStackFrames(() => new RateLimitExceededException(result));
+    // The filter writes the same fields unless told they are on the response; it still does
+    // when a subclass changed how this guard writes them.
+    if (this.writesDefaultHeaders()) markHeadersWritten(refusal);
+    throw refusal;
+  }
+
+  /** True unless a subclass overrides how header fields are written. */
+  private writesDefaultHeaders(): boolean {
+    return (
+      this.setHeaders === RateLimitGuard.prototype.setHeaders &&
+      this.setHeader === RateLimitGuard.prototype.setHeader
+    );
   }
 
   /** Sets `Retry-After` and throws the 503. */
@@ -227,9 +258,7 @@ export class RateLimitGuard implements CanActivate {
 
   /** Writes the header fields of a decision or a store failure, per the `headers` option. */
   protected setHeaders(response: unknown, result: RateLimitResult | StoreUnavailableError): void {
-    for (const [name, value] of responseHeaders(result, this.settings, this.rateSync)) {
-      this.setHeader(response, name, value);
-    }
+    writeResponseHeaders(result, this.settings, this.rateSync, this.writeHeader, response);
   }
 
   /** Sets one header through the HTTP adapter (Express or Fastify alike). */

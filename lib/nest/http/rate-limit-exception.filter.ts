@@ -7,6 +7,7 @@ import {
   RateLimitExceededException,
   type RateLimitExceededBody,
 } from './rate-limit-exceeded.exception';
+import { hasHeadersWritten, withoutStackFrames } from './guard-refusal';
 import { responseHeaders } from './rate-limit-headers';
 import {
   RateLimitUnavailableException,
@@ -76,12 +77,12 @@ export class RateLimitExceptionFilter extends BaseExceptionFilter {
     if (host.getType() !== 'http') return;
     const answer = toHttpException(exception);
     const adapter = this.httpAdapterHost!.httpAdapter;
-    const response = host.switchToHttp().getResponse<unknown>();
-    if (adapter.isHeadersSent(response) || this.settings.errorBody === 'json') {
-      if (!adapter.isHeadersSent(response)) this.setHeaders(answer, response);
-      return super.catch(answer, host);
-    }
-    this.setHeaders(answer, response);
+    // switchToHttp().getResponse(), without the closures switchToHttp allocates per call.
+    const response = host.getArgByIndex<unknown>(1);
+    if (adapter.isHeadersSent(response)) return super.catch(answer, host);
+    // The guard's own refusals arrive with their fields already written.
+    if (!hasHeadersWritten(answer)) this.setHeaders(answer, response);
+    if (this.settings.errorBody === 'json') return super.catch(answer, host);
     const refusal = refusalInfo(answer);
     if (this.settings.errorBody === 'problem') {
       // Serialized here: given an object, Nest's Express adapter resets the type to JSON.
@@ -143,8 +144,9 @@ function refusalInfo(
 function toHttpException(
   exception: RateLimitRefusal,
 ): RateLimitExceededException | RateLimitUnavailableException {
+  // The core error keeps the informative stack; the HTTP exception only carries the answer.
   if (exception instanceof RateLimitExceededError) {
-    return new RateLimitExceededException(exception.result);
+    return withoutStackFrames(() => new RateLimitExceededException(exception.result));
   }
   if (exception instanceof StoreUnavailableError) {
     return new RateLimitUnavailableException(exception);

@@ -38,6 +38,19 @@ export function retryAfterSeconds(retryAfterMs: number): number {
 export type HeadersSubject = RateLimitResult | CompositeResult | StoreUnavailableError;
 
 /**
+ * Receives an answer's header fields one by one, with the `target` it was given (the response).
+ * A plain function and a target rather than a closure: the guard writes on every request.
+ */
+export type HeaderWriter<T> = (target: T, name: string, value: string) => void;
+
+/** The module settings the header fields depend on. */
+export interface HeaderSettings {
+  readonly headers: RateLimitHeadersMode;
+  readonly clock: Clock;
+  readonly resetHeader?: ResetHeaderMode;
+}
+
+/**
  * Every rate-limit header field of an answer about `subject`, per the module's `headers` mode:
  * for a decision, its fields (see {@link rateLimitHeaders}) and `Retry-After` when it rejected;
  * for a store failure (a 503), `Retry-After` alone. The one rule for the guard's answers and for
@@ -45,24 +58,40 @@ export type HeadersSubject = RateLimitResult | CompositeResult | StoreUnavailabl
  */
 export function responseHeaders(
   subject: HeadersSubject,
-  settings: {
-    readonly headers: RateLimitHeadersMode;
-    readonly clock: Clock;
-    readonly resetHeader?: ResetHeaderMode;
-  },
+  settings: HeaderSettings,
   rateSync: RateSync,
 ): [name: string, value: string][] {
+  const headers: [string, string][] = [];
+  writeResponseHeaders(subject, settings, rateSync, collect, headers);
+  return headers;
+}
+
+/** {@link responseHeaders}, each field handed to `write` instead of collected. */
+export function writeResponseHeaders<T>(
+  subject: HeadersSubject,
+  settings: HeaderSettings,
+  rateSync: RateSync,
+  write: HeaderWriter<T>,
+  target: T,
+): void {
   if (subject instanceof StoreUnavailableError) {
-    return [['Retry-After', String(retryAfterSeconds(subject.retryAfterMs))]];
+    return write(target, 'Retry-After', String(retryAfterSeconds(subject.retryAfterMs)));
   }
-  if (subject.shadow) return []; // shadow mode: the client must not see a limit being tried
-  const windowOf = (id: string): number | undefined => rateSync.policy(id)?.periodSeconds;
-  return rateLimitHeaders(
+  if (subject.shadow) return; // shadow mode: the client must not see a limit being tried
+  const mode = settings.headers;
+  // `RateLimit-Policy`'s windows: only the IETF fields read them.
+  const windowOf =
+    mode === 'ietf' || mode === 'both'
+      ? (id: string): number | undefined => rateSync.policy(id)?.periodSeconds
+      : noWindow;
+  writeRateLimitHeaders(
     subject,
-    settings.headers,
+    mode,
     settings.clock.now(),
     windowOf,
     settings.resetHeader,
+    write,
+    target,
   );
 }
 
@@ -87,17 +116,27 @@ export function rateLimitHeaders(
   resetMode: ResetHeaderMode = 'epoch',
 ): [name: string, value: string][] {
   const headers: [string, string][] = [];
-  /** Milliseconds until a result's reset, on the clock that decided it. */
-  const untilReset = (r: RateLimitResult): number => Math.max(0, r.resetAt - (r.now ?? processNow));
+  writeRateLimitHeaders(result, mode, processNow, windowOf, resetMode, collect, headers);
+  return headers;
+}
+
+/** {@link rateLimitHeaders}, each field handed to `write` instead of collected. */
+function writeRateLimitHeaders<T>(
+  result: RateLimitResult | CompositeResult,
+  mode: RateLimitHeadersMode,
+  processNow: number,
+  windowOf: (limiterId: string) => number | undefined,
+  resetMode: ResetHeaderMode | undefined,
+  write: HeaderWriter<T>,
+  target: T,
+): void {
   // A fail-open admission counted nothing: its numbers would be made up.
   if (!result.failedOpen && (mode === 'legacy' || mode === 'both')) {
-    const until = untilReset(result);
+    const until = untilReset(result, processNow);
     const reset = Math.ceil((resetMode === 'delay' ? until : processNow + until) / 1000);
-    headers.push(
-      ['X-RateLimit-Limit', String(result.limit)],
-      ['X-RateLimit-Remaining', String(result.remaining)],
-      ['X-RateLimit-Reset', String(reset)],
-    );
+    write(target, 'X-RateLimit-Limit', String(result.limit));
+    write(target, 'X-RateLimit-Remaining', String(result.remaining));
+    write(target, 'X-RateLimit-Reset', String(reset));
   }
   if (!result.failedOpen && (mode === 'ietf' || mode === 'both')) {
     const layers = 'layers' in result ? result.layers : [result];
@@ -106,14 +145,28 @@ export function rateLimitHeaders(
       return `${sfString(l.limiterId)};q=${l.limit}${w === undefined ? '' : `;w=${w}`}`;
     });
     const state = layers.map((l) => {
-      const t = Math.ceil(untilReset(l) / 1000);
+      const t = Math.ceil(untilReset(l, processNow) / 1000);
       return `${sfString(l.limiterId)};r=${l.remaining};t=${t}`;
     });
-    headers.push(['RateLimit-Policy', policy.join(', ')], ['RateLimit', state.join(', ')]);
+    write(target, 'RateLimit-Policy', policy.join(', '));
+    write(target, 'RateLimit', state.join(', '));
   }
-  if (!result.allowed)
-    headers.push(['Retry-After', String(retryAfterSeconds(result.retryAfterMs))]);
-  return headers;
+  if (!result.allowed) {
+    write(target, 'Retry-After', String(retryAfterSeconds(result.retryAfterMs)));
+  }
+}
+
+/** Milliseconds until a result's reset, on the clock that decided it. */
+function untilReset(result: RateLimitResult, processNow: number): number {
+  return Math.max(0, result.resetAt - (result.now ?? processNow));
+}
+
+function noWindow(): undefined {
+  return undefined;
+}
+
+function collect(headers: [string, string][], name: string, value: string): void {
+  headers.push([name, value]);
 }
 
 /** A structured-field string (RFC 8941): quoted, with `\` and `"` escaped. */

@@ -15,6 +15,9 @@ import { isPromiseLike } from './call-values';
 import { pickTier, type TierOutcome } from './pick-tier';
 import type { SkipRule } from './skip-rule';
 
+/** The tier of a declaration without tiers: its only plan. */
+const ONLY_PLAN: TierOutcome = Object.freeze({ tier: 0 });
+
 /** The outcome of an acquisition: the decision, and a permit when admitted. */
 export type LimitOutcome = PlanOutcome;
 
@@ -115,7 +118,7 @@ export class CompiledLimit {
    */
   prepare(source: KeySource): LimitCall | Promise<LimitCall> {
     const { pick } = this.parts;
-    if (!pick) return this.prepareTier({ tier: 0 }, source);
+    if (!pick) return this.prepareTier(ONLY_PLAN, source);
     const tier = pickTier(pick, this.limiterIds, source.context);
     return isPromiseLike(tier)
       ? tier.then((t) => this.prepareTier(t, source))
@@ -179,14 +182,28 @@ export class CompiledLimit {
         refused = true;
       } else cost = outcome.cost;
     }
-    const keys = this.parts.resolvers[tier].map((resolve) => resolve(source));
-    const finish = (outcomes: readonly KeyOutcome[]): LimitCall => ({
-      tier,
-      keys: outcomes.map((o) => this.keyOf(o)),
-      cost,
-      refused,
-    });
-    return keys.some(isPromiseLike) ? Promise.all(keys).then(finish) : finish(keys as KeyOutcome[]);
+    // Loops rather than map/some and a closure: this runs on every request.
+    const resolvers = this.parts.resolvers[tier];
+    const outcomes: (KeyOutcome | Promise<KeyOutcome>)[] = [];
+    let pending = false;
+    for (const resolve of resolvers) {
+      const outcome = resolve(source);
+      if (isPromiseLike(outcome)) pending = true;
+      outcomes.push(outcome);
+    }
+    if (!pending) return this.callOf(tier, outcomes as KeyOutcome[], cost, refused);
+    return Promise.all(outcomes).then((done) => this.callOf(tier, done, cost, refused));
+  }
+
+  private callOf(
+    tier: number,
+    outcomes: readonly KeyOutcome[],
+    cost: number | undefined,
+    refused: boolean,
+  ): LimitCall {
+    const keys: (string | undefined)[] = [];
+    for (const outcome of outcomes) keys.push(this.keyOf(outcome));
+    return { tier, keys, cost, refused };
   }
 
   /**
