@@ -42,9 +42,18 @@ interface WindowLog {
   readonly windowMs: number;
 }
 
+/**
+ * One key's GCRA theoretical arrival time, in a cell updated in place: an admission of a
+ * tracked key then looks the key up once and allocates nothing (a number stored in a map is a
+ * new heap number on every write).
+ */
+interface TatCell {
+  tat: number;
+}
+
 export class MemoryEngine implements Engine {
   readonly kind = 'memory' as const;
-  private readonly tats = new Map<string, number>();
+  private readonly tats = new Map<string, TatCell>();
   private readonly logs = new Map<string, WindowLog>();
   private readonly leases = new Map<string, Map<string, number>>();
   /** `block_seconds`: key -> epoch ms until which it is rejected. */
@@ -102,22 +111,7 @@ export class MemoryEngine implements Engine {
       const blocked = this.blockedLayers(requests, now);
       if (blocked) return blocked;
     }
-    if (requests.length === 1) {
-      const r = requests[0];
-      const { decision, write } = decideLayer(this.read(r), now, r);
-      if (!decision.allowed || r.dryRun) {
-        if (write.blockUntil !== undefined) this.blocks.set(r.key, write.blockUntil);
-        return [decision];
-      }
-      if (this.needsRoom(r.key, write)) {
-        const room = this.makeRoom([r], [write], now);
-        if (room.refusedAt !== undefined) return [room.refusal];
-        this.apply(r, write);
-        return [room.evicted ? { ...decision, evictedKeys: room.evicted } : decision];
-      }
-      this.apply(r, write);
-      return [decision];
-    }
+    if (requests.length === 1) return [this.decideOne(requests[0], now)];
     const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
     const decisions = outcomes.map((o) => o.decision);
     const dry = requests.some((r) => r.dryRun);
@@ -141,6 +135,32 @@ export class MemoryEngine implements Engine {
     }
     writes.forEach((write, i) => this.apply(requests[i], write));
     return decisions;
+  }
+
+  /**
+   * The decision of a single layer: the common case, which reads each map once and writes the
+   * state read in place when the key is already tracked.
+   */
+  private decideOne(r: AcquireRequest, now: number): LayerDecision {
+    const p = r.policy;
+    const cell = p.gcra ? this.tats.get(r.key) : undefined;
+    const log = p.window ? this.logs.get(r.key) : undefined;
+    const leases = p.concurrency ? this.leases.get(r.key) : undefined;
+    const state = { tat: cell?.tat, entries: log?.entries, leases };
+    const { decision, write } = decideLayer(state, now, r);
+    if (!decision.allowed || r.dryRun) {
+      if (write.blockUntil !== undefined) this.blocks.set(r.key, write.blockUntil);
+      return decision;
+    }
+    if (this.needsRoom(r.key, write)) {
+      const room = this.makeRoom([r], [write], now);
+      if (room.refusedAt !== undefined) return room.refusal;
+      // Room was made in the maps the key is not in: what was read there is still current.
+      this.writeLayer(r, write, cell, log);
+      return room.evicted ? { ...decision, evictedKeys: room.evicted } : decision;
+    }
+    this.writeLayer(r, write, cell, log);
+    return decision;
   }
 
   /**
@@ -177,16 +197,32 @@ export class MemoryEngine implements Engine {
   }
 
   private apply(r: AcquireRequest, write: LayerWrite): void {
-    if (write.tat !== undefined) this.put(this.tats, r.key, write.tat);
+    const cell = write.tat !== undefined ? this.tats.get(r.key) : undefined;
+    const log = write.entries !== undefined ? this.logs.get(r.key) : undefined;
+    this.writeLayer(r, write, cell, log);
+  }
+
+  /**
+   * Writes an admitted layer, through the key's current cells (`cell`, `log`: undefined when
+   * the key is not tracked there yet).
+   */
+  private writeLayer(
+    r: AcquireRequest,
+    write: LayerWrite,
+    cell: TatCell | undefined,
+    log: WindowLog | undefined,
+  ): void {
+    if (write.tat !== undefined) {
+      if (cell) cell.tat = write.tat;
+      else this.tats.set(r.key, { tat: write.tat });
+    }
     if (write.entries !== undefined) {
-      const log = this.logs.get(r.key);
       if (log) log.entries = write.entries;
-      else
-        this.put(this.logs, r.key, { entries: write.entries, windowMs: r.policy.window!.windowMs });
+      else this.logs.set(r.key, { entries: write.entries, windowMs: r.policy.window!.windowMs });
     }
     if (write.lease) {
       let held = this.leases.get(r.key);
-      if (!held) this.put(this.leases, r.key, (held = new Map()));
+      if (!held) this.leases.set(r.key, (held = new Map()));
       held.set(write.lease.id, write.lease.expiresAt);
     }
   }
@@ -200,10 +236,8 @@ export class MemoryEngine implements Engine {
     const now = this.options.clock.now();
     for (const r of requests) {
       const g = r.policy.gcra;
-      if (g) {
-        const tat = gcraRefund(this.tats.get(r.key), now, g, r.cost);
-        if (tat !== undefined) this.tats.set(r.key, tat);
-      }
+      const cell = g ? this.tats.get(r.key) : undefined;
+      if (cell) cell.tat = gcraRefund(cell.tat, now, g!, r.cost)!;
       const log = r.entryAt !== undefined ? this.logs.get(r.key) : undefined;
       if (log) log.entries = windowRefund(log.entries, r.entryAt!, r.cost) as WindowEntry[];
     }
@@ -304,7 +338,8 @@ export class MemoryEngine implements Engine {
    * decides exactly as an absent one, so dropping it changes no decision.
    */
   private expiryOf(map: StateMap, value: unknown): number {
-    if (map === this.tats || map === this.blocks) return value as number;
+    if (map === this.tats) return (value as TatCell).tat;
+    if (map === this.blocks) return value as number;
     if (map === this.logs) {
       const { entries, windowMs } = value as WindowLog;
       return entries.length === 0 ? -Infinity : entries[entries.length - 1].at + windowMs;
@@ -321,14 +356,10 @@ export class MemoryEngine implements Engine {
   private read(r: AcquireRequest): KeyState {
     const p = r.policy;
     return {
-      tat: p.gcra ? this.tats.get(r.key) : undefined,
+      tat: p.gcra ? this.tats.get(r.key)?.tat : undefined,
       entries: p.window ? this.logs.get(r.key)?.entries : undefined,
       leases: p.concurrency ? this.leases.get(r.key) : undefined,
     };
-  }
-
-  private put<V>(map: Map<string, V>, key: string, value: V): void {
-    map.set(key, value);
   }
 
   /** Whether applying `write` adds a key to a map that is at the cap (cheap: sizes first). */
