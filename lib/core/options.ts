@@ -59,7 +59,7 @@ export interface StoreOptions {
   // --- redis ---
   /**
    * redis: the client library the store opens its connection with: `ioredis` or `node-redis`
-   * (the `redis` package; one server only, no `clusterNodes` or `sentinels`). A `client` given
+   * (the `redis` package; one server or a cluster, no `sentinels`). A `client` given
    * in code is used with its own library. @default "ioredis"
    */
   driver?: 'ioredis' | 'node-redis';

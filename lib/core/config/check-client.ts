@@ -6,7 +6,7 @@ import { isTable } from './interpolate';
 
 /** What each networked engine accepts as `client`. */
 const CLIENT_KINDS: Record<string, string> = {
-  redis: 'an ioredis Redis or Cluster instance or a node-redis client',
+  redis: 'an ioredis Redis or Cluster instance or a node-redis client or cluster',
   postgres: 'a pg Pool instance',
 };
 
@@ -27,11 +27,8 @@ export function checkClient(value: unknown, engine: string | undefined): Checked
   const has = (name: string): boolean =>
     typeof (value as Record<string, unknown>)[name] === 'function';
   if (engine === 'redis') {
-    // node-redis: sendCommand() and isReady; ioredis: evalsha(), script() and a status string.
+    // node-redis (client or cluster): sendCommand() and isReady; ioredis: evalsha(), script() and a status string.
     const nodeRedis = has('sendCommand') && has('duplicate') && 'isReady' in value;
-    if (nodeRedis && 'masters' in value) {
-      return fail('a node-redis cluster client (use an ioredis Cluster for a Redis Cluster)');
-    }
     if (!nodeRedis && !(has('evalsha') && has('duplicate') && has('script'))) {
       return fail('an object without evalsha(), script() and duplicate()');
     }

@@ -60,10 +60,10 @@ describe('store connection options', () => {
 
     it('rejects a table from a file, and objects of the wrong driver', () => {
       expect(problemsOf(toml({ engine: 'redis', client: { host: 'h' } }))).toEqual([
-        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client, given in code (a configuration file cannot hold one), got a table',
+        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client or cluster, given in code (a configuration file cannot hold one), got a table',
       ]);
       expect(problemsOf(code({ engine: 'redis', client: fakePool }))).toEqual([
-        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client, given in code (a configuration file cannot hold one), got an object without evalsha(), script() and duplicate()',
+        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client or cluster, given in code (a configuration file cannot hold one), got an object without evalsha(), script() and duplicate()',
       ]);
       const single = Object.create({ connect() {}, query() {}, end() {} }) as object;
       expect(problemsOf(code({ engine: 'postgres', client: single }))).toEqual([
@@ -82,14 +82,26 @@ describe('store connection options', () => {
       ]);
     });
 
-    it('accepts a node-redis client, and refuses a node-redis cluster or a driver beside it', () => {
+    it('accepts a node-redis client or cluster, and refuses a driver beside it', () => {
       const nodeRedis = createClient({ url: 'redis://127.0.0.1:1' }); // never connected
       expect(validateConfig(code({ engine: 'redis', client: nodeRedis })).stores.s.client).toBe(
         nodeRedis,
       );
       const cluster = createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] });
-      expect(problemsOf(code({ engine: 'redis', client: cluster }))).toEqual([
-        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client, given in code (a configuration file cannot hold one), got a node-redis cluster client (use an ioredis Cluster for a Redis Cluster)',
+      expect(validateConfig(code({ engine: 'redis', client: cluster })).stores.s.client).toBe(
+        cluster,
+      );
+      expect(
+        problemsOf(
+          code({
+            engine: 'redis',
+            client: new (class {
+              sendCommand = (): number => 1;
+            })(),
+          }),
+        ),
+      ).toEqual([
+        'stores.s.client: expected an ioredis Redis or Cluster instance or a node-redis client or cluster, given in code (a configuration file cannot hold one), got an object without evalsha(), script() and duplicate()',
       ]);
       expect(
         problemsOf(code({ engine: 'redis', client: nodeRedis, driver: 'node-redis' })),

@@ -136,15 +136,13 @@ function checkRedisTarget(table: MergedTable, present: Set<string>, problems: Pr
       tableLocation(table),
     );
   }
-  if (table.values.get('driver')?.value === 'node-redis') {
-    for (const n of ['cluster_nodes', 'sentinels'].filter((t) => present.has(t))) {
-      problems.add(
-        [...table.path, name('driver')],
-        `"node-redis" connects to one server only, and ${name(n)} is given; use ` +
-          `${name('driver')} = "ioredis" (the default) for a Redis Cluster or Sentinel, or give ${name('url')}`,
-        valueLocation(table, 'driver'),
-      );
-    }
+  if (table.values.get('driver')?.value === 'node-redis' && present.has('sentinels')) {
+    problems.add(
+      [...table.path, name('driver')],
+      `"node-redis" does not connect through Sentinels here, and ${name('sentinels')} is given; ` +
+        `use ${name('driver')} = "ioredis" (the default) for Sentinel, or give ${name('url')}`,
+      valueLocation(table, 'driver'),
+    );
   }
   const url = table.values.get('url')?.value;
   const tls = ['tls_ca_file', 'tls_cert_file', 'tls_key_file'].find((n) => present.has(n));

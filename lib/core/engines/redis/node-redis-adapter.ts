@@ -1,9 +1,11 @@
-import { EventEmitter } from 'node:events';
-import type { RedisClientType } from 'redis';
+import type { EventEmitter } from 'node:events';
+import type { RedisClientType, RedisClusterType } from 'redis';
 import { timerMs } from '../../clock';
 import { InvalidArgumentError } from '../../errors';
 import type { StoreOptions } from '../../options';
-import { DEFAULT_REDIS_URL, fromUrl, retryDelay, tlsOptions } from './redis-connection';
+import { NodeRedisConnection, neverSentAs } from './node-redis-connection';
+import { NodeRedisClusterAdapter } from './node-redis-cluster';
+import { DEFAULT_REDIS_URL, fromUrl, parseNode, retryDelay, tlsOptions } from './redis-connection';
 
 /**
  * The operations the Redis engine uses on its client, with ioredis' signatures: the seam
@@ -50,13 +52,10 @@ export function isNodeRedisClient(client: object): boolean {
   return typeof c.sendCommand === 'function' && 'isReady' in c && typeof c.status !== 'string';
 }
 
-/** True for a node-redis cluster client (which the store does not support). */
+/** True for a node-redis cluster client (`createCluster`). */
 export function isNodeRedisCluster(client: object): boolean {
   return isNodeRedisClient(client) && 'masters' in client;
 }
-
-/** node-redis messages for a command refused without being sent. */
-const NEVER_SENT = new Set(['The client is offline', 'The client is closed']);
 
 /**
  * A node-redis client behind ioredis' interface (see {@link RedisDriverClient}). Its states,
@@ -64,54 +63,13 @@ const NEVER_SENT = new Set(['The client is offline', 'The client is closed']);
  * while disconnected fails with ioredis' "Stream isn't writeable" (the engine knows it was
  * never sent), and RESP2 replies are the same values.
  */
-export class NodeRedisAdapter extends EventEmitter implements RedisDriverClient {
+export class NodeRedisAdapter extends NodeRedisConnection<NodeClient> implements RedisDriverClient {
   readonly isCluster = false as const;
-  /** connect() was called (or the client was given open): not "wait" any more. */
-  private started: boolean;
-  private ended = false;
-  private everReady: boolean;
   private readonly onMessage = (_message: string, channel: string): void =>
     void this.emit('message', channel);
 
-  constructor(
-    readonly raw: NodeClient,
-    private readonly commandTimeoutMs?: number,
-  ) {
-    super();
-    this.started = raw.isOpen;
-    this.everReady = raw.isReady;
-    // Always listened to: node-redis throws an 'error' nobody listens to (ioredis logs it).
-    raw.on('error', this.onError);
-    raw.on('ready', this.onReady);
-    raw.on('end', this.onEnd);
-    raw.on('terminated', this.onTerminated);
-  }
-
-  /** Removes the adapter's listeners from the client (one the application gave, at close). */
-  detach(): void {
-    this.raw.off('error', this.onError);
-    this.raw.off('ready', this.onReady);
-    this.raw.off('end', this.onEnd);
-    this.raw.off('terminated', this.onTerminated);
-  }
-
-  private readonly onError = (err: Error): void => {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
-  };
-  private readonly onReady = (): void => {
-    this.everReady = true;
-    this.emit('ready');
-  };
-  private readonly onEnd = (): void => {
-    this.ended = true;
-    this.emit('end');
-  };
-  private readonly onTerminated = (): void => void (this.ended = true);
-
-  get status(): string {
-    if (this.raw.isReady) return 'ready';
-    if (this.raw.isOpen) return this.everReady ? 'reconnecting' : 'connecting';
-    return this.ended ? 'end' : this.started ? 'connecting' : 'wait';
+  constructor(raw: NodeClient, commandTimeoutMs?: number) {
+    super(raw, commandTimeoutMs, { ready: 'ready', end: 'end', terminated: 'terminated' });
   }
 
   get options(): { commandTimeout?: number; keyPrefix?: string } {
@@ -120,41 +78,6 @@ export class NodeRedisAdapter extends EventEmitter implements RedisDriverClient 
       commandTimeout: this.commandTimeoutMs,
       keyPrefix: typeof o?.keyPrefix === 'string' ? o.keyPrefix : undefined,
     };
-  }
-
-  /**
-   * Resolves when ready; rejects with the first connection error, like ioredis' connect()
-   * (node-redis keeps retrying by its reconnect strategy meanwhile, as ioredis does).
-   */
-  connect(): Promise<void> {
-    this.started = true;
-    this.ended = false;
-    return new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.raw.off('error', onError);
-        reject(err);
-      };
-      this.raw.on('error', onError);
-      this.raw.connect().then(
-        () => {
-          this.raw.off('error', onError);
-          resolve();
-        },
-        (err: Error) => {
-          this.raw.off('error', onError);
-          reject(err);
-        },
-      );
-    });
-  }
-
-  quit(): Promise<unknown> {
-    return this.raw.close();
-  }
-
-  disconnect(): void {
-    this.ended = true;
-    this.raw.destroy();
   }
 
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown> {
@@ -214,59 +137,66 @@ export class NodeRedisAdapter extends EventEmitter implements RedisDriverClient 
 }
 
 /**
- * A command node-redis refused without sending it, as ioredis says it (see `neverSent`):
- * offline or closed, or still queued when its timeout fired (node-redis' `TimeoutError`, which
- * has no message).
- */
-function neverSentAs(err: unknown): never {
-  const message = (err as { message?: unknown } | null)?.message;
-  if (typeof message === 'string' && NEVER_SENT.has(message)) {
-    throw new Error(`Stream isn't writeable (${message.replace(/^The /, 'the ')})`);
-  }
-  if ((err as { constructor?: { name?: string } } | null)?.constructor?.name === 'TimeoutError') {
-    throw new Error("Stream isn't writeable (not sent within socket_timeout)");
-  }
-  throw err;
-}
-
-/**
  * A node-redis client of a store (`driver = "node-redis"`), not connected, with the same
  * behaviour as the ioredis one: RESP2, no offline queue, every command bounded by
  * `socketTimeout` (a reply that comes later is dropped), the same reconnection back-off, and
- * `password` / `db` overriding the URL's. Plain connections only: cluster and Sentinel stores
- * are refused at validation.
+ * `password` / `db` overriding the URL's. With `clusterNodes`, a cluster client (`createCluster`)
+ * whose node connections have those options. Sentinel stores are refused at validation.
  */
-export function createNodeRedisClient(storeId: string, o: StoreOptions): NodeRedisAdapter {
-  if ((o.clusterNodes?.length ?? 0) > 0 || (o.sentinels?.length ?? 0) > 0) {
+export function createNodeRedisClient(
+  storeId: string,
+  o: StoreOptions,
+): NodeRedisAdapter | NodeRedisClusterAdapter {
+  if ((o.sentinels?.length ?? 0) > 0) {
     throw new InvalidArgumentError(
       `stores.${storeId}.driver`,
-      '"node-redis" connects to one server only; remove cluster_nodes / sentinels, or use ' +
-        'driver "ioredis" (the default)',
+      '"node-redis" does not connect through Sentinels here; remove sentinels, or use driver ' +
+        '"ioredis" (the default)',
     );
   }
   // Required here, not imported: redis is an optional peer, loaded only for these stores.
-  const { createClient } = require('redis') as typeof import('redis');
+  const redis = require('redis') as typeof import('redis');
+  const cluster = (o.clusterNodes?.length ?? 0) > 0;
   const u = fromUrl(storeId, o.url ?? DEFAULT_REDIS_URL);
   const tls = tlsOptions(storeId, o).tls ?? (u.tls ? {} : undefined);
   const timeoutMs = timerMs(o.socketTimeout ?? 1);
   const username = o.username ?? u.username;
   const password = o.password ?? u.password;
   const db = o.db ?? u.db;
-  const raw = createClient({
-    RESP: 2,
+  const socket = {
+    connectTimeout: timerMs(o.socketConnectTimeout ?? 5),
+    reconnectStrategy: (retries: number) => retryDelay(retries),
+    ...(tls ? { tls: true as const, ...tls } : {}),
+  };
+  const common = {
+    RESP: 2 as const,
     name: `rate-sync:${storeId}`,
     disableOfflineQueue: true,
     disableClientInfo: true,
     commandOptions: { timeout: timeoutMs, rejectInFlight: true },
-    socket: {
-      host: u.host,
-      port: u.port,
-      connectTimeout: timerMs(o.socketConnectTimeout ?? 5),
-      reconnectStrategy: (retries: number) => retryDelay(retries),
-      ...(tls ? { tls: true as const, ...tls } : {}),
-    },
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
+  };
+  if (cluster) {
+    if (db) {
+      throw new InvalidArgumentError(
+        `stores.${storeId}.db`,
+        `Redis Cluster has only database 0; remove db (got ${db}) or cluster_nodes`,
+      );
+    }
+    const raw = redis.createCluster({
+      rootNodes: (o.clusterNodes ?? []).map((node) => ({
+        socket: { ...socket, ...parseNode(node) },
+      })),
+      defaults: { ...common, socket },
+      RESP: 2,
+      commandOptions: common.commandOptions,
+    });
+    return new NodeRedisClusterAdapter(raw as unknown as RedisClusterType, timeoutMs);
+  }
+  const raw = redis.createClient({
+    ...common,
+    socket: { host: u.host, port: u.port, ...socket },
     ...(db !== undefined ? { database: db } : {}),
   });
   return new NodeRedisAdapter(raw as unknown as NodeClient, timeoutMs);

@@ -239,7 +239,7 @@ function credentialsFromUrl(o: StoreOptions): { password?: string; username?: st
 }
 
 /** `host:port` or `redis://host:port` to ioredis' node form. */
-function parseNode(node: string): { host: string; port: number } {
+export function parseNode(node: string): { host: string; port: number } {
   const bare = node.replace(/^rediss?:\/\//i, '').replace(/\/.*$/, '');
   const at = bare.lastIndexOf(':');
   const host = at > 0 ? bare.slice(0, at) : bare;

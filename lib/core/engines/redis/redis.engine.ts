@@ -42,7 +42,9 @@ import {
 } from './redis-connection';
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, layerKeys } from './redis-keys';
 import { ReleaseHub } from './release-hub';
-import { isNodeRedisClient, NodeRedisAdapter } from './node-redis-adapter';
+import { isNodeRedisClient, isNodeRedisCluster, NodeRedisAdapter } from './node-redis-adapter';
+import { NodeRedisClusterAdapter } from './node-redis-cluster';
+import { NodeRedisConnection } from './node-redis-connection';
 import { ACQUIRE_LUA } from './scripts/acquire.script';
 import { HEARTBEAT_LUA, LEAVE_FLEET_LUA } from './scripts/fleet.script';
 import { GCRA_LUA, GCRA_ONE_LUA } from './scripts/gcra.script';
@@ -202,7 +204,7 @@ export class RedisEngine implements Engine {
       this.borrowed ? true : quitOrDisconnect(this.client),
     ]);
     // The application's node-redis client outlives the store: take the adapter's listeners off.
-    if (this.borrowed instanceof NodeRedisAdapter) this.borrowed.detach();
+    if (this.borrowed instanceof NodeRedisConnection) this.borrowed.detach();
     if (!hubClean || !clientClean) {
       await new Promise((resolve) => setTimeout(resolve, DISCONNECT_TIMEOUT_MS + 10));
     }
@@ -450,7 +452,10 @@ const one = (d: LayerDecision): LayerDecision[] => [d];
  */
 function borrowedClient(client: object): RedisClient {
   if (!isNodeRedisClient(client)) return client as RedisClient;
-  return new NodeRedisAdapter(client as NodeRedisAdapter['raw']) as unknown as RedisClient;
+  const adapter = isNodeRedisCluster(client)
+    ? new NodeRedisClusterAdapter(client as NodeRedisClusterAdapter['raw'])
+    : new NodeRedisAdapter(client as NodeRedisAdapter['raw']);
+  return adapter as unknown as RedisClient;
 }
 
 /** The `commandTimeout` a client was created with (a Cluster's is in its redisOptions). */
