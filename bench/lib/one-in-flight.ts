@@ -5,6 +5,9 @@ export const CLIENT_CPU = 'client CPU µs/decision';
 /** The extra column: the server's own time per decision, in µs, as the server counts it. */
 export const SERVER_TIME = 'server µs/decision';
 
+/** Calls before the measured ones at full size, for V8 to compile a fresh contender's code. */
+export const ONE_CALL_WARMUP = 3000;
+
 /** What the server says it spent, summed over the statements or commands of a run. */
 export interface ServerTime {
   readonly micros: number;
@@ -19,7 +22,9 @@ export interface ServerStats {
 
 /**
  * One call in flight, measured by CPU rather than by the wall clock: `calls` awaited one after
- * the other (after a tenth of them as warm-up), with this process's CPU time per call and, when
+ * the other, after `warmup` calls that are not counted (a fresh contender's code is still being
+ * compiled, and its garbage collected, by V8's background threads for its first thousand calls
+ * or so: counted, that would measure the JIT rather than the call), with this process's CPU time per call and, when
  * `server` is given, the server's own time per call. On a busy machine the wall clock of a round
  * trip mostly measures the scheduler; CPU time measures the work. The ops/s (and latencies) are
  * still reported, as indicative.
@@ -29,9 +34,10 @@ export async function oneInFlight(
   keyAt: (i: number) => string,
   calls: number,
   server?: ServerStats,
+  warmup = Math.max(10, calls / 10),
 ): Promise<Sample> {
   let i = 0;
-  for (const end = Math.max(10, calls / 10); i < end; i++) await op(keyAt(i));
+  for (; i < warmup; i++) await op(keyAt(i));
   await server?.reset();
   const latencies: number[] = [];
   let errors = 0;

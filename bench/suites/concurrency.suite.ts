@@ -5,7 +5,8 @@ import type { StoreOptions } from '../../lib/core';
 import type { HandoffJob, HandoffWindow } from '../concurrency/handoff-child';
 import { whyRedisUnreachable } from '../lib/redis-probe';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
-import type { BenchOptions, BenchRow, BenchSuite } from '../suite';
+import { find, ratioGoal } from '../report/goals';
+import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_URL =
@@ -28,6 +29,11 @@ const SHAPES = [
   { processes: 1, callers: 16 },
   { processes: 4, callers: 8 },
 ] as const;
+
+/** The contender name of a shape. */
+function shapeName(processes: number, callers: number): string {
+  return `rate-sync acquire/release, ${processes} process(es) × ${callers} callers`;
+}
 
 function storeFor(engine: Engine): StoreOptions {
   const id = `${process.pid}_${++runs}`;
@@ -142,7 +148,7 @@ export const concurrencySuite: BenchSuite = {
         if (engine === 'memory' && processes > 1) continue;
         entries.push({
           case: `slot handoff, ${engine}`,
-          contender: `rate-sync acquire/release, ${processes} process(es) × ${callers} callers`,
+          contender: shapeName(processes, callers),
           concurrency: processes * callers,
           run: () => handoff(engine, processes, callers, durationMs),
         });
@@ -157,6 +163,31 @@ export const concurrencySuite: BenchSuite = {
       await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).catch(() => undefined);
       await admin.end();
     }
+  },
+  goals(rows: readonly BenchRow[]): GoalCheck[] {
+    const [one, four] = SHAPES.map((sh) => shapeName(sh.processes, sh.callers));
+    const at = (engine: Engine, contender: string): BenchRow | undefined =>
+      find(rows, { case: `slot handoff, ${engine}`, contender });
+    return [
+      ratioGoal(
+        'slot handoff, 1 process: Redis >= 0.9x memory',
+        at('redis', one),
+        at('memory', one),
+        0.9,
+      ),
+      ratioGoal(
+        'slot handoff, 1 process: PostgreSQL >= 0.9x memory',
+        at('postgres', one),
+        at('memory', one),
+        0.9,
+      ),
+      ratioGoal(
+        'slot handoff, 4 processes: PostgreSQL >= 0.9x Redis',
+        at('postgres', four),
+        at('redis', four),
+        0.9,
+      ),
+    ];
   },
 };
 

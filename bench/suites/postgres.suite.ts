@@ -15,7 +15,7 @@ import { manyKeys, oneKey, type KeySet } from '../lib/key-set';
 import { silentLogger } from '../lib/silent-logger';
 import { measureAdmissions } from '../measure';
 import { costGoal, find, ratioGoal } from '../report/goals';
-import { CLIENT_CPU, oneInFlight, SERVER_TIME } from '../lib/one-in-flight';
+import { CLIENT_CPU, ONE_CALL_WARMUP, oneInFlight, SERVER_TIME } from '../lib/one-in-flight';
 import { privatePostgres, statementTime, type PrivatePostgres } from '../lib/private-postgres';
 import { runRounds, type RoundEntry, type Sample } from '../rounds';
 import type { BenchOptions, BenchRow, BenchSuite, GoalCheck } from '../suite';
@@ -162,6 +162,7 @@ const ONE_CALL = 'one call in flight, one key: CPU and server time per decision'
 async function oneCallCpu(
   make: (url: string) => Contender,
   calls: number,
+  warmup: number,
   server: PrivatePostgres | undefined,
 ): Promise<Sample> {
   const url = server?.url ?? URL;
@@ -175,6 +176,7 @@ async function oneCallCpu(
         (i) => keys.keyAt(i),
         calls,
         stats && statementTime(stats),
+        warmup,
       );
       const where = server ? 'private PostgreSQL' : 'not measured (no private server)';
       return { ...sample, extra: { ...sample.extra, 'server time counted on': where } };
@@ -235,6 +237,7 @@ export const postgresSuite: BenchSuite = {
     const wantOneCall = !options.caseFilter || ONE_CALL.includes(options.caseFilter);
     const server = wantOneCall ? await privatePostgres() : undefined;
     const calls = options.smoke ? 200 : 3000;
+    const warmup = options.smoke ? 20 : ONE_CALL_WARMUP;
     const oneCall: ((url: string) => Contender)[] = [
       (url) => ours(false, url),
       (url) => flexible(url),
@@ -245,7 +248,7 @@ export const postgresSuite: BenchSuite = {
         case: ONE_CALL,
         contender: make(URL).name,
         concurrency: 1,
-        run: () => oneCallCpu(make, calls, server),
+        run: () => oneCallCpu(make, calls, warmup, server),
       });
     }
     try {

@@ -79,4 +79,25 @@ describe('TickBatcher', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
     expect(send).not.toHaveBeenCalled();
   });
+
+  it('sends a batch of one by sendOne when given, a bigger one by send', async () => {
+    const sent: string[] = [];
+    const b = new TickBatcher<number, number>(
+      async (items) => {
+        sent.push(`send ${items.join(',')}`);
+        return items;
+      },
+      {
+        maxBatch: 10,
+        groupOf: (n) => n % 2,
+        sendOne: async (n) => {
+          sent.push(`one ${n}`);
+          return n;
+        },
+      },
+    );
+    await expect(b.submit(1)).resolves.toBe(1);
+    await expect(Promise.all([b.submit(2), b.submit(3), b.submit(5)])).resolves.toEqual([2, 3, 5]);
+    expect(sent).toEqual(['one 1', 'one 2', 'send 3,5']);
+  });
 });

@@ -21,7 +21,7 @@ export class TickBatcher<T, R> {
   constructor(
     /** Sends one batch: one result per item, in order. */
     private readonly send: (items: T[]) => Promise<R[]>,
-    private readonly options: TickBatcherOptions<T>,
+    private readonly options: TickBatcherOptions<T, R>,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -42,7 +42,7 @@ export class TickBatcher<T, R> {
     const queue = this.queue;
     this.queue = [];
     const { groupOf } = this.options;
-    if (!groupOf) return this.sendAll(queue);
+    if (queue.length === 1 || !groupOf) return this.sendAll(queue);
     const groups = new Map<number, Pending<T, R>[]>();
     for (const p of queue) {
       const g = groupOf(p.item);
@@ -64,6 +64,8 @@ export class TickBatcher<T, R> {
   }
 
   private sendBatch(batch: Pending<T, R>[]): void {
+    const { sendOne } = this.options;
+    if (batch.length === 1 && sendOne) return this.sendLone(batch[0], sendOne);
     const items = new Array<T>(batch.length);
     for (let i = 0; i < batch.length; i++) items[i] = batch[i].item;
     let sent: Promise<R[]>;
@@ -81,9 +83,20 @@ export class TickBatcher<T, R> {
       },
     );
   }
+
+  /** A batch of one by the options' `sendOne`: no arrays, one promise hop. */
+  private sendLone(p: Pending<T, R>, sendOne: (item: T) => Promise<R>): void {
+    let sent: Promise<R>;
+    try {
+      sent = sendOne(p.item);
+    } catch (err) {
+      return p.reject(err);
+    }
+    sent.then(p.resolve, p.reject);
+  }
 }
 
-export interface TickBatcherOptions<T> {
+export interface TickBatcherOptions<T, R = unknown> {
   /** At most this many items per send; a bigger tick is sent as several equal ones. */
   readonly maxBatch: number;
   /** Items of different groups never share a send (a Redis Cluster slot, for example). */
@@ -98,6 +111,11 @@ export interface TickBatcherOptions<T> {
    * over separate pooled connections and measured no faster split.
    */
   readonly splitFrom?: number;
+  /**
+   * Sends a batch of one, the batch of every call at one call in flight, instead of `send`:
+   * an engine's path for a lone decision, which need not build or read a batch's arrays.
+   */
+  readonly sendOne?: (item: T) => Promise<R>;
 }
 
 interface Pending<T, R> {

@@ -61,12 +61,9 @@ export class PostgresEngine implements Engine {
    * Lone token buckets of one tick: alone, the one-statement path; several, one call of
    * `<table>_batch` (one round trip, one commit, a hot key's row locked and written once).
    */
-  private readonly buckets = new TickBatcher<AcquireRequest, LayerDecision>(
-    (rs) =>
-      rs.length === 1
-        ? this.acquireTokenBucket(rs[0]).then((d) => [d])
-        : this.acquireTokenBuckets(rs),
-    { maxBatch: MAX_BATCH },
+  private readonly buckets = new TickBatcher<AcquireRequest, LayerDecision[]>(
+    (rs) => this.acquireTokenBuckets(rs),
+    { maxBatch: MAX_BATCH, sendOne: (r) => this.acquireTokenBucket(r) },
   );
   private pool?: Pool;
   /** The pool the application gave (`client` option): used, never ended by the store. */
@@ -79,6 +76,8 @@ export class PostgresEngine implements Engine {
   private listener?: ReleaseListener;
   private cleanupTimer?: NodeJS.Timeout;
   private cleaning = false;
+  /** Prepared statement names by operation (see statementName). */
+  private readonly statementNames = new Map<string, string>();
   /** The client-side limit of every pooled query (instead of `pg`'s per-query timer). */
   private readonly deadlines: QueryDeadlines;
   /**
@@ -155,11 +154,17 @@ export class PostgresEngine implements Engine {
     await this.query('ping', 'SELECT 1', [], false, timeoutMs);
   }
 
-  async acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
+  acquire(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
+    // The hot path hands back the tick's promise itself: no async frame, no extra hop.
+    if (requests.length === 1 && isPlainTokenBucket(requests[0]) && !requests[0].policy.blockMs)
+      return this.buckets.submit(requests[0]);
+    return this.acquireLayers(requests);
+  }
+
+  /** Every other acquisition: one call of `<table>_acquire` (or `<table>_block`). */
+  private async acquireLayers(requests: readonly AcquireRequest[]): Promise<LayerDecision[]> {
     if (requests.length === 0) return [];
     const blocking = requests.some((r) => r.policy.blockMs);
-    if (requests.length === 1 && isPlainTokenBucket(requests[0]) && !blocking)
-      return [await this.buckets.submit(requests[0])];
     const values = [
       requests.map((r) => r.key),
       requests.map((r) => r.cost),
@@ -197,15 +202,14 @@ export class PostgresEngine implements Engine {
   }
 
   /** The one-statement path of a lone token bucket (see Statements.acquireTokenBucket). */
-  private async acquireTokenBucket(r: AcquireRequest): Promise<LayerDecision> {
+  private acquireTokenBucket(r: AcquireRequest): Promise<LayerDecision[]> {
     const g = r.policy.gcra!;
     const values = [r.key, r.cost, g.intervalMs, g.burst, r.maxWaitMs, this.testNow(), this.sync];
-    const { rows } = await this.query<TokenBucketRow>(
-      'acquire_tb',
-      this.sql.acquireTokenBucket,
-      values,
+    return this.query<TokenBucketRow>('acquire_tb', this.sql.acquireTokenBucket, values).then(
+      ({ rows }) => [
+        decideLayer({ tat: rows[0].prev_tat ?? undefined }, rows[0].decided_at, r).decision,
+      ],
     );
-    return decideLayer({ tat: rows[0].prev_tat ?? undefined }, rows[0].decided_at, r).decision;
   }
 
   /**
@@ -213,7 +217,7 @@ export class PostgresEngine implements Engine {
    * derived from the tat before it and the call's time with the reference model, as on the
    * one-statement path.
    */
-  private async acquireTokenBuckets(rs: readonly AcquireRequest[]): Promise<LayerDecision[]> {
+  private async acquireTokenBuckets(rs: readonly AcquireRequest[]): Promise<LayerDecision[][]> {
     // Each key once, and per decision its key's index there (1-based, as in SQL).
     const keys: string[] = [];
     const index = new Map<string, number>();
@@ -238,9 +242,9 @@ export class PostgresEngine implements Engine {
       values,
     );
     const d = rows[0].d;
-    return rs.map(
-      (r, i) => decideLayer({ tat: d[i + 1] ?? undefined }, d[0] as number, r).decision,
-    );
+    return rs.map((r, i) => [
+      decideLayer({ tat: d[i + 1] ?? undefined }, d[0] as number, r).decision,
+    ]);
   }
 
   /** One statement per layer, each on its key's row (see Statements.refund). */
@@ -477,20 +481,63 @@ export class PostgresEngine implements Engine {
    * One round trip on a pooled connection; `prepared` statements are parsed once per
    * connection. A connection whose query failed is discarded, as `pool.query` does.
    */
-  private async query<R extends object = Record<string, unknown>>(
+  private query<R extends object = Record<string, unknown>>(
     op: string,
     text: string,
     values: unknown[],
     prepared = true,
     limitMs?: number,
   ): Promise<QueryResult<R>> {
+    const config = prepared ? { name: this.statementName(op), text, values } : { text, values };
+    const pool = this.pool;
+    // A borrowed pool's checkout has its own bound (checkOut); a pool not open yet opens first.
+    if (!pool || pool === this.borrowed) return this.queryOpening(op, config, limitMs);
+    return new Promise((resolve, reject) => {
+      const checkedOut = (err: Error | undefined, client?: PoolClient, release?: Release): void => {
+        if (err || !client || !release) return reject(this.failure(op, err));
+        this.deadlines.send<R>(
+          client,
+          config,
+          (failed, result) => {
+            if (failed) {
+              release(failed);
+              reject(this.failure(op, failed));
+            } else {
+              release();
+              resolve(result as QueryResult<R>);
+            }
+          },
+          limitMs,
+        );
+      };
+      try {
+        pool.connect(checkedOut);
+      } catch (err) {
+        reject(this.failure(op, err));
+      }
+    });
+  }
+
+  /**
+   * The prepared statement's name for `op`, built once: `pg` looks it up on the connection
+   * twice per query, and a string made anew each time is hashed anew each time.
+   */
+  private statementName(op: string): string {
+    let name = this.statementNames.get(op);
+    if (name === undefined)
+      this.statementNames.set(op, (name = `${this.names.statementPrefix}_${op}`));
+    return name;
+  }
+
+  /** {@link query} on a borrowed pool, or on the store's pool once it is open. */
+  private async queryOpening<R extends object>(
+    op: string,
+    config: { name?: string; text: string; values: unknown[] },
+    limitMs?: number,
+  ): Promise<QueryResult<R>> {
     const client = await this.connectClient(op);
     try {
-      const result = await this.deadlines.query<R>(
-        client,
-        prepared ? { name: `${this.names.statementPrefix}_${op}`, text, values } : { text, values },
-        limitMs,
-      );
+      const result = await this.deadlines.query<R>(client, config, limitMs);
       client.release();
       return result;
     } catch (err) {
@@ -543,6 +590,9 @@ const ENDED_POOL_FIX =
 const CLEANUP_STATEMENT_TIMEOUT_MS = 30_000;
 
 /** One row of the token bucket's upsert: the state it replaced, and when. */
+/** What `pg`'s pool hands a checkout callback to give the connection back (an error discards it). */
+type Release = (err?: Error | boolean) => void;
+
 interface TokenBucketRow {
   prev_tat: number | null;
   decided_at: number;

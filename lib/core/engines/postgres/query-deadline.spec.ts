@@ -58,4 +58,33 @@ describe('QueryDeadlines', () => {
     answers[0].resolve(result(3));
     await expect(ddl).resolves.toEqual(result(3));
   });
+
+  it('answers a callback query once: its reply, its error, its limit or a synchronous throw', () => {
+    const d = new QueryDeadlines(1000);
+    const calls: { cb: (err: Error | null, r?: QueryResult) => void }[] = [];
+    const client = {
+      query: (_config: unknown, cb: (err: Error | null, r?: QueryResult) => void) => {
+        calls.push({ cb });
+      },
+    } as unknown as PoolClient;
+    const seen: string[] = [];
+    const done = (err: Error | undefined, r?: QueryResult) =>
+      seen.push(err ? err.message : `rows ${r?.rows.length}`);
+    d.send(client, { text: 'a' }, done);
+    d.send(client, { text: 'b' }, done);
+    d.send(client, { text: 'c' }, done);
+    calls[0].cb(null, { rows: [{}] } as unknown as QueryResult);
+    calls[1].cb(new Error('syntax error'));
+    jest.advanceTimersByTime(1250);
+    calls[2].cb(null, { rows: [] } as unknown as QueryResult); // too late: ignored
+    const throwing = {
+      query: () => {
+        throw new Error('not queryable');
+      },
+    } as unknown as PoolClient;
+    d.send(throwing, { text: 'd' }, done);
+    jest.advanceTimersByTime(1250); // the throw settled it: the sweep does not answer it again
+    expect(seen).toEqual(['rows 1', 'syntax error', QUERY_TIMEOUT_MESSAGE, 'not queryable']);
+    expect(jest.getTimerCount()).toBe(0);
+  });
 });

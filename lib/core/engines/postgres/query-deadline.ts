@@ -34,9 +34,7 @@ export class QueryDeadlines {
     limitMs = this.defaultLimitMs,
   ): Promise<QueryResult<R>> {
     return new Promise((resolve, reject) => {
-      const entry: Pending = { due: performance.now() + limitMs, reject };
-      this.pending.add(entry);
-      this.timer ??= this.arm();
+      const entry = this.track(limitMs, reject);
       client.query<R>(config).then(
         (result) => {
           if (this.pending.delete(entry)) resolve(result);
@@ -48,9 +46,37 @@ export class QueryDeadlines {
     });
   }
 
+  /**
+   * {@link query} with a callback, called once: `pg`'s callback form, which spares the promise
+   * `pg` makes per query and the hop through it (the engine's one-statement path).
+   */
+  send<R extends QueryResultRow>(
+    client: PoolClient,
+    config: QueryConfig,
+    done: (err: Error | undefined, result?: QueryResult<R>) => void,
+    limitMs = this.defaultLimitMs,
+  ): void {
+    const entry = this.track(limitMs, done);
+    try {
+      client.query<R>(config, (err, result) => {
+        if (this.pending.delete(entry)) done(err ?? undefined, result);
+      });
+    } catch (err) {
+      if (this.pending.delete(entry)) done(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   /** `client` with every query bounded by `limitMs` (by default, the default limit). */
   bound(client: PoolClient, limitMs = this.defaultLimitMs): TimedClient {
     return { query: (text, values) => this.query(client, { text, values }, limitMs) };
+  }
+
+  /** Registers a query due within `limitMs`, failed with `fail` by the sweep past it. */
+  private track(limitMs: number, fail: (err: Error) => void): Pending {
+    const entry: Pending = { due: performance.now() + limitMs, reject: fail };
+    this.pending.add(entry);
+    this.timer ??= this.arm();
+    return entry;
   }
 
   /** Stops the timer; queries still pending keep their own outcome. */

@@ -69,17 +69,28 @@ export function encodeBatch(
 export function decodeBatch(batch: readonly BucketCall[], reply: string): LayerDecision[] {
   const parts = reply.split(';');
   if (parts.length !== batch.length + 1) throw new Error(`malformed reply: ${reply}`);
-  const clock = parts[0];
-  const space = clock.indexOf(' ');
-  const now =
-    space < 0
-      ? Number(clock)
-      : Number(clock.slice(0, space)) * 1000 + Number(clock.slice(space + 1)) / 1000;
+  const now = replyNow(parts[0]);
   const out = new Array<LayerDecision>(batch.length);
-  for (let i = 0; i < batch.length; i++) {
-    const raw = parts[i + 1];
-    const tat = raw === '' ? undefined : Number(raw);
-    out[i] = decideLayer({ tat }, now, batch[i].request).decision;
-  }
+  for (let i = 0; i < batch.length; i++) out[i] = decide(batch[i], now, parts[i + 1]);
   return out;
+}
+
+/** {@link decodeBatch} for a call of one decision (`GCRA_ONE_LUA`'s reply), without its arrays. */
+export function decodeOne(call: BucketCall, reply: string): LayerDecision {
+  const semi = reply.indexOf(';');
+  if (semi < 0 || reply.indexOf(';', semi + 1) >= 0) throw new Error(`malformed reply: ${reply}`);
+  return decide(call, replyNow(reply.slice(0, semi)), reply.slice(semi + 1));
+}
+
+/** The reply's instant: TIME's "<seconds> <microseconds>", or a test clock's epoch ms. */
+function replyNow(clock: string): number {
+  const space = clock.indexOf(' ');
+  return space < 0
+    ? Number(clock)
+    : Number(clock.slice(0, space)) * 1000 + Number(clock.slice(space + 1)) / 1000;
+}
+
+/** The decision the script made at `now` from the tat `raw` as stored ('' for no state). */
+function decide(call: BucketCall, now: number, raw: string): LayerDecision {
+  return decideLayer({ tat: raw === '' ? undefined : Number(raw) }, now, call.request).decision;
 }

@@ -20,7 +20,14 @@ import {
 } from './acquire-codec';
 import { LeaseGiveBack } from '../lease-give-back';
 import { TickBatcher } from '../tick-batcher';
-import { decodeBatch, encodeBatch, MAX_BATCH, SPLIT_FROM, type BucketCall } from './bucket-batch';
+import {
+  decodeBatch,
+  decodeOne,
+  encodeBatch,
+  MAX_BATCH,
+  SPLIT_FROM,
+  type BucketCall,
+} from './bucket-batch';
 import { slotOf } from './cluster-slot';
 import {
   checkBorrowedClient,
@@ -147,6 +154,7 @@ export class RedisEngine implements Engine {
     this.buckets = new TickBatcher((calls) => this.decideBuckets(calls), {
       maxBatch: MAX_BATCH,
       splitFrom: SPLIT_FROM,
+      sendOne: (call) => this.decideOneBucket(call),
       // On a cluster, a call holds the keys of one slot only.
       groupOf: this.isCluster ? (c) => slotOf(c.request.key) : undefined,
     });
@@ -358,13 +366,27 @@ export class RedisEngine implements Engine {
   }
 
   /**
-   * One script call for a tick's token-bucket decisions (the lean one-decision script for a
-   * tick of one): one single-layer reply each.
+   * One script call for a tick's token-bucket decisions (a tick of one goes by
+   * {@link decideOneBucket}): one single-layer reply each.
    */
   private async decideBuckets(calls: BucketCall[]): Promise<LayerDecision[][]> {
     const { keys, args } = encodeBatch(calls, this.ctx.testClock?.now());
     const script = calls.length === 1 ? GCRA_ONE : GCRA;
     return decodeBatch(calls, String(await this.run(script, keys, args))).map(one);
+  }
+
+  /**
+   * A tick of one decision (every call at one call in flight): the lean one-decision script,
+   * and no batch arrays or extra promise hops on the way back.
+   */
+  private decideOneBucket(call: BucketCall): Promise<LayerDecision[]> {
+    const now = this.ctx.testClock?.now();
+    return this.send(GCRA_ONE, [call.key], [now === undefined ? '' : String(now), call.arg]).then(
+      (reply) => [decodeOne(call, String(reply))],
+      (err: unknown) => {
+        throw this.failure(GCRA_ONE.name, err);
+      },
+    );
   }
 
   private async resetKey(storageKey: string): Promise<void> {
@@ -377,14 +399,21 @@ export class RedisEngine implements Engine {
     keys: readonly string[],
     args: readonly string[],
   ): Promise<unknown> {
-    // The store's own client fails fast by its options; a borrowed one is checked here.
-    const sent =
-      this.borrowed === undefined
-        ? runScript(this.client, script, keys, args)
-        : this.runBorrowed(script, keys, args);
-    return sent.catch((err: unknown) => {
+    return this.send(script, keys, args).catch((err: unknown) => {
       throw this.failure(script.name, err);
     });
+  }
+
+  /** {@link run} with the driver's own error (the caller wraps it with `failure`). */
+  private send(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
+    // The store's own client fails fast by its options; a borrowed one is checked here.
+    return this.borrowed === undefined
+      ? runScript(this.client, script, keys, args)
+      : this.runBorrowed(script, keys, args);
   }
 
   /**
