@@ -6,6 +6,8 @@ import { escapeKeyPart } from './keys';
 import { forgetsSoFar, KnownRejections } from './known-rejections';
 import { MetricsRecorder, type AcquisitionOutcome } from './metrics/limiter-metrics';
 import { storeFailurePolicy, type LimiterOptions } from './options';
+import type { Permit } from './permit';
+import { permitOfLayer } from './permit-leases';
 import { maxCost, policyLimit, toPolicy, type LimiterPolicy } from './policy';
 import type { RateLimitResult } from './result';
 import type { StoreHandle } from './store-handle';
@@ -15,6 +17,12 @@ const SHADOWED = new Set<AcquisitionOutcome>(['rejected', 'rejectedLocally', 'ti
 
 /** The estimated hold time of a slot before this process has seen one released. */
 const DEFAULT_HOLD_MS = 1000;
+
+/** A single-layer call decided at once: its result, and its permit when admitted and consumed. */
+export interface DecidedNow {
+  readonly result: RateLimitResult;
+  readonly permit?: Permit;
+}
 
 /**
  * A named policy bound to a store, at run time. It owns the limiter's runtime state: its
@@ -31,6 +39,12 @@ export class Limiter {
   private readonly rejections: KnownRejections;
   /** The largest cost this policy can ever admit. */
   readonly maxCost: number;
+  /**
+   * The identifier {@link keyOf} saw last and its storage key: a hot identifier's key is built
+   * once, and the engine's maps hash that one string once, instead of a new string per call.
+   */
+  private lastIdentifier?: string;
+  private lastKey = '';
 
   constructor(
     readonly id: string,
@@ -52,9 +66,12 @@ export class Limiter {
 
   /** The storage key of an identifier ('' or undefined: the global bucket). */
   keyOf(identifier: string | undefined): string {
-    return identifier === undefined || identifier === ''
-      ? this.policy.keyPrefix
-      : `${this.policy.keyPrefix}:${escapeKeyPart(identifier)}`;
+    if (identifier === undefined || identifier === '') return this.policy.keyPrefix;
+    if (identifier === this.lastIdentifier) return this.lastKey;
+    const key = `${this.policy.keyPrefix}:${escapeKeyPart(identifier)}`;
+    this.lastIdentifier = identifier;
+    this.lastKey = key;
+    return key;
   }
 
   /** Checks a cost against what this policy can ever admit. */
@@ -88,20 +105,16 @@ export class Limiter {
    * Decides a single-layer call that may not wait, without a promise chain, when that is
    * possible: a known certain rejection (shared engines), or an in-process engine and a policy
    * without leases. Returns undefined otherwise (the caller takes the general path). Counts
-   * the call in the metrics when it decides. With the result: the storage key, and the window
-   * entry recorded (for a refund).
+   * the call in the metrics when it decides. An admission that consumed comes with its permit
+   * (which can refund what it took). Shadow mode is the caller's (`letShadowThrough`).
    */
-  decideNow(
-    identifier: string | undefined,
-    cost: number,
-    dryRun: boolean,
-  ): { result: RateLimitResult; entryAt?: number; key: string } | undefined {
+  decideNow(identifier: string | undefined, cost: number, dryRun: boolean): DecidedNow | undefined {
     const key = this.keyOf(identifier);
     if (!dryRun) {
       const known = this.knownRejection(key, identifier);
       if (known) {
         this.record('rejectedLocally');
-        return { result: known, key };
+        return { result: known };
       }
     }
     const engine = this.store.engine;
@@ -118,7 +131,9 @@ export class Limiter {
       this.record(decision.allowed ? 'allowed' : 'rejected');
       this.metrics.countKeyCap(decision);
     }
-    return { result: this.toResult(decision, identifier), entryAt: decision.entryAt, key };
+    const result = this.toResult(decision, identifier);
+    if (!decision.allowed || dryRun) return { result };
+    return { result, permit: permitOfLayer(result, this, key, cost, decision.entryAt) };
   }
 
   request(key: string, cost: number, maxWaitMs: number, dryRun: boolean): AcquireRequest {

@@ -18,7 +18,7 @@ import {
   StoreSetupError,
 } from './errors';
 import { escapeKeyPart } from './keys';
-import { Limiter } from './limiter';
+import { Limiter, type DecidedNow } from './limiter';
 import { describeLimiter, type LimiterInfo } from './limiter-info';
 import { consoleLogger, type RateSyncLogger } from './logger';
 import type { LimiterMetrics } from './metrics/limiter-metrics';
@@ -27,7 +27,6 @@ import type { MetricsGauges } from './metrics/metrics-gauges';
 import { storeFailurePolicy, type LimiterOptions, type RateSyncConfig } from './options';
 import type { LimiterPolicy } from './policy';
 import type { Permit } from './permit';
-import { permitWithLeases, unitsOf } from './permit-leases';
 import type { CompositeResult, LimiterState, RateLimitResult } from './result';
 import { StoreHandle } from './store-handle';
 import { storeFailure } from './store-failure';
@@ -255,7 +254,7 @@ export class RateSync {
       return Promise.reject(err);
     }
     // Not async: a decision taken at once resolves in one hop, not three.
-    const now = this.decideAtOnce(plan, options.key);
+    const now = this.decideOneNow(plan, options.key);
     if (now) return Promise.resolve(now.permit ?? null);
     return this.runLayers(plan, [options.key], options.signal).then(({ permit }) => permit ?? null);
   }
@@ -291,8 +290,8 @@ export class RateSync {
       return Promise.reject(err);
     }
     // A decision taken at once holds no concurrency slot: nothing to release.
-    const now = this.decideAtOnce(plan, options.key);
-    if (now) return Promise.resolve(now.results[0]);
+    const now = this.decideOneNow(plan, options.key);
+    if (now) return Promise.resolve(now.result);
     return this.checkLater(plan, options.key);
   }
 
@@ -515,17 +514,23 @@ export class RateSync {
     plan: AcquisitionPlan,
     identifier: string | undefined,
   ): Acquired | undefined {
+    const now = this.decideOneNow(plan, identifier);
+    return now && { results: [now.result], permit: now.permit };
+  }
+
+  /**
+   * {@link decideAtOnce} as one result and its permit, without the arrays (`tryAcquire` and
+   * `check` need no more). A rejection goes through shadow mode when some limiter is in it.
+   */
+  private decideOneNow(
+    plan: AcquisitionPlan,
+    identifier: string | undefined,
+  ): DecidedNow | undefined {
     if (plan.limiters.length !== 1 || plan.waitMs !== 0) return undefined;
-    const limiter = plan.limiters[0];
-    const now = limiter.decideNow(identifier, plan.cost, plan.dryRun);
-    if (!now) return undefined;
-    const { result } = now;
-    let permit: Permit | undefined;
-    if (result.allowed && !plan.dryRun) {
-      const units = unitsOf(limiter, now.key, plan.cost, now.entryAt);
-      permit = permitWithLeases(result, [], units ? [units] : []);
-    }
-    return letShadowThrough(plan, { results: [result], permit });
+    const now = plan.limiters[0].decideNow(identifier, plan.cost, plan.dryRun);
+    if (!now || now.permit || !this.shadowing) return now;
+    const { results, permit } = letShadowThrough(plan, { results: [now.result] });
+    return { result: results[0], permit };
   }
 
   /** `any_must_pass`: the layers one at a time; the first that allows is consumed. */

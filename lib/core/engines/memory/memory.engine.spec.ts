@@ -178,4 +178,27 @@ describe('MemoryEngine', () => {
     await engine.renew(c, 'c', ['a']);
     expect((await engine.acquire([take('probe', true)]))[0].inFlight).toBe(1);
   });
+
+  it('keeps each key’s token bucket apart when its state is dropped and the room reused', async () => {
+    const clock = new ManualClock();
+    const engine = new MemoryEngine({ clock });
+    // Burst 1: a key admitted once is rejected until 100 ms later.
+    const once = toPolicy('once', { store: 's', ratePerSecond: 10, burst: 1 });
+    const take = async (k: string) =>
+      (await engine.acquire([req(once, storageKey('once', k))]))[0].allowed;
+    // Past the initial table (1,024 keys): every key keeps its own state.
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    for (const k of keys) expect(await take(k)).toBe(true);
+    for (const k of keys) expect(await take(k)).toBe(false);
+    await engine.reset(once, storageKey('once', 'k1'));
+    expect(await take('new-after-reset')).toBe(true); // may take k1's freed room
+    expect(await take('k1')).toBe(true); // reset: a full bucket again
+    expect(await take('k2')).toBe(false); // untouched by the reuse
+    await clock.advance(100);
+    engine.sweep(); // every bucket full again: all dropped
+    expect(engine.size).toBe(0);
+    expect(await take('k5')).toBe(true);
+    expect(await take('k6')).toBe(true);
+    expect(await take('k5')).toBe(false);
+  });
 });

@@ -42,9 +42,22 @@ interface WindowLog {
   readonly windowMs: number;
 }
 
+/** Slots of GCRA state allocated at first (the table doubles when full). */
+const INITIAL_TAT_SLOTS = 1024;
+
 export class MemoryEngine implements Engine {
   readonly kind = 'memory' as const;
+  /**
+   * GCRA state: key -> slot in {@link tatTimes}, which holds the theoretical arrival time. An
+   * admission of a tracked key looks it up once and writes the slot in place, allocating
+   * nothing (a time stored in the map itself would be a new heap number on every write, and a
+   * second lookup), and a key costs 8 bytes of state instead of a 12-byte heap number.
+   */
   private readonly tats = new Map<string, number>();
+  private tatTimes = new Float64Array(INITIAL_TAT_SLOTS);
+  /** Slots of dropped keys, reused before the table grows. */
+  private readonly freeTatSlots: number[] = [];
+  private nextTatSlot = 0;
   private readonly logs = new Map<string, WindowLog>();
   private readonly leases = new Map<string, Map<string, number>>();
   /** `block_seconds`: key -> epoch ms until which it is rejected. */
@@ -102,22 +115,7 @@ export class MemoryEngine implements Engine {
       const blocked = this.blockedLayers(requests, now);
       if (blocked) return blocked;
     }
-    if (requests.length === 1) {
-      const r = requests[0];
-      const { decision, write } = decideLayer(this.read(r), now, r);
-      if (!decision.allowed || r.dryRun) {
-        if (write.blockUntil !== undefined) this.blocks.set(r.key, write.blockUntil);
-        return [decision];
-      }
-      if (this.needsRoom(r.key, write)) {
-        const room = this.makeRoom([r], [write], now);
-        if (room.refusedAt !== undefined) return [room.refusal];
-        this.apply(r, write);
-        return [room.evicted ? { ...decision, evictedKeys: room.evicted } : decision];
-      }
-      this.apply(r, write);
-      return [decision];
-    }
+    if (requests.length === 1) return [this.decideOne(requests[0], now)];
     const outcomes = requests.map((r) => decideLayer(this.read(r), now, r));
     const decisions = outcomes.map((o) => o.decision);
     const dry = requests.some((r) => r.dryRun);
@@ -141,6 +139,33 @@ export class MemoryEngine implements Engine {
     }
     writes.forEach((write, i) => this.apply(requests[i], write));
     return decisions;
+  }
+
+  /**
+   * The decision of a single layer: the common case, which reads each map once and writes the
+   * state read in place when the key is already tracked.
+   */
+  private decideOne(r: AcquireRequest, now: number): LayerDecision {
+    const p = r.policy;
+    const slot = p.gcra ? this.tats.get(r.key) : undefined;
+    const log = p.window ? this.logs.get(r.key) : undefined;
+    const leases = p.concurrency ? this.leases.get(r.key) : undefined;
+    const tat = slot === undefined ? undefined : this.tatTimes[slot];
+    const state = { tat, entries: log?.entries, leases };
+    const { decision, write } = decideLayer(state, now, r);
+    if (!decision.allowed || r.dryRun) {
+      if (write.blockUntil !== undefined) this.blocks.set(r.key, write.blockUntil);
+      return decision;
+    }
+    if (this.needsRoom(r.key, write)) {
+      const room = this.makeRoom([r], [write], now);
+      if (room.refusedAt !== undefined) return room.refusal;
+      // Room was made in the maps the key is not in: what was read there is still current.
+      this.writeLayer(r, write, slot, log);
+      return room.evicted ? { ...decision, evictedKeys: room.evicted } : decision;
+    }
+    this.writeLayer(r, write, slot, log);
+    return decision;
   }
 
   /**
@@ -177,16 +202,32 @@ export class MemoryEngine implements Engine {
   }
 
   private apply(r: AcquireRequest, write: LayerWrite): void {
-    if (write.tat !== undefined) this.put(this.tats, r.key, write.tat);
+    const slot = write.tat !== undefined ? this.tats.get(r.key) : undefined;
+    const log = write.entries !== undefined ? this.logs.get(r.key) : undefined;
+    this.writeLayer(r, write, slot, log);
+  }
+
+  /**
+   * Writes an admitted layer in place, through the key's current state (`slot`, `log`:
+   * undefined when the key is not tracked there yet).
+   */
+  private writeLayer(
+    r: AcquireRequest,
+    write: LayerWrite,
+    slot: number | undefined,
+    log: WindowLog | undefined,
+  ): void {
+    if (write.tat !== undefined) {
+      if (slot !== undefined) this.tatTimes[slot] = write.tat;
+      else this.tats.set(r.key, this.newTatSlot(write.tat));
+    }
     if (write.entries !== undefined) {
-      const log = this.logs.get(r.key);
       if (log) log.entries = write.entries;
-      else
-        this.put(this.logs, r.key, { entries: write.entries, windowMs: r.policy.window!.windowMs });
+      else this.logs.set(r.key, { entries: write.entries, windowMs: r.policy.window!.windowMs });
     }
     if (write.lease) {
       let held = this.leases.get(r.key);
-      if (!held) this.put(this.leases, r.key, (held = new Map()));
+      if (!held) this.leases.set(r.key, (held = new Map()));
       held.set(write.lease.id, write.lease.expiresAt);
     }
   }
@@ -200,10 +241,9 @@ export class MemoryEngine implements Engine {
     const now = this.options.clock.now();
     for (const r of requests) {
       const g = r.policy.gcra;
-      if (g) {
-        const tat = gcraRefund(this.tats.get(r.key), now, g, r.cost);
-        if (tat !== undefined) this.tats.set(r.key, tat);
-      }
+      const slot = g ? this.tats.get(r.key) : undefined;
+      if (slot !== undefined)
+        this.tatTimes[slot] = gcraRefund(this.tatTimes[slot], now, g!, r.cost)!;
       const log = r.entryAt !== undefined ? this.logs.get(r.key) : undefined;
       if (log) log.entries = windowRefund(log.entries, r.entryAt!, r.cost) as WindowEntry[];
     }
@@ -232,8 +272,8 @@ export class MemoryEngine implements Engine {
     const prefix = policy.keyPrefix;
     const matches = (k: string): boolean =>
       key !== undefined ? k === key : k === prefix || k.startsWith(`${prefix}:`);
-    for (const map of [this.tats, this.logs, this.blocks] as Map<string, unknown>[]) {
-      for (const k of map.keys()) if (matches(k)) map.delete(k);
+    for (const map of [this.tats, this.logs, this.blocks] as StateMap[]) {
+      for (const [k, value] of map) if (matches(k)) this.drop(map, k, value);
     }
     for (const k of this.leases.keys()) {
       if (!matches(k)) continue;
@@ -279,7 +319,7 @@ export class MemoryEngine implements Engine {
       budget--;
       const [k, value] = next.value;
       if (map === this.leases) this.dropExpiredLeases(value as Map<string, number>, now);
-      if (this.expiryOf(map, value) <= now) map.delete(k);
+      if (this.expiryOf(map, value) <= now) this.drop(map, k, value);
     }
     return false;
   }
@@ -304,7 +344,8 @@ export class MemoryEngine implements Engine {
    * decides exactly as an absent one, so dropping it changes no decision.
    */
   private expiryOf(map: StateMap, value: unknown): number {
-    if (map === this.tats || map === this.blocks) return value as number;
+    if (map === this.tats) return this.tatTimes[value as number];
+    if (map === this.blocks) return value as number;
     if (map === this.logs) {
       const { entries, windowMs } = value as WindowLog;
       return entries.length === 0 ? -Infinity : entries[entries.length - 1].at + windowMs;
@@ -321,14 +362,36 @@ export class MemoryEngine implements Engine {
   private read(r: AcquireRequest): KeyState {
     const p = r.policy;
     return {
-      tat: p.gcra ? this.tats.get(r.key) : undefined,
+      tat: p.gcra ? this.tatOf(r.key) : undefined,
       entries: p.window ? this.logs.get(r.key)?.entries : undefined,
       leases: p.concurrency ? this.leases.get(r.key) : undefined,
     };
   }
 
-  private put<V>(map: Map<string, V>, key: string, value: V): void {
-    map.set(key, value);
+  private tatOf(key: string): number | undefined {
+    const slot = this.tats.get(key);
+    return slot === undefined ? undefined : this.tatTimes[slot];
+  }
+
+  /** A slot holding `tat` for a new key: a freed one, else the next (the table doubles when full). */
+  private newTatSlot(tat: number): number {
+    let slot = this.freeTatSlots.pop();
+    if (slot === undefined) {
+      slot = this.nextTatSlot++;
+      if (slot === this.tatTimes.length) {
+        const grown = new Float64Array(this.tatTimes.length * 2);
+        grown.set(this.tatTimes);
+        this.tatTimes = grown;
+      }
+    }
+    this.tatTimes[slot] = tat;
+    return slot;
+  }
+
+  /** Drops a key of `map` (`value`: its entry there), freeing its GCRA slot. */
+  private drop(map: StateMap, key: string, value: unknown): void {
+    map.delete(key);
+    if (map === this.tats) this.freeTatSlots.push(value as number);
   }
 
   /** Whether applying `write` adds a key to a map that is at the cap (cheap: sizes first). */
@@ -395,7 +458,7 @@ export class MemoryEngine implements Engine {
       const [k, value] = next.value;
       const expiry = this.expiryOf(map, value);
       if (expiry <= now) {
-        map.delete(k);
+        this.drop(map, k, value);
         this.evictors.set(map, it);
         return undefined;
       }
