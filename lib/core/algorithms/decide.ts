@@ -2,14 +2,20 @@ import type { AcquireRequest, LayerDecision } from '../engines/engine';
 import { policyLimit } from '../policy';
 import { concurrency } from './concurrency';
 import { gcra, gcraRemaining } from './gcra';
-import { slidingWindow, windowRemaining, type WindowEntry } from './sliding-window';
+import {
+  EMPTY_WINDOW_LOG,
+  lastEntryAt,
+  slidingWindow,
+  windowRemaining,
+  type WindowLog,
+} from './sliding-window';
 
 /** The state of one key, as the reference model sees it. */
 export interface KeyState {
   /** GCRA theoretical arrival time, epoch ms. */
   tat?: number;
   /** Sliding window log, ascending by time: one entry per admission, weighted by its cost. */
-  entries?: readonly WindowEntry[];
+  entries?: WindowLog;
   /** Concurrency leases: id -> expiry epoch ms. */
   leases?: Map<string, number>;
   /** `block_seconds`: epoch ms until which the key is rejected. */
@@ -19,7 +25,7 @@ export interface KeyState {
 /** What to write for one admitted layer. */
 export interface LayerWrite {
   readonly tat?: number;
-  readonly entries?: readonly WindowEntry[];
+  readonly entries?: WindowLog;
   readonly lease?: { readonly id: string; readonly expiresAt: number };
   /**
    * `block_seconds`: a rejection for the rate blocks the key until this epoch ms. Written even
@@ -47,7 +53,7 @@ export function decideLayer(
   const maxWait = conc && !conc.allowed ? -1 : req.maxWaitMs;
   const g = p.gcra ? gcra(state.tat, now, p.gcra, req.cost, maxWait) : undefined;
   const w = p.window
-    ? slidingWindow(state.entries ?? [], now, p.window, req.cost, maxWait)
+    ? slidingWindow(state.entries ?? EMPTY_WINDOW_LOG, now, p.window, req.cost, maxWait)
     : undefined;
   const rate = g ?? w;
 
@@ -67,7 +73,7 @@ export function decideLayer(
       ? rate.remaining
       : p.gcra
         ? gcraRemaining(state.tat ?? now, now, p.gcra)
-        : windowRemaining(state.entries ?? [], now, p.window!);
+        : windowRemaining(state.entries ?? EMPTY_WINDOW_LOG, now, p.window!);
 
   let blockedBy: LayerDecision['blockedBy'];
   if (!concOk) blockedBy = 'concurrency';
@@ -125,7 +131,7 @@ export function blockedDecision(asIs: LayerDecision, now: number, until: number)
 function unconsumedReset(state: KeyState, now: number, p: AcquireRequest['policy']): number {
   if (p.gcra) return Math.max(state.tat ?? now, now);
   if (p.window) {
-    const last = state.entries?.[state.entries.length - 1]?.at;
+    const last = state.entries && lastEntryAt(state.entries);
     return last !== undefined && last > now - p.window.windowMs ? last + p.window.windowMs : now;
   }
   return now;

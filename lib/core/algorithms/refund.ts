@@ -1,5 +1,5 @@
 import type { GcraParams } from './gcra';
-import type { WindowEntry } from './sliding-window';
+import type { WindowLog } from './sliding-window';
 
 /**
  * Refunds (giving back what one admission took), as pure functions: the reference the Redis
@@ -29,12 +29,9 @@ export function gcraRefund(
  * later decision). Returns the log unchanged (the same array) when there is none: it expired,
  * or the key was reset.
  */
-export function windowRefund(
-  entries: readonly WindowEntry[],
-  at: number,
-  cost: number,
-): readonly WindowEntry[] {
-  const i = entries.findIndex((e) => e.at === at && e.weight === cost);
-  if (i < 0) return entries;
-  return [...entries.slice(0, i), ...entries.slice(i + 1)];
+export function windowRefund(log: WindowLog, at: number, cost: number): WindowLog {
+  for (let j = 0; j < log.length; j += 2) {
+    if (log[j] === at && log[j + 1] === cost) return log.slice(0, j).concat(log.slice(j + 2));
+  }
+  return log;
 }

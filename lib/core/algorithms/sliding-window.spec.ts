@@ -1,13 +1,13 @@
-import { slidingWindow, windowRemaining, type WindowEntry } from './sliding-window';
+import { slidingWindow, windowRemaining, type WindowLog } from './sliding-window';
 
-/** Entries of weight 1 at the given times. */
-const units = (...times: number[]): WindowEntry[] => times.map((at) => ({ at, weight: 1 }));
+/** A log of entries of weight 1 at the given times. */
+const units = (...times: number[]): WindowLog => times.flatMap((at) => [at, 1]);
 
 describe('slidingWindow', () => {
   const p = { limit: 3, windowMs: 1000 };
 
   it('admits limit in a window, then rejects with the time the oldest entry leaves', () => {
-    let log: readonly WindowEntry[] = [];
+    let log: WindowLog = [];
     for (const t of [0, 100, 200]) log = slidingWindow(log, t, p, 1, 0).entries;
     const o = slidingWindow(log, 300, p, 1, 0);
     expect(o).toMatchObject({ allowed: false, retryAfterMs: 700, remaining: 0 });
@@ -28,7 +28,7 @@ describe('slidingWindow', () => {
   });
 
   it('records a reservation at the earliest instant that keeps every window within limit', () => {
-    let log: readonly WindowEntry[] = units(0, 100, 200);
+    let log: WindowLog = units(0, 100, 200);
     const a = slidingWindow(log, 300, p, 1, 5000);
     expect(a).toMatchObject({ allowed: true, waitMs: 700 });
     log = a.entries;
@@ -43,19 +43,16 @@ describe('slidingWindow', () => {
     const big = { limit: 1_000_000, windowMs: 1000 };
     const o = slidingWindow([], 0, big, 200_000, 0);
     expect(o).toMatchObject({ allowed: true, remaining: 800_000 });
-    expect(o.entries).toEqual([{ at: 0, weight: 200_000 }]);
+    expect(o.entries).toEqual([0, 200_000]);
     const full = slidingWindow(o.entries, 10, big, 800_001, 5000);
     // 800,001 more fit only once the 200,000 of t = 0 have left the window.
     expect(full).toMatchObject({ allowed: true, waitMs: 990 });
-    expect(full.entries).toEqual([
-      { at: 0, weight: 200_000 },
-      { at: 1000, weight: 800_001 },
-    ]);
+    expect(full.entries).toEqual([0, 200_000, 1000, 800_001]);
   });
 
   it('decides exactly as a log of single units would, for any costs', () => {
     const q = { limit: 7, windowMs: 1000 };
-    let log: readonly WindowEntry[] = [];
+    let log: WindowLog = [];
     let unitLog: number[] = [];
     for (let i = 0; i < 400; i++) {
       const now = i * 53;
@@ -69,7 +66,7 @@ describe('slidingWindow', () => {
   });
 
   it('never lets any window hold more than limit, whatever the sequence', () => {
-    let log: readonly WindowEntry[] = [];
+    let log: WindowLog = [];
     const admitted: number[] = [];
     for (let i = 0; i < 200; i++) {
       const now = i * 37;
@@ -89,7 +86,7 @@ describe('slidingWindow', () => {
 
   it('counts only live entries as used, by weight', () => {
     expect(windowRemaining(units(0, 500, 900), 1200, p)).toBe(1);
-    expect(windowRemaining([{ at: 900, weight: 2 }], 1200, p)).toBe(1);
+    expect(windowRemaining([900, 2], 1200, p)).toBe(1);
   });
 
   it('rejects a cost above the limit (it can never be admitted)', () => {

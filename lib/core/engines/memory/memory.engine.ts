@@ -5,7 +5,7 @@ import {
   type LayerWrite,
 } from '../../algorithms/decide';
 import { gcraRefund, windowRefund } from '../../algorithms/refund';
-import type { WindowEntry } from '../../algorithms/sliding-window';
+import { lastEntryAt, type WindowLog } from '../../algorithms/sliding-window';
 import type { Clock } from '../../clock';
 import { policyLimit, type LimiterPolicy } from '../../policy';
 import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
@@ -37,8 +37,8 @@ type StateMap = Map<string, unknown>;
  * sweep timer; there is no timer per key or per request.
  */
 /** One key's window log, with the window length the sweep needs to see it expire. */
-interface WindowLog {
-  entries: readonly WindowEntry[];
+interface TrackedLog {
+  entries: WindowLog;
   readonly windowMs: number;
 }
 
@@ -58,7 +58,7 @@ export class MemoryEngine implements Engine {
   /** Slots of dropped keys, reused before the table grows. */
   private readonly freeTatSlots: number[] = [];
   private nextTatSlot = 0;
-  private readonly logs = new Map<string, WindowLog>();
+  private readonly logs = new Map<string, TrackedLog>();
   private readonly leases = new Map<string, Map<string, number>>();
   /** `block_seconds`: key -> epoch ms until which it is rejected. */
   private readonly blocks = new Map<string, number>();
@@ -215,7 +215,7 @@ export class MemoryEngine implements Engine {
     r: AcquireRequest,
     write: LayerWrite,
     slot: number | undefined,
-    log: WindowLog | undefined,
+    log: TrackedLog | undefined,
   ): void {
     if (write.tat !== undefined) {
       if (slot !== undefined) this.tatTimes[slot] = write.tat;
@@ -245,7 +245,7 @@ export class MemoryEngine implements Engine {
       if (slot !== undefined)
         this.tatTimes[slot] = gcraRefund(this.tatTimes[slot], now, g!, r.cost)!;
       const log = r.entryAt !== undefined ? this.logs.get(r.key) : undefined;
-      if (log) log.entries = windowRefund(log.entries, r.entryAt!, r.cost) as WindowEntry[];
+      if (log) log.entries = windowRefund(log.entries, r.entryAt!, r.cost);
     }
   }
 
@@ -347,8 +347,8 @@ export class MemoryEngine implements Engine {
     if (map === this.tats) return this.tatTimes[value as number];
     if (map === this.blocks) return value as number;
     if (map === this.logs) {
-      const { entries, windowMs } = value as WindowLog;
-      return entries.length === 0 ? -Infinity : entries[entries.length - 1].at + windowMs;
+      const { entries, windowMs } = value as TrackedLog;
+      return (lastEntryAt(entries) ?? -Infinity) + windowMs;
     }
     let latest = -Infinity;
     for (const exp of (value as Map<string, number>).values()) latest = Math.max(latest, exp);
