@@ -61,9 +61,14 @@ function decideOnce(
   let pending: Promise<LayerDecision[]>;
   const { store, dryRun } = plan;
   try {
-    keys = [plan.limiters[0].keyOf(identifiers[0])];
-    const local = dryRun ? undefined : rejectLocally(plan, identifiers, keys);
-    if (local) return Promise.resolve(local);
+    const limiter = plan.limiters[0];
+    keys = [limiter.keyOf(identifiers[0])];
+    // `rejectLocally` of one layer: a known rejection always lasts beyond a wait bound of 0.
+    const known = dryRun ? undefined : limiter.knownRejection(keys[0], identifiers[0]);
+    if (known) {
+      limiter.record('rejectedLocally');
+      return Promise.resolve({ results: [known] });
+    }
     if (plan.local && !dryRun && store.degraded.carrying) {
       return runLoop(plan, identifiers, clock, signal);
     }
