@@ -256,9 +256,7 @@ export class RateSync {
     // Not async: a decision taken at once resolves in one hop, not three.
     const now = this.decideOneNow(plan, options.key);
     if (now) return Promise.resolve(now.permit ?? null);
-    return this.runPlanned(plan, [options.key], options.signal).then(
-      ({ permit }) => permit ?? null,
-    );
+    return this.runPlanned(plan, [options.key], options.signal).then(permitOrNull);
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws). */
@@ -599,6 +597,11 @@ export class RateSync {
     this.limiters.set(id, limiter);
     return limiter;
   }
+}
+
+/** `tryAcquire`'s answer: the permit, or null when rejected (a function made once). */
+function permitOrNull({ permit }: Acquired): Permit | null {
+  return permit ?? null;
 }
 
 /** Every id named in a composite's `keys` is one of its layers (a typo would count nothing). */
