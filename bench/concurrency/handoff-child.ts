@@ -3,7 +3,11 @@
  * and the callers. Once connected it prints `ready` and waits for one line on stdin, the run's
  * start and end (epoch ms, the same for every process, sent once all are ready). Each caller
  * then loops: acquire the hot key's slot (waiting as long as it takes), hold it `holdMs`,
- * release. Prints `{"completions":N,"errors":E}`, the holds that ended within the window.
+ * release. Prints `{"completions":N,"errors":E,"roundTripMs":R,"handoffMs":H}`: the holds that
+ * ended within the window; the median round trip of a dry-run check of the limiter (measured
+ * before the window, one call at a time: the store's floor under the run's conditions); and the
+ * median in-process handoff, from a caller's `release()` to the next caller of this process
+ * holding the slot after waiting (0 when none waited).
  */
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -33,6 +37,12 @@ async function main(): Promise<void> {
     { logger: silentLogger },
   );
   await rs.connect();
+  const roundTrips: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    await rs.check('slots', { key: 'round-trip-probe' });
+    roundTrips.push(performance.now() - t0);
+  }
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });
   const [line] = (await once(lines, 'line')) as [string];
@@ -41,11 +51,21 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, Math.max(0, window.start - Date.now())));
   let completions = 0;
   let errors = 0;
+  /** When each release of this process started, oldest first, until a waiter takes it over. */
+  const released: number[] = [];
+  const handoffs: number[] = [];
   const caller = async (): Promise<void> => {
     while (Date.now() < window.end) {
       try {
+        const asked = performance.now();
         const permit = await rs.acquire('slots', { key: 'hot', timeout: 10 });
+        const held = performance.now();
+        // Admitted after a wait: it took over a slot this process (or another) released.
+        const freed = released.shift();
+        if (freed !== undefined && freed > asked) handoffs.push(held - freed);
         await new Promise((r) => setTimeout(r, job.holdMs));
+        released.push(performance.now());
+        if (released.length > job.callers) released.shift();
         await permit.release();
         if (Date.now() <= window.end) completions++;
       } catch {
@@ -55,7 +75,20 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: job.callers }, caller));
   await rs.close();
-  process.stdout.write(JSON.stringify({ completions, errors }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      completions,
+      errors,
+      roundTripMs: median(roundTrips),
+      handoffMs: median(handoffs),
+    }) + '\n',
+  );
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return Math.round(sorted[sorted.length >> 1] * 1000) / 1000;
 }
 
 main().catch((err: unknown) => {

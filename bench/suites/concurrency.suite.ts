@@ -72,10 +72,14 @@ async function handoff(
   for (const c of children) c.go(window);
   let completions = 0;
   let errors = 0;
-  for (const r of await Promise.all(children.map((c) => c.result))) {
+  const results = await Promise.all(children.map((c) => c.result));
+  for (const r of results) {
     completions += r.completions;
     errors += r.errors;
   }
+  // Each process's medians, averaged: the store's round trip, and the in-process handoff.
+  const mean = (xs: number[]): number =>
+    Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 1000) / 1000;
   const perSecond = completions / (durationMs / 1000);
   return {
     opsPerSec: perSecond,
@@ -85,8 +89,19 @@ async function handoff(
     extra: {
       [`completions per ${durationMs / 1000} s`]: completions,
       'of ideal %': Math.round((perSecond / IDEAL_PER_SECOND) * 1000) / 10,
+      'round trip ms (p50)': mean(results.map((r) => r.roundTripMs)),
+      // Across processes a release is mostly taken over elsewhere: only one process says it.
+      ...(processes === 1 ? { 'handoff ms (p50)': mean(results.map((r) => r.handoffMs)) } : {}),
     },
   };
+}
+
+/** What a child prints at the end (see handoff-child.ts). */
+interface ChildResult {
+  readonly completions: number;
+  readonly errors: number;
+  readonly roundTripMs: number;
+  readonly handoffMs: number;
 }
 
 /** A child process of {@link handoff}: resolves `ready` once connected, `result` at the end. */
@@ -97,7 +112,7 @@ function startChild(
   ready: Promise<void>;
   go(window: HandoffWindow): void;
   kill(): void;
-  result: Promise<{ completions: number; errors: number }>;
+  result: Promise<ChildResult>;
 } {
   const child = spawn(process.execPath, [script, JSON.stringify(job)], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -110,7 +125,7 @@ function startChild(
     out += chunk;
     if (out.startsWith('ready\n')) markReady();
   });
-  const result = new Promise<{ completions: number; errors: number }>((resolve, reject) => {
+  const result = new Promise<ChildResult>((resolve, reject) => {
     child.once('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last));

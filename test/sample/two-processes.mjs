@@ -12,7 +12,8 @@
 // apart (RATE_SYNC_CONFIG: the sample's rate-sync.toml plus its own Redis key_prefix or
 // PostgreSQL schema_name) and removes it afterwards.
 //
-//   node test/sample/two-processes.mjs [redis|postgres ...]   (default: both)
+//   node test/sample/two-processes.mjs [redis|redis-node|postgres ...]   (default: all; redis-node
+//                                  is redis with REDIS_DRIVER=node-redis)
 //   REDIS_URL, DATABASE_URL        the servers (defaults: local ones)
 //   --no-build                     reuse dist/ as built (or RATE_SYNC_SKIP_BUILD=1); the
 //                                  sample is compiled either way
@@ -96,6 +97,12 @@ const ENGINES = {
       }
     },
   },
+};
+// The redis run again with the sample's store on node-redis (REDIS_DRIVER).
+ENGINES['redis-node'] = {
+  ...ENGINES.redis,
+  engine: 'redis',
+  env: { ...ENGINES.redis.env, REDIS_DRIVER: 'node-redis' },
 };
 
 /**
@@ -248,11 +255,12 @@ async function checkShared(a, b, engine) {
   );
 }
 
-async function runEngine(engine) {
-  const spec = ENGINES[engine];
+async function runEngine(name) {
+  const spec = ENGINES[name];
+  const engine = spec.engine ?? name;
   if (!existsSync(join(repoRoot, `dist/core/engines/${engine}/index.js`))) {
     return {
-      engine,
+      engine: name,
       status: 'SKIP',
       why: `the ${engine} engine is not built (dist/core/engines/${engine})`,
     };
@@ -262,17 +270,17 @@ async function runEngine(engine) {
   } catch (err) {
     const where = redact(Object.values(spec.env)[0]);
     const why = `${engine} is unreachable at ${where}: ${err.message || err.code || err}`;
-    return { engine, status: CI ? 'FAIL' : 'SKIP', why };
+    return { engine: name, status: CI ? 'FAIL' : 'SKIP', why };
   }
-  console.log(`${engine} (${redact(Object.values(spec.env)[0])}): two sample processes`);
-  const name = `rs_sample_${randomBytes(4).toString('hex')}`;
-  const config = isolatedConfig(spec.isolate(name));
+  console.log(`${name} (${redact(Object.values(spec.env)[0])}): two sample processes`);
+  const prefix = `rs_sample_${randomBytes(4).toString('hex')}`;
+  const config = isolatedConfig(spec.isolate(prefix));
   const env = { ...spec.env, RATE_SYNC_CONFIG: config };
   const started = [];
   try {
     started.push(await startSample(engine, env));
     started.push(await startSample(engine, env));
-    console.log(`  A = ${started[0].base}, B = ${started[1].base} (${spec.isolate(name)})`);
+    console.log(`  A = ${started[0].base}, B = ${started[1].base} (${spec.isolate(prefix)})`);
     await checkShared(started[0], started[1], engine);
     const stops = await Promise.all(started.splice(0).map((p) => p.stop()));
     expect(
@@ -280,16 +288,16 @@ async function runEngine(engine) {
       `both processes exit within 5 s of SIGTERM (${stops.join(' ms, ')} ms)`,
       stops,
     );
-    return { engine, status: 'PASS' };
+    return { engine: name, status: 'PASS' };
   } catch (err) {
     for (const p of started) {
       const tail = p.output().trimEnd().split('\n').slice(-15).join('\n');
       console.error(`--- last lines of ${p.base}:\n${tail}`);
     }
-    return { engine, status: 'FAIL', why: err.message };
+    return { engine: name, status: 'FAIL', why: err.message };
   } finally {
     await Promise.all(started.map((p) => p.stop().catch(() => {})));
-    await spec.cleanup(spec.env, name).catch((err) => console.warn(`  cleanup: ${err.message}`));
+    await spec.cleanup(spec.env, prefix).catch((err) => console.warn(`  cleanup: ${err.message}`));
     rmSync(config, { force: true });
   }
 }
