@@ -2,7 +2,13 @@ import type { Acquired } from './acquisition';
 import type { AcquisitionPlan } from './acquisition-plan';
 import type { Clock } from './clock';
 import type { AcquireRequest, LayerDecision } from './engines/engine';
-import { permitWithLeases, unitsOf, type PermitLease, type PermitUnits } from './permit-leases';
+import {
+  permitOfLayer,
+  permitWithLeases,
+  unitsOf,
+  type PermitLease,
+  type PermitUnits,
+} from './permit-leases';
 import type { RateLimitResult } from './result';
 
 /** The layers of a plan as decided, by the store or (`degraded`) on this process's state. */
@@ -34,6 +40,16 @@ export function admitted(
   signal: AbortSignal | undefined,
 ): Acquired | Promise<Acquired> {
   const { plan, requests, decisions } = d;
+  if (
+    requests.length === 1 &&
+    !requests[0].leaseId &&
+    !d.degraded &&
+    waitStart === undefined &&
+    decisions[0].waitMs <= 0 &&
+    !signal?.aborted
+  ) {
+    return grantOne(d);
+  }
   const leases: PermitLease[] = [];
   const units: PermitUnits[] = [];
   let waitMs = 0;
@@ -62,6 +78,22 @@ export function admitted(
     const waitedMs = clock.now() - (waitStart ?? reservedAt);
     return grant(d, taken, { waitedMs, sinceDecisionMs }, signal);
   });
+}
+
+/**
+ * {@link admitted} of one layer that holds no lease and did not wait, for a caller still there:
+ * what {@link grant} gives then, without its arrays and closures (this is the hot path).
+ */
+function grantOne(d: Decided): Acquired {
+  const { plan } = d;
+  const limiter = plan.limiters[0];
+  const decision = d.decisions[0];
+  const result = limiter.toResult(decision, d.identifiers[0], 0, 0);
+  if (plan.dryRun) return { results: [result] };
+  const { key } = d.requests[0];
+  const permit = permitOfLayer(result, limiter, key, plan.cost, decision.entryAt);
+  limiter.record('allowed', 0);
+  return { results: [result], permit };
 }
 
 function grant(

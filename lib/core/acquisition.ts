@@ -1,7 +1,7 @@
-import { admitted, rejected } from './acquisition-outcome';
+import { admitted, rejected, type Decided } from './acquisition-outcome';
 import type { AcquisitionPlan } from './acquisition-plan';
 import type { Clock } from './clock';
-import type { AcquireRequest } from './engines/engine';
+import type { AcquireRequest, LayerDecision } from './engines/engine';
 import { errorText } from './error-text';
 import { InvalidArgumentError, StoreUnavailableError } from './errors';
 import type { Limiter } from './limiter';
@@ -30,7 +30,103 @@ const MAX_RECHECK_MS = 60_000;
  * `signal` cancels a call that is still waiting (its client went away): it is rejected and its
  * lease, if any, released.
  */
-export async function runPlan(
+export function runPlan(
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
+  clock: Clock,
+  signal?: AbortSignal,
+): Promise<Acquired> {
+  if (plan.limiters.length === 1 && plan.waitMs === 0) {
+    return decideOnce(plan, identifiers, clock, signal);
+  }
+  return runLoop(plan, identifiers, clock, signal);
+}
+
+/**
+ * {@link runPlan} of one layer that may not wait (`tryAcquire`, `check`, a request without a
+ * timeout): one store call and one reaction to it, without the waiting loop's async frame, its
+ * closures and its clock reads (this is the hot path of a networked store). Same outcomes as
+ * {@link runLoop}, which with no time left never subscribes nor sleeps; a call that must pass
+ * the local state (degraded mode) takes the loop.
+ */
+function decideOnce(
+  plan: AcquisitionPlan,
+  identifiers: readonly (string | undefined)[],
+  clock: Clock,
+  signal: AbortSignal | undefined,
+): Promise<Acquired> {
+  let keys: string[];
+  let requests: AcquireRequest[];
+  let forgets: number;
+  let pending: Promise<LayerDecision[]>;
+  const { store, dryRun } = plan;
+  try {
+    const limiter = plan.limiters[0];
+    keys = [limiter.keyOf(identifiers[0])];
+    // `rejectLocally` of one layer: a known rejection always lasts beyond a wait bound of 0.
+    const known = dryRun ? undefined : limiter.knownRejection(keys[0], identifiers[0]);
+    if (known) {
+      limiter.record('rejectedLocally');
+      return Promise.resolve({ results: [known] });
+    }
+    if (plan.local && !dryRun && store.degraded.carrying) {
+      return runLoop(plan, identifiers, clock, signal);
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const failed = (err: unknown): Acquired | Promise<Acquired> =>
+    // `deadline` is spent: the local decision's wait bound is 0 either way.
+    storeFailed(plan, identifiers, keys, err, { clock, deadline: clock.now(), signal });
+  try {
+    // No wait bound: what `runLoop` computes as `deadline - now`, never below 0.
+    requests = [plan.limiters[0].request(keys[0], plan.cost, 0, dryRun)];
+    forgets = forgetsSoFar();
+    pending = store.decide(requests);
+  } catch (err) {
+    return tryResolve(() => failed(err));
+  }
+  return pending.then((decisions) => {
+    try {
+      const recovered = store.degraded.answered();
+      plan.limiters[0].metrics.countKeyCap(decisions[0]);
+      const decided = { plan, identifiers, requests, decisions, forgets };
+      if (!decisions[0].allowed) return rejected(decided, false);
+      if (recovered && plan.local && !dryRun) {
+        return gateAfterOutage(decided, keys, clock, signal).catch(failed);
+      }
+      const outcome = admitted(decided, clock, undefined, signal);
+      return outcome instanceof Promise ? outcome.catch(failed) : outcome;
+    } catch (err) {
+      return failed(err);
+    }
+  }, failed);
+}
+
+/** `fn`'s value, or its exception, as a promise. */
+function tryResolve<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The store's first decision after an outage: it must pass the local state too. */
+async function gateAfterOutage(
+  decided: Decided,
+  keys: string[],
+  clock: Clock,
+  signal: AbortSignal | undefined,
+): Promise<Acquired> {
+  const { plan, identifiers, requests } = decided;
+  const gated = await passGate(plan, identifiers, keys, clock, signal);
+  if (gated) return await giveBack(plan, requests, gated);
+  return await admitted(decided, clock, undefined, signal);
+}
+
+/** {@link runPlan} in general: several layers, or a wait bound (reservations, released slots). */
+async function runLoop(
   plan: AcquisitionPlan,
   identifiers: readonly (string | undefined)[],
   clock: Clock,

@@ -256,7 +256,7 @@ export class RateSync {
     // Not async: a decision taken at once resolves in one hop, not three.
     const now = this.decideOneNow(plan, options.key);
     if (now) return Promise.resolve(now.permit ?? null);
-    return this.runLayers(plan, [options.key], options.signal).then(({ permit }) => permit ?? null);
+    return this.runPlanned(plan, [options.key], options.signal).then(permitOrNull);
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws). */
@@ -296,7 +296,7 @@ export class RateSync {
   }
 
   private async checkLater(plan: AcquisitionPlan, key?: string): Promise<RateLimitResult> {
-    const { results, permit } = await this.runLayers(plan, [key]);
+    const { results, permit } = await this.runPlanned(plan, [key]);
     await permit?.release();
     return results[0];
   }
@@ -482,6 +482,15 @@ export class RateSync {
   ): Promise<Acquired> {
     const now = this.decideAtOnce(plan, identifiers[0]);
     if (now) return Promise.resolve(now);
+    return this.runPlanned(plan, identifiers, signal);
+  }
+
+  /** {@link runLayers} once the synchronous fast path declined (`tryAcquire`, `check`). */
+  private runPlanned(
+    plan: AcquisitionPlan,
+    identifiers: readonly (string | undefined)[],
+    signal?: AbortSignal,
+  ): Promise<Acquired> {
     const acquired = runPlan(plan, identifiers, this.clock, signal);
     return this.shadowing ? acquired.then((a) => letShadowThrough(plan, a)) : acquired;
   }
@@ -588,6 +597,11 @@ export class RateSync {
     this.limiters.set(id, limiter);
     return limiter;
   }
+}
+
+/** `tryAcquire`'s answer: the permit, or null when rejected (a function made once). */
+function permitOrNull({ permit }: Acquired): Permit | null {
+  return permit ?? null;
 }
 
 /** Every id named in a composite's `keys` is one of its layers (a typo would count nothing). */

@@ -92,13 +92,17 @@ export class StoreHandle {
    * while an exporter is attached).
    */
   decide(requests: AcquireRequest[]): Promise<LayerDecision[]> {
-    if (!this.observers.active) return this.call((e) => e.acquire(requests));
+    if (!this.observers.active) return this.breaker.call(this.acquireOnEngine, requests);
     const start = performance.now();
     return this.call((e) => e.acquire(requests)).then((decisions) => {
       this.observers.storeLatency(this.id, performance.now() - start);
       return decisions;
     });
   }
+
+  /** The engine's `acquire`, made once (see {@link CircuitBreaker.call}). */
+  private readonly acquireOnEngine = (requests: AcquireRequest[]): Promise<LayerDecision[]> =>
+    this.engine.acquire(requests);
 
   /** {@link decide} for an in-process engine that decides synchronously (`acquireSync`). */
   decideSync(requests: AcquireRequest[]): LayerDecision[] {
