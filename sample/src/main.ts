@@ -38,6 +38,7 @@ Try it:
 
 Two processes sharing every limit: RATE_LIMIT_ENGINE=redis (REDIS_URL) or
 RATE_LIMIT_ENGINE=postgres (DATABASE_URL), with PORT=3000 and PORT=3001.
+On Redis, REDIS_DRIVER=node-redis connects with node-redis instead of ioredis.
 `;
 }
 
