@@ -46,7 +46,9 @@ const SOCKET_CODES = new Set([
 /**
  * Driver and server messages of connectivity failures: ioredis ("Command timed out",
  * "Connection is closed.", "Stream isn't writeable...", "Reached the max retries per
- * request..."), pg ("Connection terminated unexpectedly", "timeout exceeded when trying to
+ * request..."), node-redis ("Socket closed unexpectedly", "Disconnects client", "Command aborted
+ * while waiting for a reply", a cluster's "All the root nodes are unavailable", "Too many
+ * Cluster redirections", "Could not find shard", "Cluster closed"), pg ("Connection terminated unexpectedly", "timeout exceeded when trying to
  * connect": the pool is exhausted, "Query read timeout"), Redis replies of a server that cannot
  * serve now (LOADING, BUSY, CLUSTERDOWN, TRYAGAIN, MASTERDOWN, READONLY, OOM), and our engines'
  * own "closed" and "not ready" states.
@@ -56,6 +58,14 @@ const CONNECTIVITY_MESSAGE = new RegExp(
     'time[d ]? ?out',
     'connection (is )?closed',
     'connection (terminated|ended|refused|reset|lost)',
+    'connection was lost',
+    'socket closed unexpectedly',
+    'disconnects client',
+    'aborted while waiting for a reply',
+    'all the root nodes are unavailable',
+    'too many cluster redirections',
+    'could not find shard',
+    'cluster closed',
     'connection error',
     "stream isn't writeable",
     'max retries per request',
