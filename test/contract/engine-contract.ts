@@ -188,6 +188,10 @@ export function engineContract(target: ContractTarget): void {
 
     it('wakes waiters on release, in arrival order, without waiting for lease expiry', async () => {
       const h = await setup({ c: { maxConcurrent: 1, leaseSeconds: 60 } });
+      // A waiter's place is taken when its first attempt comes back rejected: open the store's
+      // connections first, so that no attempt below waits for a new one (PostgreSQL's pool
+      // opens them on demand) and the attempts come back in the order they were made.
+      await Promise.all([1, 2, 3, 4].map(() => h.rs.check('c')));
       const holder = await h.rs.acquire('c');
       const order: string[] = [];
       const waiters: Promise<void>[] = [];
