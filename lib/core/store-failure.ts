@@ -58,7 +58,6 @@ const CONNECTIVITY_MESSAGE = new RegExp(
     'time[d ]? ?out',
     'connection (is )?closed',
     'connection (terminated|ended|refused|reset|lost)',
-    'connection was lost',
     'socket closed unexpectedly',
     'disconnects client',
     'aborted while waiting for a reply',
