@@ -65,8 +65,6 @@ export function isNodeRedisCluster(client: object): boolean {
  */
 export class NodeRedisAdapter extends NodeRedisConnection<NodeClient> implements RedisDriverClient {
   readonly isCluster = false as const;
-  private readonly onMessage = (_message: string, channel: string): void =>
-    void this.emit('message', channel);
 
   constructor(raw: NodeClient, commandTimeoutMs?: number) {
     super(raw, commandTimeoutMs, { ready: 'ready', end: 'end', terminated: 'terminated' });
@@ -114,10 +112,6 @@ export class NodeRedisAdapter extends NodeRedisConnection<NodeClient> implements
 
   subscribe(...channels: string[]): Promise<unknown> {
     return this.raw.subscribe(channels, this.onMessage).catch(neverSentAs);
-  }
-
-  unsubscribe(channel: string): Promise<unknown> {
-    return this.raw.unsubscribe(channel, this.onMessage).catch(neverSentAs);
   }
 
   /** A second connection of the same options (a subscriber), connecting at once. */

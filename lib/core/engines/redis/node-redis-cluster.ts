@@ -24,8 +24,6 @@ export class NodeRedisClusterAdapter extends NodeRedisConnection<NodeCluster> {
   readonly isCluster = true as const;
   /** Settles when the connection started by {@link duplicate} is made or has failed. */
   private connecting: Promise<unknown> = Promise.resolve();
-  private readonly onMessage = (_message: unknown, channel: string | Buffer): void =>
-    void this.emit('message', String(channel));
 
   constructor(raw: NodeCluster, commandTimeoutMs?: number) {
     // A cluster says 'connect' once its slots are known, and 'disconnect' when closed.
@@ -59,10 +57,6 @@ export class NodeRedisClusterAdapter extends NodeRedisConnection<NodeCluster> {
     return this.connecting
       .then(() => this.raw.subscribe(channels, this.onMessage))
       .catch(neverSentAs);
-  }
-
-  unsubscribe(channel: string): Promise<unknown> {
-    return this.raw.unsubscribe(channel, this.onMessage).catch(neverSentAs);
   }
 
   /** A second cluster client of the same options (a subscriber), connecting at once. */

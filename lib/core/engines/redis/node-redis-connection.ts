@@ -9,6 +9,8 @@ interface NodeConnection {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   off(event: string, listener: (...args: any[]) => void): unknown;
   connect(): Promise<unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  unsubscribe(channel: string, listener: (...args: any[]) => void): Promise<unknown>;
   close(): Promise<unknown>;
   destroy(): unknown;
 }
@@ -116,6 +118,14 @@ export abstract class NodeRedisConnection<Raw extends NodeConnection> extends Ev
         },
       );
     });
+  }
+
+  /** A subscriber's listener: 'message' with the channel, as ioredis emits it. */
+  protected readonly onMessage = (_message: unknown, channel: string | Buffer): void =>
+    void this.emit('message', String(channel));
+
+  unsubscribe(channel: string): Promise<unknown> {
+    return this.raw.unsubscribe(channel, this.onMessage).catch(neverSentAs);
   }
 
   quit(): Promise<unknown> {
