@@ -22,8 +22,6 @@ export function answersContract(target: ContractTarget): void {
   afterEach(async () => {
     await Promise.all(harnesses.splice(0).map((h) => h.rs.close()));
   });
-  /** The true time: the manual clock, or the machine's (the servers run on it too). */
-  const truth = (h: Harness): number => h.clock?.now() ?? Date.now();
 
   describe('a rejected composite reports what it did', () => {
     const limiters = {
@@ -105,8 +103,7 @@ export function answersContract(target: ContractTarget): void {
         skew,
       );
       const tol = h.tolMs;
-      const storeNow = (): number => truth(h) + (skew.storeMs ?? 0);
-      const processNow = (): number => truth(h) + (skew.processMs ?? 0);
+      const { storeNow, processNow } = h;
       const headers = (r: RateLimitResult): Record<string, string> =>
         Object.fromEntries(rateLimitHeaders(r, 'both', processNow(), () => 60));
 

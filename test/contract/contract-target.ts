@@ -32,6 +32,15 @@ export interface Harness {
    */
   stagger(): Promise<void>;
   readonly staggerMs: number;
+  /**
+   * The time on the clock the store decides on: the shifted clock of a {@link Skew}, the
+   * manual clock, or else the server's own (`TIME`, `clock_timestamp()`: the system's wall
+   * clock, which this package's real clock, monotonic since the process started, drifts from
+   * when the system clock is stepped).
+   */
+  storeNow(): number;
+  /** The time on this process's clock as the facade reads it. */
+  processNow(): number;
 }
 
 /**
@@ -82,6 +91,8 @@ export async function makeHarness(
     staggerMs: clock ? 0 : 30,
     stagger: () => (clock ? flushMicrotasks() : new Promise((r) => setTimeout(r, 30))),
     advance: (ms) => (clock ? clock.advance(ms) : new Promise((r) => setTimeout(r, ms))),
+    storeNow: () => (storeClock ?? clock)?.now() ?? Date.now(),
+    processNow: () => (processClock ?? systemClock).now(),
   };
 }
 

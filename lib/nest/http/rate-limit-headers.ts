@@ -4,6 +4,7 @@ import {
   type CompositeResult,
   type RateLimitResult,
   type RateSync,
+  systemClock,
 } from '../../core';
 
 /**
@@ -87,7 +88,10 @@ export function writeResponseHeaders<T>(
   writeRateLimitHeaders(
     subject,
     mode,
-    settings.clock.now(),
+    // The clock of the response's `Date` header: the system's wall clock (the real clock of
+    // this package counts from the process's start on a monotonic timer, and drifts from it
+    // when the system clock is stepped), or the clock given in the options.
+    settings.clock === systemClock ? Date.now() : settings.clock.now(),
     windowOf,
     settings.resetHeader,
     write,
