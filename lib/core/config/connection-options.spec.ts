@@ -2,21 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, createCluster } from 'redis';
-import { ConfigValidationError } from '../errors';
 import type { ConfigLayer } from './config-layer';
 import { describeStore } from './describe-store';
 import { validateConfig } from './validate';
+import { problemsOf } from '../../../test/support/config-problems';
 
-/** The problems of an invalid configuration, as `path: message` lines. */
-function problemsOf(layers: ConfigLayer | ConfigLayer[]): string[] {
-  try {
-    validateConfig(layers);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return (error as ConfigValidationError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('expected a ConfigValidationError');
-}
 const toml = (store: Record<string, unknown>): ConfigLayer => ({
   data: { stores: { s: store } },
   spelling: 'snake',

@@ -1,21 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigValidationError, type ConfigProblem } from '../errors';
+import type { ConfigProblem } from '../errors';
 import { loadConfig, type LoadConfigOptions } from './load-config';
+import { problemsThrownBy } from '../../../test/support/config-problems';
 
 const PYTHON = resolve(__dirname, '../../../test/fixtures/config/python');
 const recipe = (name: string): string => join(PYTHON, name);
 
-function problemsOf(options: LoadConfigOptions): ConfigProblem[] {
-  try {
-    loadConfig(options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return [...(error as ConfigValidationError).problems];
-  }
-  throw new Error('expected a ConfigValidationError');
-}
+const problemsOf = (options: LoadConfigOptions): ConfigProblem[] =>
+  problemsThrownBy(() => loadConfig(options));
 
 describe('loadConfig', () => {
   let dir: string;

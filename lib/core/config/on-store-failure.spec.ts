@@ -1,20 +1,8 @@
-import { ConfigValidationError } from '../errors';
-import type { ConfigLayer } from './config-layer';
 import { validateConfig } from './validate';
+import { problemsOf, toml, inline } from '../../../test/support/config-problems';
 
-const toml = (data: unknown): ConfigLayer => ({ data, spelling: 'snake' });
-const inline = (data: unknown): ConfigLayer => ({ data, spelling: 'camel' });
 const redis = { r: { engine: 'redis', url: 'redis://127.0.0.1:6379' } };
 
-function problemsOf(layers: ConfigLayer | ConfigLayer[]): string[] {
-  try {
-    validateConfig(layers);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return (error as ConfigValidationError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('expected a ConfigValidationError');
-}
 const limiter = (l: Record<string, unknown>) =>
   toml({ stores: redis, limiters: { api: { store: 'r', rate_per_second: 5, ...l } } });
 

@@ -1,19 +1,13 @@
 import { join, resolve } from 'node:path';
-import { ConfigValidationError, type ConfigProblem } from '../errors';
+import type { ConfigProblem } from '../errors';
 import { loadConfig, type LoadConfigOptions } from './load-config';
+import { problemsThrownBy } from '../../../test/support/config-problems';
 
 const PYTHON = resolve(__dirname, '../../../test/fixtures/config/python');
 const recipe = (name: string): string => join(PYTHON, name);
 
-function problemsOf(options: LoadConfigOptions): ConfigProblem[] {
-  try {
-    loadConfig(options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return [...(error as ConfigValidationError).problems];
-  }
-  throw new Error('expected a ConfigValidationError');
-}
+const problemsOf = (options: LoadConfigOptions): ConfigProblem[] =>
+  problemsThrownBy(() => loadConfig(options));
 
 describe("loadConfig: the Python library's recipes, unchanged", () => {
   it('(a) development on memory', () => {

@@ -1,21 +1,9 @@
-import { ConfigValidationError } from '../errors';
 import type { ConfigLayer } from './config-layer';
 import { validateConfig } from './validate';
+import { problemsOf, toml, inline } from '../../../test/support/config-problems';
 
-const toml = (data: unknown): ConfigLayer => ({ data, spelling: 'snake' });
-const inline = (data: unknown): ConfigLayer => ({ data, spelling: 'camel' });
 const memory = { local: { engine: 'memory' } };
 
-/** The problems of an invalid configuration, as `path: message` lines. */
-function problemsOf(layers: ConfigLayer | ConfigLayer[]): string[] {
-  try {
-    validateConfig(layers);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return (error as ConfigValidationError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('expected a ConfigValidationError');
-}
 const limiterProblems = (limiter: Record<string, unknown>): string[] =>
   problemsOf(toml({ stores: memory, limiters: { api: { store: 'local', ...limiter } } }));
 

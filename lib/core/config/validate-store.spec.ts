@@ -1,19 +1,6 @@
-import { ConfigValidationError } from '../errors';
-import type { ConfigLayer } from './config-layer';
 import { validateConfig } from './validate';
+import { problemsOf, toml } from '../../../test/support/config-problems';
 
-const toml = (data: unknown): ConfigLayer => ({ data, spelling: 'snake' });
-
-/** The problems of an invalid configuration, as `path: message` lines. */
-function problemsOf(layers: ConfigLayer | ConfigLayer[]): string[] {
-  try {
-    validateConfig(layers);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return (error as ConfigValidationError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('expected a ConfigValidationError');
-}
 const storeProblems = (store: Record<string, unknown>): string[] =>
   problemsOf(toml({ stores: { s: store } }));
 
