@@ -172,54 +172,68 @@ describeRedis('RedisEngine on a real server', () => {
     expect(message).toMatch(/stores\.s\.url/);
     expect(message).not.toContain('s3cr3t-pw');
   });
-
-  it('fails promptly and clearly when Redis is unreachable, and closes without leftovers', async () => {
-    const port = await sparePort(16500, 16600);
-    const logger = new MemoLogger();
-    const engine = new RedisEngine({
-      storeId: 'down',
-      options: {
-        engine: 'redis',
-        url: `redis://:s3cr3t-pw@127.0.0.1:${port}/2`,
-        socketTimeout: 0.5,
-      },
-      clock: systemClock,
-      logger,
-    });
-    let t0 = Date.now();
-    const err = await engine.connect().then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    expect(Date.now() - t0).toBeLessThan(1000);
-    expect(err).toBeInstanceOf(RateSyncError);
-    expect(err!.message).toMatch(
-      new RegExp(
-        `Store 'down': cannot connect to Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/2: .*ECONNREFUSED`,
-      ),
-    );
-    expect(err!.message).not.toContain('s3cr3t-pw');
-    t0 = Date.now();
-    const tb = toPolicy('tb', { store: 's', ratePerSecond: 1 });
-    const failures = await Promise.all(
-      [
-        engine.acquire([req(tb, 'tb')]),
-        engine.release(tb, 'tb', 'x'),
-        engine.renew(toPolicy('c', { store: 's', maxConcurrent: 1 }), 'c', ['x']),
-        engine.reset(tb),
-      ].map((p) =>
-        p.then(
-          () => 'resolved',
-          (e: Error) => e.message,
-        ),
-      ),
-    );
-    expect(Date.now() - t0).toBeLessThan(500);
-    for (const f of failures) expect(f).toMatch(/^Store 'down' \(redis\) \w+ failed/);
-    const off = engine.onRelease(tb, 'tb', () => undefined);
-    off();
-    await engine.close();
-    await engine.close();
-    expect(logger.lines.join('\n')).not.toContain('s3cr3t-pw');
-  });
 });
+
+describe.each(['ioredis', 'node-redis'] as const)(
+  'RedisEngine: Redis unreachable (%s)',
+  (driver) => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    beforeAll(() => process.on('unhandledRejection', onUnhandled));
+    afterAll(() => process.off('unhandledRejection', onUnhandled));
+
+    it('fails promptly and clearly, and closes without leftovers', async () => {
+      const port = await sparePort(41000, 41999);
+      const logger = new MemoLogger();
+      const engine = new RedisEngine({
+        storeId: 'down',
+        options: {
+          engine: 'redis',
+          driver,
+          url: `redis://:s3cr3t-pw@127.0.0.1:${port}/2`,
+          socketTimeout: 0.5,
+        },
+        clock: systemClock,
+        logger,
+      });
+      let t0 = Date.now();
+      const err = await engine.connect().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(err).toBeInstanceOf(RateSyncError);
+      expect(err!.message).toMatch(
+        new RegExp(
+          `Store 'down': cannot connect to Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/2: .*ECONNREFUSED`,
+        ),
+      );
+      expect(err!.message).not.toContain('s3cr3t-pw');
+      t0 = Date.now();
+      const tb = toPolicy('tb', { store: 's', ratePerSecond: 1 });
+      const failures = await Promise.all(
+        [
+          engine.acquire([req(tb, 'tb')]),
+          engine.release(tb, 'tb', 'x'),
+          engine.renew(toPolicy('c', { store: 's', maxConcurrent: 1 }), 'c', ['x']),
+          engine.reset(tb),
+          engine.ping(),
+        ].map((p) =>
+          p.then(
+            () => 'resolved',
+            (e: Error) => e.message,
+          ),
+        ),
+      );
+      expect(Date.now() - t0).toBeLessThan(500);
+      for (const f of failures) expect(f).toMatch(/^Store 'down' \(redis\) \w+ failed/);
+      const off = engine.onRelease(tb, 'tb', () => undefined);
+      off();
+      await engine.close();
+      await engine.close();
+      expect(logger.lines.join('\n')).not.toContain('s3cr3t-pw');
+      await sleep(50);
+      expect(unhandled).toEqual([]);
+    });
+  },
+);
