@@ -70,6 +70,33 @@ describePg('postgres stall: no ghost leases', () => {
     expect(await granted(key)).toBe(MAX);
   }, 15_000);
 
+  it('a key whose slots are all held rejects at once, whatever holds its row lock', async () => {
+    const key = 'full';
+    const held = [];
+    for (let i = 0; i < MAX; i++) held.push(await rs.tryAcquire('slots', { key }));
+    expect(held.map((p) => p !== null && !p.result.failedOpen)).toEqual([true, true, true]);
+    const locker = new Client({ connectionString: PG_URL });
+    await locker.connect();
+    try {
+      // A transaction elsewhere (a release, say) holds the row: the answer is still the
+      // rejection, not a wait for the lock ended by the statement timeout (then fail-open).
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM "${schema}".stall WHERE key = $1 FOR UPDATE`, [
+        storageKey('slots', key),
+      ]);
+      const tries = await Promise.all(
+        Array.from({ length: MAX }, () => rs.tryAcquire('slots', { key })),
+      );
+      expect(tries).toEqual([null, null, null]);
+      const rejected = await rs.check('slots', { key });
+      expect(rejected).toMatchObject({ allowed: false, blockedBy: 'concurrency', remaining: 0 });
+    } finally {
+      await locker.end();
+    }
+    await Promise.all(held.map((p) => p!.release()));
+    expect(await granted(key)).toBe(MAX);
+  }, 15_000);
+
   it('a silent reply path: the committed leases are given back once the server answers', async () => {
     const key = 'silent';
     // Three pooled connections, so that each acquisition below reaches the server.

@@ -40,6 +40,9 @@
  * CONFLICT, which locks too) in one total order, bytewise (COLLATE "C"), so composite calls
  * over shared keys cannot deadlock; `now` is read after the locks are held, so it grows in
  * the order decisions commit. A row the call created but did not fill is deleted again.
+ * One exception: a single concurrency-only layer whose slots are all held in the last
+ * committed state is rejected on that state, unlocked (a rejection writes nothing, and it is
+ * what a call decided just before the next commit would answer).
  */
 export const ACQUIRE_ARGS =
   'text[], integer[], double precision[], double precision[], integer[], integer[], ' +
@@ -76,6 +79,7 @@ DECLARE
   v_keys     text[];
   v_key      text;
   v_fresh    text[] := '{}';   -- keys whose row this call had to create
+  v_full     boolean := false; -- a concurrency-only layer full as last committed: no lock
   -- With several layers: each layer's state before any write, and what to write if all admit.
   v_rows     ${qTable}[];
   v_next     ${qTable}[];
@@ -103,12 +107,25 @@ BEGIN
     IF v_dry THEN
       SELECT tat, entries, lease_exp INTO s_tat, s_entries, s_exps FROM ${qTable} WHERE key = p_keys[1];
     ELSE
-      SELECT tat, entries, lease_exp INTO s_tat, s_entries, s_exps FROM ${qTable} WHERE key = p_keys[1] FOR UPDATE;
-      IF NOT FOUND THEN
-        INSERT INTO ${qTable} AS x (key, expires_at) VALUES (p_keys[1], 0)
-          ON CONFLICT (key) DO UPDATE SET expires_at = x.expires_at
-          RETURNING x.tat, x.entries, x.lease_exp INTO s_tat, s_entries, s_exps;
-        v_fresh := p_keys;
+      -- A concurrency-only layer whose slots are all held, as last committed, is rejected on
+      -- that state without its row lock (a rejection writes nothing): the release that frees a
+      -- slot, and the admission that takes it, do not queue behind the waiters' re-checks.
+      -- Its time is read before it decides, and kept for the decision below.
+      IF p_max[1] IS NOT NULL AND p_interval[1] IS NULL AND p_limit[1] IS NULL THEN
+        SELECT tat, entries, lease_exp INTO s_tat, s_entries, s_exps FROM ${qTable} WHERE key = p_keys[1];
+        v_full := FOUND;
+        v_now := coalesce(p_now, (extract(epoch FROM clock_timestamp()) * 1000)::float8);
+        v_full := v_full AND (SELECT count(*) FROM unnest(s_exps) AS e WHERE e > v_now) >= p_max[1];
+        IF NOT v_full THEN v_now := NULL; END IF;
+      END IF;
+      IF NOT v_full THEN
+        SELECT tat, entries, lease_exp INTO s_tat, s_entries, s_exps FROM ${qTable} WHERE key = p_keys[1] FOR UPDATE;
+        IF NOT FOUND THEN
+          INSERT INTO ${qTable} AS x (key, expires_at) VALUES (p_keys[1], 0)
+            ON CONFLICT (key) DO UPDATE SET expires_at = x.expires_at
+            RETURNING x.tat, x.entries, x.lease_exp INTO s_tat, s_entries, s_exps;
+          v_fresh := p_keys;
+        END IF;
       END IF;
     END IF;
   ELSE
@@ -130,7 +147,9 @@ BEGIN
       END LOOP;
     END LOOP;
   END IF;
-  v_now := coalesce(p_now, (extract(epoch FROM clock_timestamp()) * 1000)::float8);
+  IF v_now IS NULL THEN
+    v_now := coalesce(p_now, (extract(epoch FROM clock_timestamp()) * 1000)::float8);
+  END IF;
 
   -- 2. Decide every layer on the state read above (decideLayer).
   FOR i IN 1 .. n LOOP
