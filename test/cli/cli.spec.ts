@@ -10,14 +10,14 @@ import { redisUrl, uniquePrefix } from '../support/redis';
 async function cli(dir: string, ...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const started = Date.now();
+  const started = performance.now();
   const code = await runCli(argv, {
     out: (t) => out.push(t),
     err: (t) => err.push(t),
     cwd: dir,
     env: {},
   });
-  return { code, out: out.join('\n'), err: err.join('\n'), ms: Date.now() - started };
+  return { code, out: out.join('\n'), err: err.join('\n'), ms: performance.now() - started };
 }
 
 describe('rate-sync CLI', () => {

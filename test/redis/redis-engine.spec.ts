@@ -196,12 +196,12 @@ describe.each(['ioredis', 'node-redis'] as const)(
         clock: systemClock,
         logger,
       });
-      let t0 = Date.now();
+      let t0 = performance.now();
       const err = await engine.connect().then(
         () => undefined,
         (e: Error) => e,
       );
-      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(performance.now() - t0).toBeLessThan(1000);
       expect(err).toBeInstanceOf(RateSyncError);
       expect(err!.message).toMatch(
         new RegExp(
@@ -209,7 +209,7 @@ describe.each(['ioredis', 'node-redis'] as const)(
         ),
       );
       expect(err!.message).not.toContain('s3cr3t-pw');
-      t0 = Date.now();
+      t0 = performance.now();
       const tb = toPolicy('tb', { store: 's', ratePerSecond: 1 });
       const failures = await Promise.all(
         [
@@ -225,7 +225,7 @@ describe.each(['ioredis', 'node-redis'] as const)(
           ),
         ),
       );
-      expect(Date.now() - t0).toBeLessThan(500);
+      expect(performance.now() - t0).toBeLessThan(500);
       for (const f of failures) expect(f).toMatch(/^Store 'down' \(redis\) \w+ failed/);
       const off = engine.onRelease(tb, 'tb', () => undefined);
       off();

@@ -79,9 +79,9 @@ export class SentinelSetup {
   }
 
   private async until(condition: () => boolean): Promise<void> {
-    const deadline = Date.now() + 15_000;
+    const deadline = performance.now() + 15_000;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error('the Sentinel setup did not come up');
+      if (performance.now() > deadline) throw new Error('the Sentinel setup did not come up');
       await new Promise((r) => setTimeout(r, 100));
     }
   }

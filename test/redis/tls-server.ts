@@ -117,8 +117,8 @@ export class TlsRedisServer {
       ...this.extra,
     ];
     this.proc = spawn('redis-server', args, { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
       if (this.cli('ping').includes('PONG') || this.cli('ping').includes('NOAUTH')) return;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -10,10 +10,10 @@ export async function healthUntil(
   up: boolean,
   limitMs: number,
 ): Promise<{ ms: number; health: StoreHealth }> {
-  const start = Date.now();
+  const start = performance.now();
   for (;;) {
     const [health] = await rs.health();
-    const ms = Date.now() - start;
+    const ms = Math.round(performance.now() - start);
     if (health.up === up) return { ms, health };
     if (ms > limitMs) {
       throw new Error(`health() still read up: ${!up} after ${ms} ms: ${JSON.stringify(health)}`);

@@ -54,9 +54,9 @@ export async function createApp(
  * that complete asynchronously, e.g. a release after the socket closed). Fails after 2 s.
  */
 export async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 2000;
+  const deadline = performance.now() + 2000;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached within 2 s');
+    if (performance.now() > deadline) throw new Error('condition not reached within 2 s');
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
