@@ -44,6 +44,21 @@ describePg('postgres stall: no ghost leases', () => {
     return permits.length;
   };
 
+  /** Runs `fn` while another session's open transaction holds the row of `key` locked. */
+  const whileRowLocked = async (key: string, fn: () => Promise<void>): Promise<void> => {
+    const locker = new Client({ connectionString: PG_URL });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM "${schema}".stall WHERE key = $1 FOR UPDATE`, [
+        storageKey('slots', key),
+      ]);
+      await fn();
+    } finally {
+      await locker.end();
+    }
+  };
+
   /** `MAX` concurrent acquisitions of `key`, each expected to fail open. */
   const timedOut = async (key: string): Promise<void> => {
     const permits = await Promise.all(
@@ -55,17 +70,7 @@ describePg('postgres stall: no ghost leases', () => {
   it('a stalled server rolls back what the client gave up on', async () => {
     const key = 'locked';
     expect(await granted(key)).toBe(MAX); // the key's row exists now, without leases
-    const locker = new Client({ connectionString: PG_URL });
-    await locker.connect();
-    try {
-      await locker.query('BEGIN');
-      await locker.query(`SELECT 1 FROM "${schema}".stall WHERE key = $1 FOR UPDATE`, [
-        storageKey('slots', key),
-      ]);
-      await timedOut(key);
-    } finally {
-      await locker.end();
-    }
+    await whileRowLocked(key, () => timedOut(key));
     await new Promise((r) => setTimeout(r, 100)); // the breaker's cool-down
     expect(await granted(key)).toBe(MAX);
   }, 15_000);
@@ -75,24 +80,16 @@ describePg('postgres stall: no ghost leases', () => {
     const held = [];
     for (let i = 0; i < MAX; i++) held.push(await rs.tryAcquire('slots', { key }));
     expect(held.map((p) => p !== null && !p.result.failedOpen)).toEqual([true, true, true]);
-    const locker = new Client({ connectionString: PG_URL });
-    await locker.connect();
-    try {
-      // A transaction elsewhere (a release, say) holds the row: the answer is still the
-      // rejection, not a wait for the lock ended by the statement timeout (then fail-open).
-      await locker.query('BEGIN');
-      await locker.query(`SELECT 1 FROM "${schema}".stall WHERE key = $1 FOR UPDATE`, [
-        storageKey('slots', key),
-      ]);
+    // A transaction elsewhere (a release, say) holds the row: the answer is still the
+    // rejection, not a wait for the lock ended by the statement timeout (then fail-open).
+    await whileRowLocked(key, async () => {
       const tries = await Promise.all(
         Array.from({ length: MAX }, () => rs.tryAcquire('slots', { key })),
       );
       expect(tries).toEqual([null, null, null]);
       const rejected = await rs.check('slots', { key });
       expect(rejected).toMatchObject({ allowed: false, blockedBy: 'concurrency', remaining: 0 });
-    } finally {
-      await locker.end();
-    }
+    });
     await Promise.all(held.map((p) => p!.release()));
     expect(await granted(key)).toBe(MAX);
   }, 15_000);
