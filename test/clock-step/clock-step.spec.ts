@@ -1,12 +1,12 @@
 import { STEP_MS, unstepSystemClock } from './step-system-clock';
-import { Controller, Get } from '@nestjs/common';
 import request from 'supertest';
 import { systemClock } from '../../lib/core';
-import { RateLimit, RateSyncModule } from '../../lib/nest';
+import { RateSyncModule } from '../../lib/nest';
 import { answersContract } from '../contract/answers-contract';
 import { describePg, dropSchema, PG_URL, uniqueName } from '../support/postgres';
 import { describeRedis, redisUrl, uniquePrefix } from '../support/redis';
 import { ADAPTERS, createApp, type TestApp } from '../e2e/support/create-app';
+import { oneAMinute, PingController } from '../e2e/support/ping-app';
 
 /**
  * The system clock was stepped after this process started: every answer stays true. Delays are
@@ -20,34 +20,17 @@ it('this process runs with its real clock behind the wall clock by the step', ()
   expect(behind).toBeLessThanOrEqual(STEP_MS + 2);
 });
 
-@Controller('stepped')
-class SteppedController {
-  @Get()
-  @RateLimit('window')
-  get(): string {
-    return 'ok';
-  }
-}
-
 describe.each(ADAPTERS)('X-RateLimit-Reset after a step of the system clock (%s)', (adapter) => {
   let t: TestApp;
   afterEach(() => t.close());
 
   it('is the epoch second of the reset on the wall clock, as the Date header', async () => {
     t = await createApp(adapter, {
-      imports: [
-        RateSyncModule.forRoot({
-          configFile: false,
-          stores: { mem: { engine: 'memory' } },
-          limiters: {
-            window: { store: 'mem', algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
-          },
-        }),
-      ],
-      controllers: [SteppedController],
+      imports: [RateSyncModule.forRoot(oneAMinute())],
+      controllers: [PingController],
     });
     const before = Date.now();
-    const res = await request(t.url).get('/stepped').expect(200);
+    const res = await request(t.url).get('/ping').expect(200);
     const after = Date.now();
     const reset = Number(res.headers['x-ratelimit-reset']);
     // The admission's window ends 60 s after it, rounded up to the second.

@@ -1,22 +1,9 @@
-import { Catch, Controller, Get, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import request from 'supertest';
-import {
-  RateLimit,
-  RateLimitExceededException,
-  RateLimitGuard,
-  RateSyncModule,
-} from '../../lib/nest';
+import { RateLimitExceededException, RateLimitGuard, RateSyncModule } from '../../lib/nest';
 import { ADAPTERS, createApp, type TestApp } from './support/create-app';
-
-@Controller()
-class PingController {
-  @Get('ping')
-  @RateLimit('one')
-  ping(): string {
-    return 'pong';
-  }
-}
+import { oneAMinute, PingController } from './support/ping-app';
 
 /** A guard that writes no `X-RateLimit-*` field itself. */
 class NoLegacyFieldsGuard extends RateLimitGuard {
@@ -36,10 +23,6 @@ class KeepRefusal implements ExceptionFilter {
   }
 }
 
-const LIMITERS = {
-  one: { store: 'm', algorithm: 'sliding_window' as const, limit: 1, windowSeconds: 60 },
-};
-
 /**
  * The guard's 429: its header fields are computed and written once (by the guard; the filter
  * does not write them again), and its exception carries no stack frames (they were always
@@ -58,14 +41,7 @@ describe.each(ADAPTERS)('The guard refusal (%s)', (adapter) => {
     t = await createApp(
       adapter,
       {
-        imports: [
-          RateSyncModule.forRoot({
-            configFile: false,
-            stores: { m: { engine: 'memory' } },
-            limiters: LIMITERS,
-            ...options,
-          }),
-        ],
+        imports: [RateSyncModule.forRoot(oneAMinute(options))],
         controllers: [PingController],
       },
       (app) => {

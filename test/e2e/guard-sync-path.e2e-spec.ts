@@ -1,4 +1,3 @@
-import { Controller, Get } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { RateSync } from '../../lib/core';
@@ -6,21 +5,12 @@ import { RateLimitRegistry } from '../../lib/nest/limits/rate-limit.registry';
 import { RATE_SYNC_SETTINGS } from '../../lib/nest/rate-sync.constants';
 import {
   LimiterService,
-  RateLimit,
   RateLimitExceededException,
   RateLimitGuard,
   RateSyncModule,
 } from '../../lib/nest';
 import { createApp, type TestApp } from './support/create-app';
-
-@Controller()
-class PingController {
-  @Get('ping')
-  @RateLimit('one')
-  ping(): string {
-    return 'pong';
-  }
-}
+import { oneAMinute, PingController } from './support/ping-app';
 
 /**
  * A decision taken in process answers the guard at once: `canActivate` returns `true` (or
@@ -31,15 +21,7 @@ describe('RateLimitGuard on the memory engine', () => {
   let t: TestApp;
   beforeEach(async () => {
     t = await createApp('express', {
-      imports: [
-        RateSyncModule.forRoot({
-          configFile: false,
-          stores: { m: { engine: 'memory' } },
-          limiters: {
-            one: { store: 'm', algorithm: 'sliding_window', limit: 1, windowSeconds: 60 },
-          },
-        }),
-      ],
+      imports: [RateSyncModule.forRoot(oneAMinute())],
       controllers: [PingController],
     });
   });

@@ -9,22 +9,12 @@ import {
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { RateSyncError } from '../../lib/core';
-import {
-  RateLimit,
-  RateLimitInterceptor,
-  RateSyncModule,
-  SkipRateLimit,
-  type RateSyncModuleOptions,
-} from '../../lib/nest';
+import { RateLimit, RateLimitInterceptor, RateSyncModule, SkipRateLimit } from '../../lib/nest';
 import { ADAPTERS, createApp, type TestApp } from './support/create-app';
 import { invokeAs, MessagePattern, SubscribeMessage } from './support/non-http-handlers';
+import { oneAMinute, PingController } from './support/ping-app';
 
-const options = (extra: RateSyncModuleOptions = {}): RateSyncModuleOptions => ({
-  configFile: false,
-  stores: { mem: { engine: 'memory' } },
-  limiters: { one: { store: 'mem', algorithm: 'sliding_window', limit: 1, windowSeconds: 60 } },
-  ...extra,
-});
+const options = oneAMinute;
 
 @Injectable()
 class OrderHandlers {
@@ -204,15 +194,6 @@ describe('the nonHttp option', () => {
     ).rejects.toThrow(/^nonHtp: unknown RateSyncModule option; did you mean `nonHttp`/);
   });
 });
-
-@Controller()
-class PingController {
-  @Get('ping')
-  @RateLimit('one')
-  ping(): string {
-    return 'pong';
-  }
-}
 
 describe.each(ADAPTERS)('HTTP requests and the nonHttp option (%s)', (adapter) => {
   let t: TestApp | undefined;
