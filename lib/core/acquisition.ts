@@ -112,17 +112,18 @@ function tryResolve<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** The store's first decision after an outage: it must pass the local state too. */
+/** The store's first admission after an outage: it must pass the local state too. */
 async function gateAfterOutage(
   decided: Decided,
   keys: string[],
   clock: Clock,
   signal: AbortSignal | undefined,
+  waitStart?: number,
 ): Promise<Acquired> {
   const { plan, identifiers, requests } = decided;
   const gated = await passGate(plan, identifiers, keys, clock, signal);
   if (gated) return await giveBack(plan, requests, gated);
-  return await admitted(decided, clock, undefined, signal);
+  return await admitted(decided, clock, waitStart, signal);
 }
 
 /** {@link runPlan} in general: several layers, or a wait bound (reservations, released slots). */
@@ -163,9 +164,7 @@ async function runLoop(
       const decided = { plan, identifiers, requests, decisions, forgets };
       if (decisions.every((d) => d.allowed)) {
         if (recovered && plan.local && !plan.dryRun) {
-          // The store's first decision after an outage: it must pass the local state too.
-          const gated = await passGate(plan, identifiers, keys, clock, signal);
-          if (gated) return await giveBack(plan, requests, gated);
+          return await gateAfterOutage(decided, keys, clock, signal, waitStart);
         }
         return await admitted(decided, clock, waitStart, signal);
       }
