@@ -48,8 +48,9 @@ const SOCKET_CODES = new Set([
  * "Connection is closed.", "Stream isn't writeable...", "Reached the max retries per
  * request..."), node-redis ("Socket closed unexpectedly", "Disconnects client", "Command aborted
  * while waiting for a reply", a cluster's "All the root nodes are unavailable", "Too many
- * Cluster redirections", "Could not find shard", "Cluster closed"), pg ("Connection terminated unexpectedly", "timeout exceeded when trying to
- * connect": the pool is exhausted, "Query read timeout"), Redis replies of a server that cannot
+ * Cluster redirections", "Could not find shard", "Cluster closed"), pg ("Connection
+ * terminated unexpectedly", "timeout exceeded when trying to connect": the pool is exhausted,
+ * "Query read timeout"), Redis replies of a server that cannot
  * serve now (LOADING, BUSY, CLUSTERDOWN, TRYAGAIN, MASTERDOWN, READONLY, OOM), and our engines'
  * own "closed" and "not ready" states.
  */
