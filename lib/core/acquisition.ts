@@ -158,6 +158,8 @@ async function runLoop(
         l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
       const forgets = forgetsSoFar();
+      // Before a lone layer's first call: whether this process already waits on its key.
+      const mark = waiter || limiters.length > 1 ? undefined : store.waiters.mark(keys[0]);
       const decisions = await store.decide(requests);
       const recovered = store.degraded.answered();
       for (let i = 0; i < decisions.length; i++) limiters[i].metrics.countKeyCap(decisions[i]);
@@ -176,8 +178,10 @@ async function runLoop(
       }
       if (waiter?.key !== keys[b]) {
         waiter?.w.leave();
-        waiter = { key: keys[b], w: store.waiters.join(limiters[b].policy, keys[b]) };
-        continue; // subscribed now: re-check at once so no release slips between
+        waiter = { key: keys[b], w: store.waiters.join(limiters[b].policy, keys[b], mark) };
+        // Subscribed now: re-check at once so no release slips between, unless the key's
+        // queue was already listening before this call and lost no wake-up since.
+        if (!waiter.w.covered) continue;
       }
       waitStart ??= clock.now();
       const pause = Math.min(blocked.retryAfterMs, left, MAX_RECHECK_MS);

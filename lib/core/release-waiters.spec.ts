@@ -1,0 +1,142 @@
+import { ManualClock } from './clock';
+import type { Engine } from './engines/engine';
+import { MemoryEngine } from './engines/memory';
+import type { Permit } from './permit';
+import { RateSync } from './rate-sync';
+
+/**
+ * A memory engine answering asynchronously, like a remote store, that counts acquire calls and
+ * can hold a decision's answer back: decided at call time, delivered when `deliver()` is called.
+ */
+class SlowEngine implements Engine {
+  readonly kind = 'memory' as const;
+  calls = 0;
+  /** How many of the next acquire calls have their answer held back. */
+  hold = 0;
+  private readonly held: (() => void)[] = [];
+  private readonly inner: MemoryEngine;
+  constructor(clock: ManualClock) {
+    this.inner = new MemoryEngine({ clock });
+  }
+  connect = (): Promise<void> => this.inner.connect();
+  close = (): Promise<void> => this.inner.close();
+  ping = (): Promise<void> => Promise.resolve();
+  acquire(...args: Parameters<Engine['acquire']>): ReturnType<Engine['acquire']> {
+    this.calls++;
+    const decided = this.inner.acquire(...args);
+    if (this.hold === 0) return decided;
+    this.hold--;
+    return new Promise((resolve) => this.held.push(() => resolve(decided)));
+  }
+  /** Delivers the oldest held answer. */
+  deliver(): void {
+    this.held.shift()?.();
+  }
+  refund = (...args: Parameters<Engine['refund']>) => this.inner.refund(...args);
+  release = (...args: Parameters<Engine['release']>) => this.inner.release(...args);
+  renew = (...args: Parameters<Engine['renew']>) => this.inner.renew(...args);
+  reset = (...args: Parameters<Engine['reset']>) => this.inner.reset(...args);
+  onRelease = (...args: Parameters<Engine['onRelease']>) => this.inner.onRelease(...args);
+}
+
+/** Lets every pending promise reaction run (the engine answers within a few hops). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+/** The permit `acquisition` has given once every pending reaction ran, or 'still waiting'. */
+const outcome = async (acquisition: Promise<Permit>): Promise<Permit | 'still waiting'> => {
+  let value: Permit | 'still waiting' = 'still waiting';
+  void acquisition.then((p) => (value = p));
+  await settle();
+  return value;
+};
+
+describe('waiting for a released slot', () => {
+  const setup = (maxConcurrent: number) => {
+    const clock = new ManualClock();
+    const engine = new SlowEngine(clock);
+    const rs = new RateSync(
+      {
+        stores: { s: { engine: 'memory' } },
+        limiters: { slots: { store: 's', maxConcurrent, leaseSeconds: 600 } },
+      },
+      { clock, createEngine: () => engine },
+    );
+    /** Starts an acquisition that may wait; resolves with its permit. */
+    const acquire = (): Promise<Permit> => rs.acquire('slots', { key: 'k', timeout: 300 });
+    return { rs, engine, acquire };
+  };
+
+  it('a caller joining a queue that listens sleeps after one call, served in turn', async () => {
+    const { rs, engine, acquire } = setup(1);
+    const holder = await acquire();
+    const first = acquire();
+    const second = acquire();
+    await settle();
+    // A new queue: each of the first two asked again once subscribed.
+    expect(engine.calls).toBe(1 + 2 + 2);
+    await holder.release();
+    const a = await first; // the queue has now delivered a release: it is listening
+    engine.calls = 0;
+    const third = acquire();
+    await settle();
+    expect(engine.calls).toBe(1); // rejected once, then asleep without a second call
+    await a.release();
+    const b = await second;
+    await b.release();
+    const c = await third;
+    expect(engine.calls).toBe(3); // the second's and the third's admissions
+    await c.release();
+    await rs.close();
+  });
+
+  it('asks the store again when a release reached no waiter during its call', async () => {
+    const { rs, engine, acquire } = setup(2);
+    const h1 = await acquire();
+    const h2 = await acquire();
+    const w1 = acquire();
+    const w2 = acquire();
+    await settle();
+    await h1.release();
+    const p1 = await w1; // the queue (w2) is listening
+    engine.hold = 1;
+    const late = acquire(); // decided now: rejected (p1 and h2 hold the slots)
+    await settle();
+    // Two releases in one turn: the first wakes w2, the second finds every waiter woken.
+    engine.hold = 1; // w2's call: it takes one of the two slots, answered later
+    void p1.release();
+    void h2.release();
+    await settle();
+    expect(engine.calls).toBe(1 + 1 + 2 + 2 + 1 + 1 + 1);
+    engine.deliver(); // `late` is rejected and joins the queue w2 is still in
+    // One slot is still free and no release will come: only a second call can find it.
+    const p3 = await outcome(late);
+    expect(p3).not.toBe('still waiting');
+    engine.deliver();
+    const p2 = await w2;
+    await Promise.all([p2.release(), (await late).release()]);
+    await rs.close();
+  });
+
+  it('asks the store again when the queue it saw went away and came back', async () => {
+    const { rs, engine, acquire } = setup(1);
+    const holder = await acquire();
+    const w1 = acquire();
+    const w2 = acquire();
+    await settle();
+    await holder.release();
+    const p1 = await w1; // listening, with w2 in it
+    engine.hold = 1;
+    const late = acquire(); // rejected: p1 holds the slot
+    await settle();
+    await p1.release(); // w2 takes the slot and the queue empties
+    const p2 = await w2;
+    await p2.release(); // the slot is free, and nobody listens for this key
+    engine.deliver();
+    // A new queue: it asks again and finds the free slot.
+    expect(await outcome(late)).not.toBe('still waiting');
+    await (await late).release();
+    await rs.close();
+  });
+});
