@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import type { StoreOptions } from '../../lib/core';
@@ -70,12 +71,18 @@ async function handoff(
   const start = Date.now() + 200;
   const window: HandoffWindow = { start, end: start + durationMs };
   for (const c of children) c.go(window);
+  await new Promise((r) => setTimeout(r, Math.max(0, start - Date.now())));
+  const cpuAtStart = machineCpu();
+  await new Promise((r) => setTimeout(r, Math.max(0, window.end - Date.now())));
+  const cpuAtEnd = machineCpu();
   let completions = 0;
   let errors = 0;
+  let storeCalls = 0;
   const results = await Promise.all(children.map((c) => c.result));
   for (const r of results) {
     completions += r.completions;
     errors += r.errors;
+    storeCalls += r.storeCalls;
   }
   // Each process's medians, averaged: the store's round trip, and the in-process handoff.
   const mean = (xs: number[]): number =>
@@ -90,10 +97,30 @@ async function handoff(
       [`completions per ${durationMs / 1000} s`]: completions,
       'of ideal %': Math.round((perSecond / IDEAL_PER_SECOND) * 1000) / 10,
       'round trip ms (p50)': mean(results.map((r) => r.roundTripMs)),
+      // The whole machine's CPU (these processes, the store's server, the kernel's networking):
+      // when it is all busy, the CPU each completion costs is what caps the rate.
+      'machine busy %': Math.round(
+        (100 * (cpuAtEnd.busy - cpuAtStart.busy)) / Math.max(1, cpuAtEnd.total - cpuAtStart.total),
+      ),
+      'machine CPU ms/completion':
+        Math.round(((cpuAtEnd.busy - cpuAtStart.busy) / Math.max(1, completions)) * 100) / 100,
+      'store calls/completion': Math.round((storeCalls / Math.max(1, completions)) * 100) / 100,
       // Across processes a release is mostly taken over elsewhere: only one process says it.
       ...(processes === 1 ? { 'handoff ms (p50)': mean(results.map((r) => r.handoffMs)) } : {}),
     },
   };
+}
+
+/** Busy and total CPU milliseconds of every core of the machine since boot. */
+function machineCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const b = times.user + times.nice + times.sys + times.irq;
+    busy += b;
+    total += b + times.idle;
+  }
+  return { busy, total };
 }
 
 /** What a child prints at the end (see handoff-child.ts). */
@@ -102,6 +129,7 @@ interface ChildResult {
   readonly errors: number;
   readonly roundTripMs: number;
   readonly handoffMs: number;
+  readonly storeCalls: number;
 }
 
 /** A child process of {@link handoff}: resolves `ready` once connected, `result` at the end. */
