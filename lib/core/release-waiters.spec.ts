@@ -1,7 +1,9 @@
 import { ManualClock } from './clock';
-import type { Engine } from './engines/engine';
+import type { Engine, ReleaseWake } from './engines/engine';
 import { MemoryEngine } from './engines/memory';
 import type { Permit } from './permit';
+import type { LimiterPolicy } from './policy';
+import { storageKey } from './keys';
 import { RateSync } from './rate-sync';
 
 /**
@@ -33,10 +35,24 @@ class SlowEngine implements Engine {
     this.held.shift()?.();
   }
   refund = (...args: Parameters<Engine['refund']>) => this.inner.refund(...args);
-  release = (...args: Parameters<Engine['release']>) => this.inner.release(...args);
   renew = (...args: Parameters<Engine['renew']>) => this.inner.renew(...args);
   reset = (...args: Parameters<Engine['reset']>) => this.inner.reset(...args);
-  onRelease = (...args: Parameters<Engine['onRelease']>) => this.inner.onRelease(...args);
+  /** Releases go unheard while true, as during an outage of a shared engine's subscription. */
+  deaf = false;
+  private readonly listeners = new Map<string, Set<ReleaseWake>>();
+  async release(...args: Parameters<Engine['release']>): Promise<void> {
+    await this.inner.release(...args);
+    if (!this.deaf) this.listeners.get(args[1])?.forEach((l) => l());
+  }
+  onRelease(_policy: LimiterPolicy, key: string, listener: ReleaseWake): () => void {
+    const set = this.listeners.get(key) ?? new Set<ReleaseWake>();
+    this.listeners.set(key, set.add(listener));
+    return () => set.delete(listener);
+  }
+  /** What a shared engine does when its subscription comes (back) up. */
+  missed(key: string): void {
+    this.listeners.get(key)?.forEach((l) => l(true));
+  }
 }
 
 /** Lets every pending promise reaction run (the engine answers within a few hops). */
@@ -137,6 +153,49 @@ describe('waiting for a released slot', () => {
     // A new queue: it asks again and finds the free slot.
     expect(await outcome(late)).not.toBe('still waiting');
     await (await late).release();
+    await rs.close();
+  });
+  it('lets every waiter re-check when releases may have gone unheard', async () => {
+    const { rs, engine, acquire } = setup(2);
+    const h1 = await acquire();
+    const h2 = await acquire();
+    const w1 = acquire();
+    const w2 = acquire();
+    await settle();
+    engine.deaf = true; // both slots freed while the subscription is down
+    await Promise.all([h1.release(), h2.release()]);
+    engine.deaf = false;
+    expect(await outcome(w1)).toBe('still waiting');
+    engine.missed(storageKey('slots', 'k')); // the subscription is back
+    const [p1, p2] = [await outcome(w1), await outcome(w2)];
+    expect(p1).not.toBe('still waiting');
+    expect(p2).not.toBe('still waiting');
+    await Promise.all([(await w1).release(), (await w2).release()]);
+    await rs.close();
+  });
+
+  it('asks the store again when releases went unheard while its call was out', async () => {
+    const { rs, engine, acquire } = setup(2);
+    const h1 = await acquire();
+    const h2 = await acquire();
+    const w1 = acquire();
+    const w2 = acquire();
+    await settle();
+    await h1.release();
+    const p1 = await w1; // the queue (w2) is listening
+    engine.hold = 1;
+    const late = acquire(); // decided now: rejected
+    await settle();
+    engine.deaf = true;
+    await Promise.all([p1.release(), h2.release()]);
+    engine.deaf = false;
+    engine.hold = 1; // w2's re-check: it takes one of the two slots, answered later
+    engine.missed(storageKey('slots', 'k'));
+    await settle();
+    engine.deliver(); // `late` joins the queue w2 is still in: only a second call finds the other slot
+    expect(await outcome(late)).not.toBe('still waiting');
+    engine.deliver();
+    await Promise.all([(await w2).release(), (await late).release()]);
     await rs.close();
   });
 });

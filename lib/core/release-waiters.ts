@@ -4,7 +4,9 @@ import type { LimiterPolicy } from './policy';
 /**
  * In-process FIFO of callers waiting for a concurrency slot of one key. One engine
  * subscription per key however many wait; each release wakes the longest waiter only, so
- * waiters are served in arrival order and a release does not stampede.
+ * waiters are served in arrival order and a release does not stampede. When the engine says
+ * releases may have gone unheard (its subscription just came up, or back), every waiter
+ * re-checks.
  */
 export class ReleaseWaiters {
   private readonly queues = new Map<string, Queue>();
@@ -30,9 +32,13 @@ export class ReleaseWaiters {
     let queue = this.queues.get(key);
     if (!queue) {
       const q: Queue = { waiters: [], unsubscribe: () => undefined, active: false, drops: 0 };
-      q.unsubscribe = this.engine.onRelease(policy, key, () => {
+      q.unsubscribe = this.engine.onRelease(policy, key, (missed) => {
         q.active = true;
-        wakeNext(q);
+        if (!missed) return wakeNext(q);
+        // Any number of slots may have been freed unheard: every waiter re-checks, and a
+        // caller whose store call is still out does too (its mark no longer covers it).
+        for (const w of q.waiters) w.wake();
+        q.drops++;
       });
       this.queues.set(key, (queue = q));
     }
@@ -58,7 +64,10 @@ interface Queue {
   unsubscribe: () => void;
   /** The subscription has called its listener: it is in place (see ReleaseWaiters.mark). */
   active: boolean;
-  /** Wake-ups that found every waiter already woken (a joiner may have needed them). */
+  /**
+   * Wake-ups that found every waiter already woken, and calls for releases that went unheard:
+   * a joiner may have needed them.
+   */
   drops: number;
 }
 

@@ -339,9 +339,10 @@ describePg('PostgresEngine', () => {
       const a = await open({ tableName: 'notify' });
       const b = await open({ tableName: 'notify' });
       const heard: string[] = [];
-      b.onRelease(conc, storageKey('c', 'x'), () => heard.push('x'));
-      b.onRelease(conc, storageKey('c', 'y'), () => heard.push('y'));
+      b.onRelease(conc, storageKey('c', 'x'), (missed) => heard.push(missed ? 'x missed' : 'x'));
+      b.onRelease(conc, storageKey('c', 'y'), (missed) => heard.push(missed ? 'y missed' : 'y'));
       await eventually(() => heard.length >= 2); // once when LISTEN is in place
+      expect(heard.sort()).toEqual(['x missed', 'y missed']);
       heard.length = 0;
       const r = req(conc, 'x');
       await a.acquire([r]);

@@ -79,6 +79,9 @@ export interface RefundRequest {
   readonly entryAt?: number;
 }
 
+/** See {@link Engine.onRelease}. */
+export type ReleaseWake = (missed?: boolean) => void;
+
 /**
  * A storage engine. Implementations: memory (the reference), redis, postgres. Every method
  * is one atomic step on the store, using the store's clock.
@@ -128,9 +131,12 @@ export interface Engine {
   reset(policy: LimiterPolicy, key?: string): Promise<void>;
   /**
    * Calls `listener` when a lease of (policy, key) is released anywhere (this process or, for
-   * shared engines, another). Returns the unsubscribe function.
+   * shared engines, another). Returns the unsubscribe function. A shared engine also calls it
+   * with `missed` true when releases may have gone unheard: once its subscription is in place,
+   * and again whenever it is re-established after an outage (any number of slots may have been
+   * freed meanwhile).
    */
-  onRelease(policy: LimiterPolicy, key: string, listener: () => void): () => void;
+  onRelease(policy: LimiterPolicy, key: string, listener: ReleaseWake): () => void;
   /**
    * Optional, shared engines: records that the process instance `instanceId` is alive for
    * `ttlMs` (store clock) and returns how many instances are alive, itself included. One store

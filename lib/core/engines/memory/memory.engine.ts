@@ -8,7 +8,13 @@ import { gcraRefund, windowRefund } from '../../algorithms/refund';
 import { lastEntryAt, type WindowLog } from '../../algorithms/sliding-window';
 import type { Clock } from '../../clock';
 import { policyLimit, type LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
+import type {
+  AcquireRequest,
+  Engine,
+  LayerDecision,
+  RefundRequest,
+  ReleaseWake,
+} from '../engine';
 
 /** Options of the memory engine. */
 export interface MemoryEngineOptions {
@@ -62,7 +68,7 @@ export class MemoryEngine implements Engine {
   private readonly leases = new Map<string, Map<string, number>>();
   /** `block_seconds`: key -> epoch ms until which it is rejected. */
   private readonly blocks = new Map<string, number>();
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<ReleaseWake>>();
   /** The maps of state, in the order {@link writesTo} numbers them and the sweep walks them. */
   private readonly stateMaps: readonly StateMap[] = [
     this.tats,
@@ -282,7 +288,7 @@ export class MemoryEngine implements Engine {
     }
   }
 
-  onRelease(_policy: LimiterPolicy, key: string, listener: () => void): () => void {
+  onRelease(_policy: LimiterPolicy, key: string, listener: ReleaseWake): () => void {
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
     set.add(listener);

@@ -10,7 +10,13 @@ import { timerMs } from '../../clock';
 import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
+import type {
+  AcquireRequest,
+  Engine,
+  LayerDecision,
+  RefundRequest,
+  ReleaseWake,
+} from '../engine';
 import type { EngineContext } from '../engine-context';
 import { DECISION_FIELDS, DECISION_WIDTH } from './acquire.sql';
 import { FLEET_KEY_PREFIX, fleetStatements, type FleetStatements } from './fleet.sql';
@@ -292,7 +298,7 @@ export class PostgresEngine implements Engine {
     }
   }
 
-  onRelease(_policy: LimiterPolicy, key: string, listener: () => void): () => void {
+  onRelease(_policy: LimiterPolicy, key: string, listener: ReleaseWake): () => void {
     this.listener ??= new ReleaseListener({
       storeId: this.ctx.storeId,
       channel: this.names.channel,

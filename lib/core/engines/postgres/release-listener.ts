@@ -1,6 +1,7 @@
 import type { Client, Notification } from 'pg';
 import { quoteIdent } from './identifiers';
 import { errorText } from '../../error-text';
+import type { ReleaseWake } from '../engine';
 
 /** What the listener needs from its engine. */
 export interface ReleaseListenerOptions {
@@ -22,12 +23,12 @@ const MAX_BACKOFF_MS = 5_000;
  * storage key, or `*<limiter>` after a reset of a whole limiter) to the listeners of that key.
  *
  * A notification sent before LISTEN took effect is lost, so every time the connection is
- * (re)established all listeners are called once: a spurious wake-up makes a waiter re-check,
- * a lost one would make it sleep until the earliest lease expiry. A lost connection is
+ * (re)established all listeners are called once with `missed`: every waiter re-checks, where
+ * a lost notification would make one sleep until its next re-check. A lost connection is
  * re-opened with backoff (unref'ed timer) while anyone listens.
  */
 export class ReleaseListener {
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<ReleaseWake>>();
   /** The connection in use, LISTENing. */
   private client?: Client;
   /** The connection being opened, if any. */
@@ -39,10 +40,10 @@ export class ReleaseListener {
   constructor(private readonly o: ReleaseListenerOptions) {}
 
   /** Calls `listener` on each release of `key`. Returns the unsubscribe function (idempotent). */
-  subscribe(key: string, listener: () => void): () => void {
+  subscribe(key: string, listener: ReleaseWake): () => void {
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
-    const entry = (): void => listener();
+    const entry: ReleaseWake = (missed) => listener(missed);
     set.add(entry);
     this.ensureStarted();
     return () => {
@@ -132,14 +133,15 @@ export class ReleaseListener {
   }
 
   private wakeAll(): void {
-    for (const set of this.listeners.values()) this.call(set);
+    for (const set of this.listeners.values()) this.call(set, true);
   }
 
-  private call(set: Set<() => void> | undefined): void {
+  /** Calls listeners: for one release, or with `missed` when releases may have gone unheard. */
+  private call(set: Set<ReleaseWake> | undefined, missed = false): void {
     if (!set) return;
     for (const listener of [...set]) {
       try {
-        listener();
+        listener(missed);
       } catch (err) {
         this.o.warn(
           'listener',

@@ -8,7 +8,13 @@
 import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type { AcquireRequest, Engine, LayerDecision, RefundRequest } from '../engine';
+import type {
+  AcquireRequest,
+  Engine,
+  LayerDecision,
+  RefundRequest,
+  ReleaseWake,
+} from '../engine';
 import type { EngineContext } from '../engine-context';
 import {
   callToken,
@@ -321,7 +327,7 @@ export class RedisEngine implements Engine {
     await this.run(LEAVE_FLEET, [`${this.prefix}:fleet`], [instanceId]);
   }
 
-  onRelease(_policy: LimiterPolicy, key: string, listener: () => void): () => void {
+  onRelease(_policy: LimiterPolicy, key: string, listener: ReleaseWake): () => void {
     return this.hub.listen(layerKeys(this.prefix, key).channel, listener);
   }
 

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { quitOrDisconnect } from './client-lifecycle';
 import type { RedisClient } from './redis-connection';
+import type { ReleaseWake } from '../engine';
 import { errorText } from '../../error-text';
 
 /** How the hub reports problems (rate limited and scrubbed by the engine). */
@@ -25,12 +26,12 @@ export interface ReleaseHubOptions {
  * {@link ReleaseHub.listen}, subscribed to a key's channel while at least one listener wants it
  * (reference counted), unsubscribed when the last one leaves.
  *
- * Listeners may be called spuriously, and are, on purpose, in two cases where a release could
- * otherwise be missed: once when their channel's subscription becomes active (a release may
+ * Listeners are also called with `missed`, on purpose, in two cases where releases could
+ * otherwise go unheard: once when their channel's subscription becomes active (a release may
  * have happened between the waiter's rejection and the SUBSCRIBE), and once when the
- * subscriber reconnects after an outage (messages published meanwhile are lost). A spurious
- * call costs the waiter one re-check; a missed one would cost it a wait until the earliest
- * lease expiry.
+ * subscriber reconnects after an outage (messages published meanwhile are lost). Such a call
+ * costs each waiter one re-check; a missed release would cost a waiter its wait until its next
+ * re-check.
  *
  * On a plain Redis the subscriber is a duplicate of the store's client; it does its own
  * resubscription on reconnect. On a Cluster, ioredis already keeps a dedicated subscriber
@@ -39,7 +40,7 @@ export interface ReleaseHubOptions {
  */
 export class ReleaseHub {
   private sub?: RedisClient;
-  private readonly channels = new Map<string, Set<() => void>>();
+  private readonly channels = new Map<string, Set<ReleaseWake>>();
   private closed = false;
   private readonly isCluster: boolean;
   private readonly warn: HubWarn;
@@ -53,7 +54,7 @@ export class ReleaseHub {
   }
 
   /** Calls `listener` on every release published on `channel`. Returns the unsubscribe. */
-  listen(channel: string, listener: () => void): () => void {
+  listen(channel: string, listener: ReleaseWake): () => void {
     let set = this.channels.get(channel);
     if (!set) {
       this.channels.set(channel, (set = new Set()));
@@ -94,7 +95,7 @@ export class ReleaseHub {
     // A plain subscriber that is not ready yet subscribes everything on its 'ready' event.
     if (!this.isCluster && sub.status !== 'ready') return;
     sub.subscribe(...channels).then(
-      () => channels.forEach((c) => this.wake(c)),
+      () => channels.forEach((c) => this.wake(c, true)),
       (err) => this.warn('subscribe', `cannot subscribe to release channels: ${errorText(err)}`),
     );
   }
@@ -121,12 +122,13 @@ export class ReleaseHub {
     return this.sub;
   }
 
-  private wake(channel: string): void {
+  /** Calls the channel's listeners: for one release, or with `missed` when some went unheard. */
+  private wake(channel: string, missed = false): void {
     const set = this.channels.get(channel);
     if (!set) return;
     for (const listener of [...set]) {
       try {
-        listener();
+        listener(missed);
       } catch (err) {
         this.warn('listener', `a release listener threw: ${errorText(err)}`);
       }
