@@ -84,6 +84,26 @@ describe('waiting for a released slot', () => {
     return { rs, engine, acquire };
   };
 
+  /**
+   * Two slots, held by `h2` and by `p1` (the first waiter, served by a release that was heard),
+   * the second waiter `w2` queued on a listening queue, and `late`: a call decided now
+   * (rejected) whose answer the engine holds back.
+   */
+  const lateCallBesideListeningQueue = async () => {
+    const s = setup(2);
+    const h1 = await s.acquire();
+    const h2 = await s.acquire();
+    const w1 = s.acquire();
+    const w2 = s.acquire();
+    await settle();
+    await h1.release();
+    const p1 = await w1;
+    s.engine.hold = 1;
+    const late = s.acquire();
+    await settle();
+    return { ...s, h2, p1, w2, late };
+  };
+
   it('a caller joining a queue that listens sleeps after one call, served in turn', async () => {
     const { rs, engine, acquire } = setup(1);
     const holder = await acquire();
@@ -108,17 +128,7 @@ describe('waiting for a released slot', () => {
   });
 
   it('asks the store again when a release reached no waiter during its call', async () => {
-    const { rs, engine, acquire } = setup(2);
-    const h1 = await acquire();
-    const h2 = await acquire();
-    const w1 = acquire();
-    const w2 = acquire();
-    await settle();
-    await h1.release();
-    const p1 = await w1; // the queue (w2) is listening
-    engine.hold = 1;
-    const late = acquire(); // decided now: rejected (p1 and h2 hold the slots)
-    await settle();
+    const { rs, engine, h2, p1, w2, late } = await lateCallBesideListeningQueue();
     // Two releases in one turn: the first wakes w2, the second finds every waiter woken.
     engine.hold = 1; // w2's call: it takes one of the two slots, answered later
     void p1.release();
@@ -155,6 +165,7 @@ describe('waiting for a released slot', () => {
     await (await late).release();
     await rs.close();
   });
+
   it('lets every waiter re-check when releases may have gone unheard', async () => {
     const { rs, engine, acquire } = setup(2);
     const h1 = await acquire();
@@ -175,17 +186,7 @@ describe('waiting for a released slot', () => {
   });
 
   it('asks the store again when releases went unheard while its call was out', async () => {
-    const { rs, engine, acquire } = setup(2);
-    const h1 = await acquire();
-    const h2 = await acquire();
-    const w1 = acquire();
-    const w2 = acquire();
-    await settle();
-    await h1.release();
-    const p1 = await w1; // the queue (w2) is listening
-    engine.hold = 1;
-    const late = acquire(); // decided now: rejected
-    await settle();
+    const { rs, engine, h2, p1, w2, late } = await lateCallBesideListeningQueue();
     engine.deaf = true;
     await Promise.all([p1.release(), h2.release()]);
     engine.deaf = false;

@@ -8,13 +8,7 @@ import { gcraRefund, windowRefund } from '../../algorithms/refund';
 import { lastEntryAt, type WindowLog } from '../../algorithms/sliding-window';
 import type { Clock } from '../../clock';
 import { policyLimit, type LimiterPolicy } from '../../policy';
-import type {
-  AcquireRequest,
-  Engine,
-  LayerDecision,
-  RefundRequest,
-  ReleaseWake,
-} from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest, ReleaseWake } from '../engine';
 
 /** Options of the memory engine. */
 export interface MemoryEngineOptions {

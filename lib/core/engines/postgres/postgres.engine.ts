@@ -10,13 +10,7 @@ import { timerMs } from '../../clock';
 import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type {
-  AcquireRequest,
-  Engine,
-  LayerDecision,
-  RefundRequest,
-  ReleaseWake,
-} from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest, ReleaseWake } from '../engine';
 import type { EngineContext } from '../engine-context';
 import { DECISION_FIELDS, DECISION_WIDTH } from './acquire.sql';
 import { FLEET_KEY_PREFIX, fleetStatements, type FleetStatements } from './fleet.sql';

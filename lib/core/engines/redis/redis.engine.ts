@@ -8,13 +8,7 @@
 import { RateSyncError, StoreSetupError } from '../../errors';
 import { RateLimitedLog } from '../../logger';
 import type { LimiterPolicy } from '../../policy';
-import type {
-  AcquireRequest,
-  Engine,
-  LayerDecision,
-  RefundRequest,
-  ReleaseWake,
-} from '../engine';
+import type { AcquireRequest, Engine, LayerDecision, RefundRequest, ReleaseWake } from '../engine';
 import type { EngineContext } from '../engine-context';
 import {
   callToken,
