@@ -151,6 +151,17 @@ async function runLoop(
   /** When the call started sleeping for a released slot, if it did. */
   let waitStart: number | undefined;
   try {
+    const only = limiters.length === 1 && !plan.dryRun ? limiters[0] : undefined;
+    if (only?.policy.concurrency && plan.waitMs > 0 && store.waiters.waiting(keys[0])) {
+      // Callers of this process already waiting for the key go first, in arrival order: a
+      // caller that released a slot and asks again at once would otherwise reach the store
+      // before the waiter its release woke. Join behind them; ask the store when woken, or
+      // when a slot is expected to have freed (its waiters then ask too).
+      waiter = { key: keys[0], w: store.waiters.join(only.policy, keys[0]) };
+      waitStart = clock.now();
+      const pause = Math.min(only.slotFreesInMs(), deadline - clock.now());
+      await clock.sleep(Math.max(1, pause), waiter.w.signal);
+    }
     for (;;) {
       waiter?.w.rearm();
       const maxWaitMs = Math.max(0, deadline - clock.now());
@@ -158,8 +169,6 @@ async function runLoop(
         l.request(keys[i], plan.cost, maxWaitMs, plan.dryRun),
       );
       const forgets = forgetsSoFar();
-      // Before a lone layer's first call: whether this process already waits on its key.
-      const mark = waiter || limiters.length > 1 ? undefined : store.waiters.mark(keys[0]);
       const decisions = await store.decide(requests);
       const recovered = store.degraded.answered();
       for (let i = 0; i < decisions.length; i++) limiters[i].metrics.countKeyCap(decisions[i]);
@@ -178,10 +187,8 @@ async function runLoop(
       }
       if (waiter?.key !== keys[b]) {
         waiter?.w.leave();
-        waiter = { key: keys[b], w: store.waiters.join(limiters[b].policy, keys[b], mark) };
-        // Subscribed now: re-check at once so no release slips between, unless the key's
-        // queue was already listening before this call and lost no wake-up since.
-        if (!waiter.w.covered) continue;
+        waiter = { key: keys[b], w: store.waiters.join(limiters[b].policy, keys[b]) };
+        continue; // subscribed now: re-check at once so no release slips between
       }
       waitStart ??= clock.now();
       const pause = Math.min(blocked.retryAfterMs, left, MAX_RECHECK_MS);

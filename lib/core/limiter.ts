@@ -173,10 +173,18 @@ export class Limiter {
    */
   private retryAfterMs(d: LayerDecision): number {
     const exact = Math.max(0, d.retryAfterMs);
-    const conc = this.policy.concurrency;
-    if (d.blockedBy !== 'concurrency' || !conc) return exact;
-    const estimate = (this.leases.averageHoldMs ?? DEFAULT_HOLD_MS) / conc.max;
-    return Math.min(exact, Math.ceil(estimate));
+    if (d.blockedBy !== 'concurrency' || !this.policy.concurrency) return exact;
+    return Math.min(exact, this.slotFreesInMs());
+  }
+
+  /**
+   * Concurrency: how soon a slot is expected to free when all are busy, the average hold time
+   * seen in this process divided by `max_concurrent` ({@link DEFAULT_HOLD_MS} until one was
+   * seen). Only for a policy with concurrency.
+   */
+  slotFreesInMs(): number {
+    const estimate = (this.leases.averageHoldMs ?? DEFAULT_HOLD_MS) / this.policy.concurrency!.max;
+    return Math.ceil(estimate);
   }
 
   /**

@@ -9,45 +9,32 @@ import type { LimiterPolicy } from './policy';
  * re-checks.
  */
 export class ReleaseWaiters {
-  private readonly queues = new Map<string, Queue>();
+  private readonly queues = new Map<string, { waiters: Waiter[]; unsubscribe: () => void }>();
 
   constructor(private readonly engine: Engine) {}
 
-  /**
-   * Taken before a store call that may reject for `key`'s slots: passed to {@link join}, it
-   * tells whether every release since then has reached this process's queue (see
-   * {@link Waiter.covered}). Undefined when the key has no queue whose subscription has
-   * delivered anything yet.
-   */
-  mark(key: string): QueueMark | undefined {
-    const queue = this.queues.get(key);
-    return queue?.active ? { queue, drops: queue.drops } : undefined;
+  /** Whether callers of this process wait for a slot of `key`. */
+  waiting(key: string): boolean {
+    return this.queues.has(key);
   }
 
-  /**
-   * Joins the queue of (policy, key). Subscribe before the first attempt so no release is
-   * missed, unless the waiter is {@link Waiter.covered} by `since`.
-   */
-  join(policy: LimiterPolicy, key: string, since?: QueueMark): Waiter {
+  /** Joins the queue of (policy, key). Subscribe before the first attempt so no release is missed. */
+  join(policy: LimiterPolicy, key: string): Waiter {
     let queue = this.queues.get(key);
     if (!queue) {
-      const q: Queue = { waiters: [], unsubscribe: () => undefined, active: false, drops: 0 };
-      q.unsubscribe = this.engine.onRelease(policy, key, (missed) => {
-        q.active = true;
-        if (!missed) return wakeNext(q);
-        // Any number of slots may have been freed unheard: every waiter re-checks, and a
-        // caller whose store call is still out does too (its mark no longer covers it).
-        for (const w of q.waiters) w.wake();
-        q.drops++;
+      const waiters: Waiter[] = [];
+      const unsubscribe = this.engine.onRelease(policy, key, (missed) => {
+        if (!missed) return wakeNext(waiters);
+        // Any number of slots may have been freed unheard: every waiter re-checks.
+        for (const w of waiters) w.wake();
       });
-      this.queues.set(key, (queue = q));
+      this.queues.set(key, (queue = { waiters, unsubscribe }));
     }
     const q = queue;
-    const covered = since !== undefined && since.queue === q && since.drops === q.drops;
-    const waiter = new Waiter(covered, () => {
+    const waiter = new Waiter(() => {
       const i = q.waiters.indexOf(waiter);
       if (i >= 0) q.waiters.splice(i, 1);
-      if (waiter.woken) wakeNext(q);
+      if (waiter.woken) wakeNext(q.waiters);
       if (q.waiters.length === 0 && this.queues.get(key) === q) {
         this.queues.delete(key);
         q.unsubscribe();
@@ -58,45 +45,15 @@ export class ReleaseWaiters {
   }
 }
 
-/** One key's queue and its subscription. */
-interface Queue {
-  readonly waiters: Waiter[];
-  unsubscribe: () => void;
-  /** The subscription has called its listener: it is in place (see ReleaseWaiters.mark). */
-  active: boolean;
-  /**
-   * Wake-ups that found every waiter already woken, and calls for releases that went unheard:
-   * a joiner may have needed them.
-   */
-  drops: number;
-}
-
-/** See {@link ReleaseWaiters.mark}. */
-export interface QueueMark {
-  readonly queue: object;
-  readonly drops: number;
-}
-
-function wakeNext(q: Queue): void {
-  const next = q.waiters.find((w) => !w.woken);
-  if (next) next.wake();
-  else q.drops++;
+function wakeNext(waiters: Waiter[]): void {
+  waiters.find((w) => !w.woken)?.wake();
 }
 
 /** One caller's place in a {@link ReleaseWaiters} queue. */
 export class Waiter {
   private controller = new AbortController();
 
-  constructor(
-    /**
-     * True when, from the store call its mark was taken before until it joined, the key's queue
-     * stayed in place with its subscription live and no wake-up went unused: a release after
-     * that call's decision has woken a waiter ahead of this one (or this one, once it sleeps),
-     * so the caller need not ask the store again before it sleeps.
-     */
-    readonly covered: boolean,
-    private readonly onLeave: () => void,
-  ) {}
+  constructor(private readonly onLeave: () => void) {}
 
   /** True when a release was signalled to this waiter since it last re-armed. */
   get woken(): boolean {

@@ -222,6 +222,23 @@ export function engineContract(target: ContractTarget): void {
       expect(performance.now() - t0).toBeLessThan(5000);
     });
 
+    it('shares a slot among worker loops that release and ask again at once', async () => {
+      const h = await setup({ c: { maxConcurrent: 1, leaseSeconds: 60 } });
+      const done = [0, 0, 0];
+      const total = (): number => done[0] + done[1] + done[2];
+      const loop = async (n: number): Promise<void> => {
+        while (total() < 45) {
+          const p = await h.rs.acquire('c', { timeout: 10 });
+          done[n]++;
+          await new Promise((r) => setImmediate(r)); // the work
+          await p.release();
+        }
+      };
+      await Promise.all([0, 1, 2].map(loop));
+      // Served in turn: a loop's own next call does not overtake the waiter its release woke.
+      for (const n of done) expect(n).toBeGreaterThanOrEqual(10);
+    });
+
     it('frees a slot when its lease expires (a crashed holder)', async () => {
       const h = await setup({ c: { maxConcurrent: 1, leaseSeconds: 0.3 } });
       // A holder that crashed: its lease is in the store, nobody renews or releases it.
