@@ -235,8 +235,11 @@ export function engineContract(target: ContractTarget): void {
         }
       };
       await Promise.all([0, 1, 2].map(loop));
-      // Served in turn: a loop's own next call does not overtake the waiter its release woke.
-      for (const n of done) expect(n).toBeGreaterThanOrEqual(10);
+      // Served in turn: a loop's own next call does not overtake the waiter its release woke
+      // (when it did, on Redis, one loop kept the slot: 1 or 2 holds for each of the others).
+      // A third of a fair share at least: a queued caller also asks once a slot is expected to
+      // have freed, which may come first on a loaded machine.
+      for (const n of done) expect(n).toBeGreaterThanOrEqual(5);
     });
 
     it('frees a slot when its lease expires (a crashed holder)', async () => {
