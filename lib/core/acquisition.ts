@@ -24,6 +24,14 @@ export interface Acquired {
 const MAX_RECHECK_MS = 60_000;
 
 /**
+ * Shortest sleep of a caller queued behind waiters of its process before it asks the store on
+ * its own: longer than a release notification takes to arrive from a busy store, so that the
+ * waiter a release woke asks first. The check is only for slots freed unheard (an expired
+ * lease), which waiters that asked the store re-check on their own at the earliest expiry.
+ */
+const MIN_QUEUED_CHECK_MS = 50;
+
+/**
  * Runs a plan with one identifier per layer, all-or-nothing on the plan's store: reservations
  * for rate slots, release wake-ups (FIFO in this process) or the earliest lease expiry for
  * concurrency, the failure policy on store errors (open, closed, or local: degraded mode).
@@ -156,10 +164,11 @@ async function runLoop(
       // Callers of this process already waiting for the key go first, in arrival order: a
       // caller that released a slot and asks again at once would otherwise reach the store
       // before the waiter its release woke. Join behind them; ask the store when woken, or
-      // when a slot is expected to have freed (its waiters then ask too).
+      // when a slot is expected to have freed.
       waiter = { key: keys[0], w: store.waiters.join(only.policy, keys[0]) };
       waitStart = clock.now();
-      const pause = Math.min(only.slotFreesInMs(), deadline - clock.now());
+      const expected = Math.max(only.slotFreesInMs(), MIN_QUEUED_CHECK_MS);
+      const pause = Math.min(expected, deadline - clock.now());
       await clock.sleep(Math.max(1, pause), waiter.w.signal);
     }
     for (;;) {
