@@ -46,6 +46,14 @@ describeRedisBinaries('redis stall: no ghost leases', () => {
       server.pause(false);
     }
     expect(server.cli('ping').trim()).toBe('PONG');
+    // And the engine's own connection answers again (on a loaded machine its reconnection can
+    // take a while after the thaw; until then decisions fail open and count nothing).
+    const start = performance.now();
+    while (performance.now() - start < 5000) {
+      if (!(await rs.check('slots', { key: 'probe' })).failedOpen) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the engine did not answer within 5 s of the thaw');
   };
 
   /** Acquires the limiter's `MAX` slots one after another: how many the store granted. */
